@@ -1,0 +1,166 @@
+"""One error family, rendered everywhere as RFC 9457 ``application/problem+json``."""
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("pledgedb")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "example": {
+                "type": "/problems/invalid-parameter",
+                "title": "Invalid request parameter",
+                "status": 422,
+                "detail": "query.role: Input should be 'troops', 'air', 'naval', ...",
+                "instance": "/nations?role=navy",
+                "errors": [
+                    {
+                        "location": "query.role",
+                        "message": "Input should be 'troops', 'air', 'naval', ...",
+                        "allowed": ["troops", "air", "naval"],
+                    }
+                ],
+            }
+        },
+    )
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+class AppError(Exception):
+    status = 500
+    title = "Internal error"
+    type = "/problems/internal"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status = 404
+    title = "Not found"
+    type = "/problems/not-found"
+
+
+class InvalidParameter(AppError):
+    status = 422
+    title = "Invalid request parameter"
+    type = "/problems/invalid-parameter"
+
+
+class NotAcceptable(AppError):
+    status = 406
+    title = "Not acceptable"
+    type = "/problems/not-acceptable"
+
+
+class Unavailable(AppError):
+    status = 503
+    title = "Service unavailable"
+    type = "/problems/unavailable"
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "Not found", "content": {PROBLEM_JSON: {}}},
+    422: {
+        "model": Problem,
+        "description": "Invalid or unknown parameter",
+        "content": {PROBLEM_JSON: {}},
+    },
+}
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    type_: str,
+    detail: str | None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+    }
+    body.update(extra)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
+    return problem_response(request, exc.status, exc.title, exc.type, exc.detail, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = []
+    for err in exc.errors():
+        item: dict[str, Any] = {"location": _location(err["loc"]), "message": err["msg"]}
+        expected = (err.get("ctx") or {}).get("expected")
+        if err["type"] == "enum" and isinstance(expected, str):
+            item["allowed"] = [
+                v.strip().strip("'") for v in expected.replace(" or ", ", ").split(",")
+            ]
+        errors.append(item)
+    detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
+    return problem_response(
+        request, 422, InvalidParameter.title, InvalidParameter.type, detail, errors=errors
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    titles = {404: "Not found", 405: "Method not allowed"}
+    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    return problem_response(
+        request,
+        exc.status_code,
+        titles.get(exc.status_code, "HTTP error"),
+        f"/problems/{slug}",
+        str(exc.detail),
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Logged with its traceback for operators; the client gets no internals.
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        request, 500, AppError.title, AppError.type, "An unexpected error occurred."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

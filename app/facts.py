@@ -1,0 +1,510 @@
+"""Reading and verifying the curated fact files (see data/FACTS.md). No database here: this is
+what `pledgedb check` runs, and what `pledgedb seed` runs before it writes anything."""
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import pycountry
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from app.vocab import (
+    ActorKind,
+    Basis,
+    Certainty,
+    CoalitionScope,
+    Combat,
+    ConditionKind,
+    ConditionNature,
+    EventKind,
+    Location,
+    MembershipStatus,
+    Part,
+    Role,
+    StatementMode,
+    Status,
+)
+
+HEDGE_WINDOW = 400  # characters before a quote in which its hedge may stand
+# Words that, written in a quote, make it uncertain: such evidence must be marked hedged.
+HEDGE_WORDS = ("reportedly", "potentially")
+M = TypeVar("M", bound=BaseModel)
+FACT_FILES = ("events", "memberships", "commitments", "conditions", "statements")
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+class FactsError(Exception):
+    """The fact files cannot be loaded; ``problems`` names each fact and quote at fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- the file formats ------------------------------------------------------------------------
+
+
+class EvidenceIn(Strict):
+    source: str
+    quote: str = Field(min_length=3)
+    outlet: str | None = None
+    certainty: Certainty
+    hedge: str | None = None
+    occurrence: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def certainty_fits(self) -> Self:
+        if self.certainty is Certainty.reported and not self.outlet:
+            raise ValueError("certainty 'reported' needs the outlet the article attributes it to")
+        if self.certainty is Certainty.hedged and not self.hedge:
+            raise ValueError("certainty 'hedged' needs the hedge word(s) as written")
+        if self.certainty is Certainty.stated and (self.outlet or self.hedge):
+            raise ValueError("certainty 'stated' takes no outlet or hedge (use reported/hedged)")
+        if self.hedge and self.certainty is not Certainty.hedged:
+            raise ValueError("a hedge is given, so certainty must be 'hedged'")
+        return self
+
+
+class FactIn(Strict):
+    id: str = Field(pattern=SLUG, max_length=80)
+    summary: str = Field(min_length=3)
+    evidence: list[EvidenceIn] = Field(min_length=1)
+
+
+class Participant(Strict):
+    name: str
+    nation: str | None = None
+
+
+class EventIn(FactIn):
+    kind: EventKind
+    name: str
+    date: dt.date | None
+    place: str | None = None
+    pledging_nation_count: int | None = Field(default=None, ge=1)
+    participants: list[Participant] = []
+
+
+class MembershipIn(FactIn):
+    nation: str
+    status: MembershipStatus
+    part: Part
+    basis: Basis
+    group: str | None = None
+
+    @model_validator(mode="after")
+    def group_iff_inferred(self) -> Self:
+        if (self.basis is Basis.inferred_from_group) != (self.group is not None):
+            raise ValueError("'group' is given exactly when basis is inferred_from_group")
+        return self
+
+
+class CommitmentIn(FactIn):
+    actor: ActorKind
+    nation: str | None = None
+    coalition_scope: CoalitionScope | None = None
+    role: Role
+    status: Status
+    location: Location
+    combat: Combat
+
+    @model_validator(mode="after")
+    def actor_fits(self) -> Self:
+        if self.actor is ActorKind.nation and (not self.nation or self.coalition_scope):
+            raise ValueError("actor 'nation' needs 'nation' and takes no 'coalition_scope'")
+        if self.actor is ActorKind.coalition and (self.nation or not self.coalition_scope):
+            raise ValueError("actor 'coalition' needs 'coalition_scope' and takes no 'nation'")
+        return self
+
+
+class ConditionIn(FactIn):
+    kind: ConditionKind
+    nature: ConditionNature
+    nation: str | None = None
+    gates: list[str] = []
+
+
+class StatementIn(FactIn):
+    speaker: str
+    speaker_title: str | None = None
+    speaker_nation: str | None = None
+    mode: StatementMode
+    text: str = Field(min_length=2)
+    event: str | None = None
+
+
+class SourceIn(Strict):
+    id: str = Field(pattern=SLUG)
+    title: str
+    lines: tuple[int, int]
+    publisher: str | None = None
+    published: dt.date | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class OutletIn(Strict):
+    id: str = Field(pattern=SLUG)
+    name: str
+    url: str | None = None
+
+
+class SourcesFile(Strict):
+    document: str
+    sources: list[SourceIn]
+    outlets: list[OutletIn]
+
+
+class GroupIn(Strict):
+    id: str = Field(pattern=SLUG)
+    name: str
+    members: list[str]
+    source: str
+
+
+class SourcedList(Strict):
+    source: str
+    members: list[str]
+
+
+class SourcedRegions(Strict):
+    source: str
+    members: dict[str, list[str]]
+
+
+class NationsReference(Strict):
+    as_of: dt.date
+    nato: SourcedList
+    eu: SourcedList
+    regions: SourcedRegions
+
+
+FACT_MODELS: dict[str, type[FactIn]] = {
+    "events": EventIn,
+    "memberships": MembershipIn,
+    "commitments": CommitmentIn,
+    "conditions": ConditionIn,
+    "statements": StatementIn,
+}
+
+
+# --- what a verified load produces -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocatedEvidence:
+    fact_id: str
+    position: int
+    source_id: str
+    quote: str
+    start: int
+    end: int
+    line: int
+    outlet_id: str | None
+    certainty: Certainty
+    hedge: str | None
+
+
+@dataclass(frozen=True)
+class SourceText:
+    spec: SourceIn
+    document: str
+    document_sha256: str
+    start_char: int
+    end_char: int
+    text: str
+
+
+@dataclass(frozen=True)
+class NationRef:
+    code: str
+    alpha3: str
+    name: str
+    official_name: str | None
+    nato: bool
+    eu: bool
+    region: str
+
+
+@dataclass
+class Dataset:
+    sources: list[SourceText]
+    outlets: list[OutletIn]
+    groups: dict[str, GroupIn]
+    nations: list[NationRef]
+    events: list[EventIn] = field(default_factory=list)
+    memberships: list[MembershipIn] = field(default_factory=list)
+    commitments: list[CommitmentIn] = field(default_factory=list)
+    conditions: list[ConditionIn] = field(default_factory=list)
+    statements: list[StatementIn] = field(default_factory=list)
+    evidence: list[LocatedEvidence] = field(default_factory=list)
+
+    def facts(self) -> list[FactIn]:
+        return [*self.events, *self.memberships, *self.commitments, *self.conditions,
+                *self.statements]  # fmt: skip
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "sources": len(self.sources),
+            "outlets": len(self.outlets),
+            "nations": len(self.nations),
+            "events": len(self.events),
+            "memberships": len(self.memberships),
+            "commitments": len(self.commitments),
+            "conditions": len(self.conditions),
+            "statements": len(self.statements),
+            "evidence": len(self.evidence),
+        }
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. Under YAML 1.1 rules Norway's code ``NO`` (and
+    ``yes``, ``on``, ``off``) would load as booleans."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader)  # noqa: S506
+    except FileNotFoundError as exc:
+        raise FactsError([f"{path}: file not found"]) from exc
+    except yaml.YAMLError as exc:
+        raise FactsError([f"{path}: not valid YAML: {exc}"]) from exc
+
+
+def _validation_problems(where: str, exc: ValidationError) -> list[str]:
+    return [
+        f"{where}: {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+        for err in exc.errors()
+    ]
+
+
+def _parse(model: type[M], data: Any, where: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise FactsError(_validation_problems(where, exc)) from exc
+
+
+def read_document(data_dir: Path, name: str) -> tuple[str, str]:
+    """The document's text and sha256, refusing a file that differs from its recorded hash."""
+    path = data_dir / name
+    raw = path.read_bytes()
+    actual = hashlib.sha256(raw).hexdigest()
+    recorded_file = data_dir / f"{name}.sha256"
+    recorded = recorded_file.read_text(encoding="ascii").split()[0]
+    if actual != recorded:
+        raise FactsError(
+            [
+                f"{path}: sha256 {actual} differs from {recorded} in {recorded_file.name}: "
+                "the seed document must not be edited"
+            ]  # fmt: skip
+        )
+    return raw.decode("utf-8"), actual
+
+
+def _cut_sources(spec: SourcesFile, document: str, sha256: str) -> list[SourceText]:
+    lines = document.splitlines(keepends=True)
+    line_starts = [0]
+    for line in lines:
+        line_starts.append(line_starts[-1] + len(line))
+    result = []
+    for src in spec.sources:
+        first, last = src.lines
+        if not 1 <= first <= last <= len(lines):
+            raise FactsError(
+                [f"sources.yaml: {src.id}: lines {first}-{last} outside 1-{len(lines)}"]
+            )
+        start, end = line_starts[first - 1], line_starts[last]
+        result.append(SourceText(src, spec.document, sha256, start, end, document[start:end]))
+    return result
+
+
+def _nation_refs(codes: set[str], ref: NationsReference) -> tuple[list[NationRef], list[str]]:
+    region_of = {
+        code: region for region, members in ref.regions.members.items() for code in members
+    }
+    nations, problems = [], []
+    for code in sorted(codes):
+        country = pycountry.countries.get(alpha_2=code)
+        if country is None or len(code) != 2:
+            problems.append(f"nation {code!r} is not an ISO 3166-1 alpha-2 code")
+            continue
+        if code not in region_of:
+            problems.append(f"nation {code}: no region in reference/nations.yaml")
+            continue
+        nations.append(
+            NationRef(
+                code=code,
+                alpha3=country.alpha_3,
+                name=getattr(country, "common_name", None) or country.name,
+                official_name=getattr(country, "official_name", None),
+                nato=code in ref.nato.members,
+                eu=code in ref.eu.members,
+                region=region_of[code],
+            )
+        )
+    return nations, problems
+
+
+def _locate(
+    fact_id: str, position: int, ev: EvidenceIn, source: SourceText, document: str
+) -> tuple[LocatedEvidence | None, str | None]:
+    text = source.text
+    starts = [m.start() for m in re.finditer(re.escape(ev.quote), text)]
+    name = f"fact {fact_id!r}, evidence {position}"
+    if not starts:
+        return None, f"{name}: quote not found verbatim in {source.spec.id}: {ev.quote!r}"
+    if ev.occurrence is None and len(starts) > 1:
+        return None, (
+            f"{name}: quote occurs {len(starts)} times in {source.spec.id}; "
+            f"say which with 'occurrence': {ev.quote!r}"
+        )
+    index = (ev.occurrence or 1) - 1
+    if index >= len(starts):
+        return None, f"{name}: quote occurs only {len(starts)} time(s): {ev.quote!r}"
+    start = starts[index]
+    end = start + len(ev.quote)
+    lowered = ev.quote.lower()
+    for word in HEDGE_WORDS:
+        if word in lowered and ev.certainty is not Certainty.hedged:
+            return None, f"{name}: quote says {word!r}, so it must be hedged: {ev.quote!r}"
+    if ev.hedge is not None:
+        window = text[max(0, start - HEDGE_WINDOW) : end]
+        if ev.hedge not in window:
+            return None, (
+                f"{name}: hedge {ev.hedge!r} is neither in the quote nor in the "
+                f"{HEDGE_WINDOW} characters before it: {ev.quote!r}"
+            )
+    line = document.count("\n", 0, source.start_char + start) + 1
+    located = LocatedEvidence(
+        fact_id, position, source.spec.id, ev.quote, start, end, line, ev.outlet,
+        ev.certainty, ev.hedge,
+    )  # fmt: skip
+    return located, None
+
+
+def load_dataset(data_dir: Path) -> Dataset:
+    """Parse and verify every data file; raise FactsError listing every problem found."""
+    sources_spec = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml"), "sources.yaml")
+    document, sha256 = read_document(data_dir, sources_spec.document)
+    sources = _cut_sources(sources_spec, document, sha256)
+    source_by_id = {s.spec.id: s for s in sources}
+    outlet_ids = {o.id for o in sources_spec.outlets}
+    reference = _parse(
+        NationsReference,
+        _read_yaml(data_dir / "reference" / "nations.yaml"),
+        "reference/nations.yaml",
+    )
+    groups_raw = _read_yaml(data_dir / "reference" / "groups.yaml") or []
+    groups = {
+        g.id: g
+        for g in (_parse(GroupIn, raw, f"reference/groups.yaml[{i}]")
+                  for i, raw in enumerate(groups_raw))
+    }  # fmt: skip
+
+    problems: list[str] = []
+    parsed: dict[str, list[Any]] = {}
+    for name in FACT_FILES:
+        raw = _read_yaml(data_dir / "facts" / f"{name}.yaml") or []
+        items = []
+        for i, item in enumerate(raw):
+            where = f"facts/{name}.yaml[{i}]"
+            if isinstance(item, dict) and "id" in item:
+                where += f" (fact {item['id']!r})"
+            try:
+                items.append(FACT_MODELS[name].model_validate(item))
+            except ValidationError as exc:
+                problems.extend(_validation_problems(where, exc))
+        parsed[name] = items
+    if problems:
+        raise FactsError(problems)
+
+    data = Dataset(sources, sources_spec.outlets, groups, [], **parsed)
+    seen: set[str] = set()
+    for fact in data.facts():
+        if fact.id in seen:
+            problems.append(f"fact {fact.id!r}: id used twice")
+        seen.add(fact.id)
+        for position, ev in enumerate(fact.evidence, start=1):
+            source = source_by_id.get(ev.source)
+            if source is None:
+                problems.append(f"fact {fact.id!r}, evidence {position}: no source {ev.source!r}")
+                continue
+            if ev.outlet is not None and ev.outlet not in outlet_ids:
+                problems.append(f"fact {fact.id!r}, evidence {position}: no outlet {ev.outlet!r}")
+                continue
+            located, problem = _locate(fact.id, position, ev, source, document)
+            if problem:
+                problems.append(problem)
+            elif located:
+                data.evidence.append(located)
+
+    problems.extend(_check_references(data, source_by_id))
+    membership_codes = [m.nation for m in data.memberships]
+    data.nations, nation_problems = _nation_refs(set(membership_codes), reference)
+    problems.extend(nation_problems)
+    if problems:
+        raise FactsError(problems)
+    return data
+
+
+def _check_references(data: Dataset, sources: dict[str, SourceText]) -> list[str]:
+    problems = []
+    members = [m.nation for m in data.memberships]
+    nations = set(members)
+    for code in {c for c in members if members.count(c) > 1}:
+        problems.append(f"nation {code}: more than one membership fact")
+    event_ids = {e.id for e in data.events}
+    commitment_ids = {c.id for c in data.commitments}
+    all_text = "".join(s.text for s in sources.values())
+
+    def nation_ok(fact: FactIn, code: str | None, what: str) -> None:
+        if code is not None and code not in nations:
+            problems.append(f"fact {fact.id!r}: {what} {code!r} has no membership fact")
+
+    for m in data.memberships:
+        if m.group is not None and m.group not in data.groups:
+            problems.append(f"fact {m.id!r}: no group {m.group!r} in reference/groups.yaml")
+        elif m.group is not None and m.nation not in data.groups[m.group].members:
+            problems.append(f"fact {m.id!r}: {m.nation} is not a member of group {m.group!r}")
+    for c in data.commitments:
+        nation_ok(c, c.nation, "nation")
+    for cond in data.conditions:
+        nation_ok(cond, cond.nation, "nation")
+        for gated in cond.gates:
+            if gated not in commitment_ids:
+                problems.append(f"fact {cond.id!r}: gates unknown commitment {gated!r}")
+    for s in data.statements:
+        nation_ok(s, s.speaker_nation, "speaker_nation")
+        if s.event is not None and s.event not in event_ids:
+            problems.append(f"fact {s.id!r}: no event {s.event!r}")
+        if not any(s.text in ev.quote for ev in s.evidence):
+            problems.append(f"fact {s.id!r}: text is not inside any of its quotes: {s.text!r}")
+        if s.speaker not in all_text:
+            problems.append(f"fact {s.id!r}: speaker {s.speaker!r} occurs in no source")
+    for e in data.events:
+        for p in e.participants:
+            nation_ok(e, p.nation, "participant nation")
+            if p.name not in all_text:
+                problems.append(f"fact {e.id!r}: participant {p.name!r} occurs in no source")
+    return problems

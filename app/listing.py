@@ -1,0 +1,247 @@
+"""What every list endpoint shares: page parameters, keyset cursors, JSON or CSV rendering,
+and the refusal of query parameters the endpoint does not know."""
+
+import base64
+import binascii
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.errors import InvalidParameter, NotAcceptable
+from app.schemas.common import Page
+
+_settings = get_settings()
+MAX_CURSOR_LENGTH = 1000
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=_settings.max_page_size,
+            description=f"Page size, 1–{_settings.max_page_size}.",
+            examples=[50],
+        ),
+    ] = _settings.default_page_size
+    offset: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=_settings.max_offset,
+            description="Rows to skip. Prefer `cursor` for walking a whole result.",
+        ),
+    ] = 0
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="Opaque cursor from a previous page's `next_cursor` (keyset pagination; "
+            "stable while rows are added). Not combined with `offset`.",
+        ),
+    ] = None
+    format: Annotated[
+        Literal["json", "csv"] | None,
+        Query(description="`csv` for the same page as CSV; the default is JSON, or CSV when "
+              "the `Accept` header asks for `text/csv`."),
+    ] = None  # fmt: skip
+
+
+PageDep = Annotated[PageParams, Depends()]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One accepted value of a list's `sort` parameter: columns to order by, then the id."""
+
+    columns: Sequence[SQLColumnExpression[Any]]
+    tiebreak: SQLColumnExpression[Any]
+    descending: bool = False
+
+
+def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([sort, list(values)])).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sort_name, values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise InvalidParameter("query.cursor: not a cursor this API issued.") from exc
+    if sort_name != sort:
+        raise InvalidParameter(
+            f"query.cursor: the cursor was issued for sort={sort_name!r}, not sort={sort!r}."
+        )
+    if not isinstance(values, list) or len(values) != width:
+        raise InvalidParameter("query.cursor: not a cursor this API issued.")
+    if not all(isinstance(v, str | int | float | bool) for v in values):
+        raise InvalidParameter("query.cursor: not a cursor this API issued.")
+    return values
+
+
+def _after(
+    exprs: Sequence[SQLColumnExpression[Any]], values: list[Any], desc: bool
+) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the (exprs...) ordering: a portable row comparison."""
+    clauses = []
+    for i, expr in enumerate(exprs):
+        beyond = expr < values[i] if desc else expr > values[i]
+        clauses.append(and_(*[exprs[j] == values[j] for j in range(i)], beyond))
+    return or_(*clauses)
+
+
+def fetch_page(
+    session: Session,
+    stmt: Select[Any],
+    page: PageParams,
+    sort_name: str,
+    sort: SortKey,
+) -> tuple[list[Any], int, str | None]:
+    """Run ``stmt`` (selecting one entity) for one page; return rows, total and next cursor."""
+    if page.cursor is not None and page.offset:
+        raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    exprs = [*sort.columns, sort.tiebreak]
+    ordered = stmt.add_columns(*exprs).order_by(
+        *[e.desc() if sort.descending else e.asc() for e in exprs]
+    )
+    if page.cursor is not None:
+        ordered = ordered.where(
+            _after(exprs, _decode_cursor(page.cursor, sort_name, len(exprs)), sort.descending)
+        )
+    else:
+        ordered = ordered.offset(page.offset)
+    rows = session.execute(ordered.limit(page.limit + 1)).all()
+    has_more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    next_cursor = _encode_cursor(sort_name, list(rows[-1][1:])) if has_more and rows else None
+    return [row[0] for row in rows], total, next_cursor
+
+
+def wants_csv(request: Request, page: PageParams) -> bool:
+    if page.format is not None:
+        return page.format == "csv"
+    accept = request.headers.get("accept", "")
+    if not accept:
+        return False
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if "text/csv" in types and not {"application/json", "*/*", "application/*"} & set(
+        types[: types.index("text/csv")]
+    ):
+        return True
+    if not {"application/json", "*/*", "application/*", "text/csv"} & set(types):
+        raise NotAcceptable(
+            f"Accept: {accept!r}: this endpoint answers application/json or text/csv."
+        )
+    return False
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return ";".join("" if v is None else str(v) for v in value)
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = _csv_cell(value)
+    return flat
+
+
+def render_page(
+    request: Request,
+    page: PageParams,
+    body: Page[Any],
+    name: str,
+    item_model: type[BaseModel],
+) -> Response:
+    """The page as JSON, or its items as CSV (same filters, same page), with a `Link` header."""
+    headers = {}
+    if body.next:
+        headers["Link"] = f'<{body.next}>; rel="next"'
+    if wants_csv(request, page):
+        out = io.StringIO()
+        rows = [_flatten(item.model_dump(mode="json")) for item in body.items]
+        fields = list(rows[0]) if rows else list(item_model.model_fields)
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
+        headers["X-Total-Count"] = str(body.total)
+        return Response(out.getvalue(), media_type=CSV_MEDIA_TYPE, headers=headers)
+    return Response(body.model_dump_json(), media_type="application/json", headers=headers)
+
+
+def make_page(
+    request: Request,
+    page: PageParams,
+    items: list[Any],
+    total: int,
+    next_cursor: str | None,
+) -> dict[str, Any]:
+    next_url = None
+    if next_cursor:
+        next_url = str(
+            request.url.remove_query_params("offset").include_query_params(cursor=next_cursor)
+        )
+    return {
+        "items": items,
+        "total": total,
+        "limit": page.limit,
+        "offset": None if page.cursor else page.offset,
+        "next_cursor": next_cursor,
+        "next": next_url,
+    }
+
+
+_allowed_cache: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query_params(request: Request) -> None:
+    """A misspelt filter must fail loudly, never silently return everything."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _allowed_cache.get(id(route))
+    if allowed is None:
+        allowed = frozenset(_query_names(route.dependant))
+        _allowed_cache[id(route)] = allowed
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise InvalidParameter(
+            f"Unknown query parameter(s): {', '.join(unknown)}. "
+            f"This endpoint accepts: {', '.join(sorted(allowed)) or 'none'}.",
+            errors=[
+                {"location": f"query.{name}", "message": "Unknown query parameter",
+                 "allowed": sorted(allowed)}
+                for name in unknown
+            ],
+        )  # fmt: skip

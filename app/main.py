@@ -1,0 +1,83 @@
+"""The ASGI application: ``app.main:app``."""
+
+from fastapi import Depends, FastAPI
+
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.errors import install_error_handlers
+from app.listing import reject_unknown_query_params
+from app.migrations import head_revision
+from app.routers import (
+    commitments,
+    conditions,
+    events,
+    health,
+    nations,
+    quotes,
+    roles,
+    sources,
+    summary,
+)
+
+DESCRIPTION = """
+A structured database of the post-war security guarantees that 26 nations pledged to Ukraine at
+the Paris summit of 4 September 2025 (the "Coalition of the Willing").
+
+**Every fact carries its evidence**: a verbatim quote from one of two source articles, its
+character offsets, the outlet the article attributes it to, and a certainty level —
+`stated` (the article's own voice), `reported` (attributed to another outlet), or `hedged`
+(the wording is uncertain: "reportedly", "potentially", "may", "anticipated").
+
+Tasks the sources give to the coalition's force as a whole (naval patrols, air policing) are
+never attributed to a named nation: `GET /nations?role=naval` lists no nation and shows the
+coalition-level commitment; add `include_coalition=true` to list the members who inherit it.
+
+Lists return `items`, `total` and pagination (`limit`, `offset` or keyset `cursor`, `next`,
+RFC 8288 `Link`); add `format=csv` or send `Accept: text/csv` for CSV. Errors are RFC 9457
+`application/problem+json`; unknown query parameters are refused, never ignored.
+"""
+
+TAGS = [
+    {"name": "nations", "description": "Nations in the story and their roles."},
+    {"name": "commitments", "description": "Who does what, with status and evidence."},
+    {"name": "conditions", "description": "What must happen first, and what it gates."},
+    {"name": "quotes", "description": "People's statements."},
+    {"name": "events", "description": "The summit and the call."},
+    {"name": "sources", "description": "The articles and the outlets they cite."},
+    {"name": "vocabulary", "description": "Roles, statuses and certainty levels."},
+    {"name": "summary", "description": "Counts for dashboards."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="pledgedb",
+        version="0.1.0",
+        summary="Security guarantees pledged to Ukraine, Paris, 4 September 2025 — with evidence.",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        dependencies=[Depends(reject_unknown_query_params)],
+        license_info={"name": "MIT (code); quotes remain their publishers'"},
+    )
+    app.state.engine = make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.schema_head = head_revision(settings.database_url)
+    install_error_handlers(app)
+    for module in (
+        nations,
+        commitments,
+        conditions,
+        quotes,
+        events,
+        sources,
+        roles,
+        summary,
+        health,
+    ):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

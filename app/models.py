@@ -1,0 +1,247 @@
+"""The database schema. Every fact (event, membership, commitment, condition, statement) shares
+one ``facts`` row, so evidence can point at any kind of fact through a single foreign key."""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.vocab import (
+    ActorKind,
+    Basis,
+    Certainty,
+    CoalitionScope,
+    Combat,
+    ConditionKind,
+    ConditionNature,
+    EventKind,
+    FactKind,
+    Location,
+    MembershipStatus,
+    Part,
+    Role,
+    StatementMode,
+    Status,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def str_enum(enum_cls: type[Any]) -> Enum:
+    # Stored as plain strings (no native PostgreSQL enum types): adding a value to the
+    # vocabulary must not need an ALTER TYPE, and both backends keep the same schema.
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Nation(Base):
+    __tablename__ = "nations"
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    alpha3: Mapped[str] = mapped_column(String(3), unique=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    official_name: Mapped[str | None] = mapped_column(String(200))
+    nato: Mapped[bool] = mapped_column(Boolean)
+    eu: Mapped[bool] = mapped_column(Boolean)
+    region: Mapped[str] = mapped_column(String(60), index=True)
+
+    membership: Mapped["Membership | None"] = relationship(
+        back_populates="nation", foreign_keys="Membership.nation_code"
+    )
+    commitments: Mapped[list["Commitment"]] = relationship(
+        back_populates="nation", foreign_keys="Commitment.nation_code", order_by="Commitment.id"
+    )
+
+
+class Source(Base):
+    """An article, cut out of the seed document by character range."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    url: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(String(200))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    first_line: Mapped[int] = mapped_column(Integer)
+    last_line: Mapped[int] = mapped_column(Integer)
+    start_char: Mapped[int] = mapped_column(Integer)
+    end_char: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Outlet(Base):
+    """A news outlet an article attributes a claim to ("According to Reuters…")."""
+
+    __tablename__ = "outlets"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(String(500))
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("fact_id", "position"),)
+
+    # "<fact id>/<position>": stable across reseeds, so editing one quote updates one row.
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fact_id: Mapped[str] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    quote: Mapped[str] = mapped_column(Text)
+    # Character offsets into the source's text (Python string indices), end exclusive.
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)
+    outlet_id: Mapped[str | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    certainty: Mapped[Certainty] = mapped_column(str_enum(Certainty))
+    hedge: Mapped[str | None] = mapped_column(String(100))
+
+    source: Mapped[Source] = relationship()
+    outlet: Mapped[Outlet | None] = relationship()
+
+
+class Fact(Base):
+    __tablename__ = "facts"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[FactKind] = mapped_column(str_enum(FactKind), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+
+    evidence: Mapped[list[Evidence]] = relationship(
+        order_by=Evidence.position, cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __mapper_args__ = {"polymorphic_on": "kind"}
+
+
+def fact_fk() -> Mapped[str]:
+    return mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Event(Fact):
+    __tablename__ = "events"
+    __mapper_args__ = {"polymorphic_identity": FactKind.event}
+
+    id: Mapped[str] = fact_fk()
+    event_kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
+    name: Mapped[str] = mapped_column(String(200))
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(String(100))
+    pledging_nation_count: Mapped[int | None] = mapped_column(Integer)
+    # [{"name": ..., "nation": "FR"}], in the order the curators listed them.
+    participants: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
+
+
+class Membership(Fact):
+    __tablename__ = "memberships"
+    __mapper_args__ = {"polymorphic_identity": FactKind.membership}
+
+    id: Mapped[str] = fact_fk()
+    nation_code: Mapped[str] = mapped_column(ForeignKey("nations.code"), unique=True)
+    status: Mapped[MembershipStatus] = mapped_column(str_enum(MembershipStatus), index=True)
+    part: Mapped[Part] = mapped_column(str_enum(Part))
+    basis: Mapped[Basis] = mapped_column(str_enum(Basis))
+    group_name: Mapped[str | None] = mapped_column(String(100))
+
+    nation: Mapped[Nation] = relationship(back_populates="membership", foreign_keys=[nation_code])
+
+
+condition_gates = Table(
+    "condition_gates",
+    Base.metadata,
+    Column("condition_id", ForeignKey("conditions.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "commitment_id",
+        ForeignKey("commitments.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Commitment(Fact):
+    __tablename__ = "commitments"
+    __table_args__ = (Index("ix_commitments_role_status", "role", "status"),)
+    __mapper_args__ = {"polymorphic_identity": FactKind.commitment}
+
+    id: Mapped[str] = fact_fk()
+    actor: Mapped[ActorKind] = mapped_column(str_enum(ActorKind))
+    nation_code: Mapped[str | None] = mapped_column(ForeignKey("nations.code"), index=True)
+    coalition_scope: Mapped[CoalitionScope | None] = mapped_column(str_enum(CoalitionScope))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    status: Mapped[Status] = mapped_column(str_enum(Status))
+    location: Mapped[Location] = mapped_column(str_enum(Location))
+    combat: Mapped[Combat] = mapped_column(str_enum(Combat))
+
+    nation: Mapped[Nation | None] = relationship(
+        back_populates="commitments", foreign_keys=[nation_code]
+    )
+    conditions: Mapped[list["Condition"]] = relationship(
+        secondary=condition_gates, back_populates="gates", order_by="Condition.id"
+    )
+
+
+class Condition(Fact):
+    __tablename__ = "conditions"
+    __mapper_args__ = {"polymorphic_identity": FactKind.condition}
+
+    id: Mapped[str] = fact_fk()
+    condition_kind: Mapped[ConditionKind] = mapped_column(str_enum(ConditionKind), index=True)
+    nature: Mapped[ConditionNature] = mapped_column(str_enum(ConditionNature))
+    nation_code: Mapped[str | None] = mapped_column(ForeignKey("nations.code"), index=True)
+
+    gates: Mapped[list[Commitment]] = relationship(
+        secondary=condition_gates, back_populates="conditions", order_by=Commitment.id
+    )
+
+
+class Statement(Fact):
+    __tablename__ = "statements"
+    __mapper_args__ = {"polymorphic_identity": FactKind.statement}
+
+    id: Mapped[str] = fact_fk()
+    speaker: Mapped[str] = mapped_column(String(100), index=True)
+    speaker_title: Mapped[str | None] = mapped_column(String(200))
+    speaker_nation_code: Mapped[str | None] = mapped_column(ForeignKey("nations.code"), index=True)
+    mode: Mapped[StatementMode] = mapped_column(str_enum(StatementMode))
+    text: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+
+    event: Mapped[Event | None] = relationship(foreign_keys=[event_id])

@@ -1,0 +1,69 @@
+"""Query pieces that several routers use."""
+
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+
+from app.errors import InvalidParameter, NotFound
+from app.models import Commitment, Condition, Event, Evidence, Fact, Nation, Source, Statement
+from app.vocab import ActorKind, CoalitionScope
+
+
+def coalition_wide() -> ColumnElement[bool]:
+    """Commitments of the coalition's force as a whole (not of some unnamed members)."""
+    return and_(
+        Commitment.actor == ActorKind.coalition,
+        Commitment.coalition_scope == CoalitionScope.whole,
+    )
+
+
+def evidence_options(fact: type[Fact]) -> list[LoaderOption]:
+    """Load a fact's evidence and outlets in two statements, whatever the number of facts."""
+    return [selectinload(fact.evidence).joinedload(Evidence.outlet)]
+
+
+def commitment_options() -> list[LoaderOption]:
+    return [*evidence_options(Commitment), selectinload(Commitment.conditions)]
+
+
+def condition_options() -> list[LoaderOption]:
+    return [*evidence_options(Condition), selectinload(Condition.gates)]
+
+
+F = TypeVar("F", bound=Fact)
+OPTIONS: dict[type[Fact], list[LoaderOption]] = {
+    Commitment: commitment_options(),
+    Condition: condition_options(),
+    Statement: evidence_options(Statement),
+    Event: evidence_options(Event),
+}
+
+
+def like_pattern(text: str) -> str:
+    """A case-insensitive LIKE pattern matching ``text`` literally anywhere (use escape='\\')."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def get_or_404(session: Session, model: type[F], fact_id: str, what: str) -> F:
+    found = session.scalar(select(model).where(model.id == fact_id).options(*OPTIONS[model]))
+    if found is None:
+        raise NotFound(f"No {what} {fact_id!r}.")
+    return found
+
+
+def resolve_nation(session: Session, code: str) -> str:
+    """Alpha-2 for an alpha-2 or alpha-3 code in any case; 422 for a nation not in the data."""
+    column = Nation.code if len(code) == 2 else Nation.alpha3
+    found = session.scalar(select(Nation.code).where(column == code.upper()))
+    if found is None:
+        raise InvalidParameter(f"query.nation: no nation {code!r} in the data.")
+    return found
+
+
+def require_source(session: Session, source_id: str) -> None:
+    if session.get(Source, source_id) is None:
+        known = session.scalars(select(Source.id).order_by(Source.id)).all()
+        raise InvalidParameter(f"query.source: no source {source_id!r}.", allowed=list(known))

@@ -1,0 +1,106 @@
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from app.db import SessionDep
+from app.errors import PROBLEM_RESPONSES
+from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.models import Commitment, Evidence
+from app.queries import commitment_options, get_or_404, require_source, resolve_nation
+from app.schemas.common import Page
+from app.schemas.facts import CommitmentRead
+from app.vocab import ActorKind, CoalitionScope, Role, Status
+
+router = APIRouter(prefix="/commitments", tags=["commitments"])
+
+
+class CommitmentSort(StrEnum):
+    id = "id"
+    id_desc = "-id"
+    role = "role"
+    status = "status"
+    nation = "nation"
+
+
+_nation = func.coalesce(Commitment.nation_code, "")
+SORTS = {
+    CommitmentSort.id: SortKey([], Commitment.id),
+    CommitmentSort.id_desc: SortKey([], Commitment.id, descending=True),
+    CommitmentSort.role: SortKey([Commitment.role], Commitment.id),
+    CommitmentSort.status: SortKey([Commitment.status], Commitment.id),
+    CommitmentSort.nation: SortKey([_nation], Commitment.id),
+}
+
+
+@router.get("", response_model=Page[CommitmentRead], responses=PROBLEM_RESPONSES)
+def list_commitments(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    role: Annotated[
+        list[Role] | None, Query(description="Role (repeatable).", examples=["training"])
+    ] = None,
+    status: Annotated[
+        list[Status] | None, Query(description="Status (repeatable).", examples=["ruled_out"])
+    ] = None,
+    nation: Annotated[
+        str | None,
+        Query(
+            pattern="^[A-Za-z]{2,3}$",
+            description="Alpha-2 or alpha-3 code, any case.",
+            examples=["IT"],
+        ),
+    ] = None,
+    actor: Annotated[
+        ActorKind | None,
+        Query(description="`nation`: a named nation's; `coalition`: the coalition's."),
+    ] = None,
+    coalition_scope: Annotated[
+        CoalitionScope | None,
+        Query(description="`whole` force or `some_members` the source does not name."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Only commitments with evidence from this source.",
+            examples=["article-b"],
+        ),
+    ] = None,
+    sort: Annotated[
+        CommitmentSort, Query(description="Order; `-` for descending.")
+    ] = CommitmentSort.id,
+) -> Response:
+    """List commitments — who does what, with status, conditions and evidence."""
+    stmt = select(Commitment).options(*commitment_options())
+    if role:
+        stmt = stmt.where(Commitment.role.in_(role))
+    if status:
+        stmt = stmt.where(Commitment.status.in_(status))
+    if nation is not None:
+        stmt = stmt.where(Commitment.nation_code == resolve_nation(session, nation))
+    if actor is not None:
+        stmt = stmt.where(Commitment.actor == actor)
+    if coalition_scope is not None:
+        stmt = stmt.where(Commitment.coalition_scope == coalition_scope)
+    if source is not None:
+        require_source(session, source)
+        stmt = stmt.where(Commitment.evidence.any(Evidence.source_id == source))
+    rows, total, next_cursor = fetch_page(session, stmt, page, sort.value, SORTS[sort])
+    items = [CommitmentRead.model_validate(c) for c in rows]
+    body = Page[CommitmentRead](**make_page(request, page, items, total, next_cursor))
+    return render_page(request, page, body, "commitments", CommitmentRead)
+
+
+@router.get("/{commitment_id}", responses=PROBLEM_RESPONSES)
+def get_commitment(
+    session: SessionDep,
+    commitment_id: Annotated[str, Path(max_length=80, examples=["it-troops-ruled-out"])],
+) -> CommitmentRead:
+    """One commitment with its conditions and evidence."""
+    return CommitmentRead.model_validate(
+        get_or_404(session, Commitment, commitment_id, "commitment")
+    )

@@ -1,0 +1,80 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app.db import SessionDep
+from app.errors import PROBLEM_RESPONSES
+from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.models import Commitment, Condition, Evidence
+from app.queries import condition_options, get_or_404, require_source, resolve_nation
+from app.schemas.common import Page
+from app.schemas.facts import ConditionRead
+from app.vocab import ConditionKind, ConditionNature
+
+router = APIRouter(prefix="/conditions", tags=["conditions"])
+
+
+@router.get("", response_model=Page[ConditionRead], responses=PROBLEM_RESPONSES)
+def list_conditions(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    kind: Annotated[
+        list[ConditionKind] | None, Query(description="Kind (repeatable).", examples=["ceasefire"])
+    ] = None,
+    nature: Annotated[
+        ConditionNature | None,
+        Query(description="`precondition` (must happen first) or `obstacle`."),
+    ] = None,
+    nation: Annotated[
+        str | None,
+        Query(
+            pattern="^[A-Za-z]{2,3}$",
+            description="Conditions tied to this nation or gating its commitments.",
+            examples=["DE"],
+        ),
+    ] = None,
+    gates: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            description="Conditions that gate this commitment id.",
+            examples=["coalition-troops"],
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        Query(max_length=40, description="Only conditions with evidence from this source."),
+    ] = None,
+) -> Response:
+    """What must happen first — ceasefire, approvals, rules of engagement — and what it gates."""
+    stmt = select(Condition).options(*condition_options())
+    if kind:
+        stmt = stmt.where(Condition.condition_kind.in_(kind))
+    if nature is not None:
+        stmt = stmt.where(Condition.nature == nature)
+    if nation is not None:
+        code = resolve_nation(session, nation)
+        stmt = stmt.where(
+            (Condition.nation_code == code) | Condition.gates.any(Commitment.nation_code == code)
+        )
+    if gates is not None:
+        stmt = stmt.where(Condition.gates.any(Commitment.id == gates))
+    if source is not None:
+        require_source(session, source)
+        stmt = stmt.where(Condition.evidence.any(Evidence.source_id == source))
+    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Condition.id))
+    items = [ConditionRead.model_validate(c) for c in rows]
+    body = Page[ConditionRead](**make_page(request, page, items, total, next_cursor))
+    return render_page(request, page, body, "conditions", ConditionRead)
+
+
+@router.get("/{condition_id}", responses=PROBLEM_RESPONSES)
+def get_condition(
+    session: SessionDep,
+    condition_id: Annotated[str, Path(max_length=80, examples=["ceasefire-or-armistice"])],
+) -> ConditionRead:
+    """One condition with what it gates and its evidence."""
+    return ConditionRead.model_validate(get_or_404(session, Condition, condition_id, "condition"))

@@ -1,0 +1,34 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app.db import SessionDep
+from app.errors import PROBLEM_RESPONSES
+from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.models import Event
+from app.queries import evidence_options, get_or_404
+from app.schemas.common import Page
+from app.schemas.facts import EventRead
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+
+@router.get("", response_model=Page[EventRead], responses=PROBLEM_RESPONSES)
+def list_events(request: Request, session: SessionDep, page: PageDep) -> Response:
+    """Events: the Paris summit and the video call with the US president."""
+    stmt = select(Event).options(*evidence_options(Event))
+    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Event.id))
+    items = [EventRead.model_validate(e) for e in rows]
+    body = Page[EventRead](**make_page(request, page, items, total, next_cursor))
+    return render_page(request, page, body, "events", EventRead)
+
+
+@router.get("/{event_id}", responses=PROBLEM_RESPONSES)
+def get_event(
+    session: SessionDep,
+    event_id: Annotated[str, Path(max_length=80, examples=["paris-summit-2025-09-04"])],
+) -> EventRead:
+    """One event with its evidence."""
+    return EventRead.model_validate(get_or_404(session, Event, event_id, "event"))

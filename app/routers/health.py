@@ -1,0 +1,39 @@
+from fastapi import APIRouter, Request
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.errors import PROBLEM_JSON, Problem, Unavailable
+from app.migrations import current_revision
+from app.models import Fact
+from app.schemas.meta import Health, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> Health:
+    """The process is alive (no database access)."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    responses={503: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Not ready"}},
+)
+def readyz(request: Request) -> Readiness:
+    """The database answers, its schema is at the latest migration and the seed is loaded."""
+    engine = request.app.state.engine
+    try:
+        revision = current_revision(engine)
+        with engine.connect() as conn:
+            facts = conn.scalar(select(func.count()).select_from(Fact)) if revision else 0
+    except SQLAlchemyError as exc:
+        raise Unavailable(f"Database unreachable: {type(exc).__name__}.") from exc
+    head = request.app.state.schema_head
+    if revision != head:
+        raise Unavailable(f"Schema revision {revision} is not the latest ({head}): run migrate.")
+    if not facts:
+        raise Unavailable("No facts loaded: run `pledgedb seed`.")
+    return Readiness(
+        status="ready", database=engine.dialect.name, schema_revision=revision, facts=facts
+    )

@@ -1,0 +1,78 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from app.db import SessionDep
+from app.errors import PROBLEM_RESPONSES
+from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.models import Evidence, Statement
+from app.queries import evidence_options, get_or_404, like_pattern, require_source, resolve_nation
+from app.schemas.common import Page
+from app.schemas.facts import StatementRead
+from app.vocab import StatementMode
+
+router = APIRouter(prefix="/quotes", tags=["quotes"])
+
+
+@router.get("", response_model=Page[StatementRead], responses=PROBLEM_RESPONSES)
+def list_quotes(
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    speaker: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Part of the speaker's name, any case.",
+            examples=["zelenskyy"],
+        ),
+    ] = None,
+    mode: Annotated[
+        StatementMode | None,
+        Query(description="`direct` (their own words, in quotation marks) or `reported`."),
+    ] = None,
+    nation: Annotated[
+        str | None,
+        Query(pattern="^[A-Za-z]{2,3}$", description="The speaker's nation.", examples=["FR"]),
+    ] = None,
+    event: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            description="Statements made at this event.",
+            examples=["paris-summit-2025-09-04"],
+        ),
+    ] = None,
+    source: Annotated[
+        str | None, Query(max_length=40, description="Only statements quoted in this source.")
+    ] = None,
+) -> Response:
+    """People's statements — quoted words and reported speech — with evidence."""
+    stmt = select(Statement).options(*evidence_options(Statement))
+    if speaker is not None:
+        stmt = stmt.where(func.lower(Statement.speaker).like(like_pattern(speaker), escape="\\"))
+    if mode is not None:
+        stmt = stmt.where(Statement.mode == mode)
+    if nation is not None:
+        stmt = stmt.where(Statement.speaker_nation_code == resolve_nation(session, nation))
+    if event is not None:
+        stmt = stmt.where(Statement.event_id == event)
+    if source is not None:
+        require_source(session, source)
+        stmt = stmt.where(Statement.evidence.any(Evidence.source_id == source))
+    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Statement.id))
+    items = [StatementRead.model_validate(s) for s in rows]
+    body = Page[StatementRead](**make_page(request, page, items, total, next_cursor))
+    return render_page(request, page, body, "quotes", StatementRead)
+
+
+@router.get("/{statement_id}", responses=PROBLEM_RESPONSES)
+def get_quote(
+    session: SessionDep,
+    statement_id: Annotated[str, Path(max_length=80, examples=["macron-commitment-of-substance"])],
+) -> StatementRead:
+    """One statement with its evidence."""
+    return StatementRead.model_validate(get_or_404(session, Statement, statement_id, "statement"))

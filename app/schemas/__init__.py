@@ -1,0 +1,1 @@
+"""API schemas (Pydantic), separate from the ORM models: one module per resource."""

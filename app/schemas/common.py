@@ -1,0 +1,59 @@
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.vocab import Certainty
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OutletRef(ReadModel):
+    id: str = Field(examples=["reuters"])
+    name: str = Field(examples=["Reuters"])
+
+
+class EvidenceRead(ReadModel):
+    """A verbatim quote from a source that supports a fact."""
+
+    id: str = Field(
+        description="Stable id: `<fact id>/<position>`.", examples=["it-troops-ruled-out/1"]
+    )
+    source: str = Field(
+        validation_alias="source_id",
+        description="Id of the source article.",
+        examples=["article-a"],
+    )
+    quote: str = Field(
+        description="Exact substring of the source's text (verified when loaded).",
+        examples=["Italy has already clarified that it will not commit ground troops"],
+    )
+    start: int = Field(description="Character offset of the quote in the source's text.")
+    end: int = Field(description="Offset just past the quote (`text[start:end] == quote`).")
+    line: int = Field(description="Line of the seed document where the quote starts (1-based).")
+    outlet: OutletRef | None = Field(
+        description="The outlet the article attributes this to ('According to Reuters')."
+    )
+    certainty: Certainty = Field(
+        description="`stated`: the article asserts it in its own voice; `reported`: the article "
+        "attributes it to another outlet; `hedged`: the wording marks it uncertain "
+        "('reportedly', 'potentially', 'may', 'anticipated')."
+    )
+    hedge: str | None = Field(
+        description="With `hedged`: the hedging words as written.", examples=["reportedly"]
+    )
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="Rows matching the filters, across all pages.")
+    limit: int = Field(description="Page size asked for.")
+    offset: int | None = Field(description="Offset of this page; null when a cursor was used.")
+    next_cursor: str | None = Field(
+        description="Opaque keyset cursor for the next page; null on the last page."
+    )
+    next: str | None = Field(description="URL of the next page (also in the `Link` header).")

@@ -1,0 +1,79 @@
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import Page, ReadModel
+from app.schemas.facts import (
+    CommitmentRead,
+    CommitmentRef,
+    ConditionRead,
+    MembershipRead,
+    StatementRead,
+)
+from app.vocab import Basis, MembershipStatus, Part, Role, Status
+
+Via = Literal["nation", "coalition"]
+
+
+class NationRole(BaseModel):
+    role: Role
+    status: Status
+    via: Via = Field(
+        description="`nation`: the nation's own commitment; `coalition`: inherited from a "
+        "commitment of the coalition's force as a whole (only with include_coalition=true)."
+    )
+    commitment: str = Field(description="Id of the commitment that carries the role.")
+
+
+class NationItem(BaseModel):
+    code: str = Field(description="ISO 3166-1 alpha-2.", examples=["IT"])
+    alpha3: str = Field(description="ISO 3166-1 alpha-3.", examples=["ITA"])
+    name: str = Field(description="Short name (ISO 3166, via pycountry).", examples=["Italy"])
+    official_name: str | None = Field(examples=["Italian Republic"])
+    membership: MembershipStatus = Field(description="member, potential or non_member.")
+    part: Part
+    basis: Basis
+    group: str | None = Field(description="The group the membership is inferred from, if any.")
+    nato: bool = Field(description="NATO member on 2025-09-04.")
+    eu: bool = Field(description="EU member on 2025-09-04.")
+    region: str = Field(description="UN M49 sub-region.", examples=["Southern Europe"])
+    roles: list[NationRole] = Field(
+        description="The nation's commitments as (role, status), plus inherited coalition roles "
+        "with include_coalition=true."
+    )
+    matched_via: Via | None = Field(
+        description="With a `role` filter: whether the nation matched through its own "
+        "commitment or only through the coalition's (inherited)."
+    )
+    inherited: bool = Field(
+        description="True when the nation carries the filtered role only through a "
+        "coalition-level commitment."
+    )
+
+
+class NationPage(Page[NationItem]):
+    coalition_commitments: list[CommitmentRef] = Field(
+        description="With a `role` filter: commitments of that role that the sources give to the "
+        "coalition as a whole or to members they do not name. They are not attributed to any "
+        "nation; include_coalition=true lists the members who inherit them."
+    )
+
+
+class NationDetail(ReadModel):
+    code: str = Field(examples=["IT"])
+    alpha3: str = Field(examples=["ITA"])
+    name: str = Field(examples=["Italy"])
+    official_name: str | None
+    nato: bool
+    eu: bool
+    region: str
+    membership: MembershipRead
+    commitments: list[CommitmentRead] = Field(description="The nation's own commitments.")
+    coalition_commitments: list[CommitmentRef] = Field(
+        description="For members: commitments of the coalition's force as a whole, which the "
+        "sources do not attribute to this nation by name."
+    )
+    conditions: list[ConditionRead] = Field(
+        description="Conditions on the nation's commitments or tied to the nation."
+    )
+    statements: list[StatementRead] = Field(description="Statements by the nation's people.")
