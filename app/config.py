@@ -3,19 +3,21 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PLEDGEDB_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="PLEDGEDB_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     # DATABASE_URL is the conventional name (Docker, PaaS); PLEDGEDB_DATABASE_URL also works.
     database_url: str = Field(
         default="sqlite:///./var/pledgedb.sqlite3",
-        validation_alias="DATABASE_URL",
+        validation_alias=AliasChoices("DATABASE_URL", "PLEDGEDB_DATABASE_URL"),
         description="SQLAlchemy URL. Default: an SQLite file var/pledgedb.sqlite3 under the "
         "working directory. PostgreSQL: postgresql+psycopg://user@host:5432/db",
     )

@@ -19,10 +19,20 @@ from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, func, o
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.errors import InvalidParameter, NotAcceptable
+from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, NotAcceptable, Problem
 from app.schemas.common import Page
 
 _settings = get_settings()
+# OpenAPI for list endpoints: JSON (the response model), the same page as CSV, and problems.
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    200: {
+        "description": "A page of results, as JSON or (with `format=csv` or `Accept: text/csv`) "
+        "as CSV.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    },
+    406: {"model": Problem, "description": "Unsupported Accept", "content": {PROBLEM_JSON: {}}},
+}
 MAX_CURSOR_LENGTH = 1000
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 

@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Commitment, Evidence
 from app.queries import commitment_options, get_or_404, require_source, resolve_nation
+from app.schemas.commitments import CommitmentRead
 from app.schemas.common import Page
-from app.schemas.facts import CommitmentRead
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
 router = APIRouter(prefix="/commitments", tags=["commitments"])
@@ -35,7 +35,7 @@ SORTS = {
 }
 
 
-@router.get("", response_model=Page[CommitmentRead], responses=PROBLEM_RESPONSES)
+@router.get("", response_model=Page[CommitmentRead], responses=LIST_RESPONSES)
 def list_commitments(
     request: Request,
     session: SessionDep,

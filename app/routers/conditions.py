@@ -6,17 +6,17 @@ from sqlalchemy import select
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Commitment, Condition, Evidence
 from app.queries import condition_options, get_or_404, require_source, resolve_nation
 from app.schemas.common import Page
-from app.schemas.facts import ConditionRead
+from app.schemas.conditions import ConditionRead
 from app.vocab import ConditionKind, ConditionNature
 
 router = APIRouter(prefix="/conditions", tags=["conditions"])
 
 
-@router.get("", response_model=Page[ConditionRead], responses=PROBLEM_RESPONSES)
+@router.get("", response_model=Page[ConditionRead], responses=LIST_RESPONSES)
 def list_conditions(
     request: Request,
     session: SessionDep,

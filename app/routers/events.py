@@ -6,16 +6,16 @@ from sqlalchemy import select
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Event
 from app.queries import evidence_options, get_or_404
 from app.schemas.common import Page
-from app.schemas.facts import EventRead
+from app.schemas.events import EventRead
 
 router = APIRouter(prefix="/events", tags=["events"])
 
 
-@router.get("", response_model=Page[EventRead], responses=PROBLEM_RESPONSES)
+@router.get("", response_model=Page[EventRead], responses=LIST_RESPONSES)
 def list_events(request: Request, session: SessionDep, page: PageDep) -> Response:
     """Events: the Paris summit and the video call with the US president."""
     stmt = select(Event).options(*evidence_options(Event))

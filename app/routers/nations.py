@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
-from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Commitment, Condition, Evidence, Membership, Nation, Statement
 from app.queries import (
     coalition_wide,
@@ -17,7 +17,7 @@ from app.queries import (
     evidence_options,
     like_pattern,
 )
-from app.schemas.facts import CommitmentRef
+from app.schemas.common import CommitmentRef
 from app.schemas.nations import NationDetail, NationItem, NationPage, NationRole
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
 
@@ -44,7 +44,7 @@ SORTS = {
 NOT_RULED_OUT = [s for s in Status if s is not Status.ruled_out]
 
 
-@router.get("", response_model=NationPage, responses=PROBLEM_RESPONSES)
+@router.get("", response_model=NationPage, responses=LIST_RESPONSES)
 def list_nations(
     request: Request,
     session: SessionDep,

@@ -6,17 +6,17 @@ from sqlalchemy import func, select
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Evidence, Statement
 from app.queries import evidence_options, get_or_404, like_pattern, require_source, resolve_nation
 from app.schemas.common import Page
-from app.schemas.facts import StatementRead
+from app.schemas.statements import StatementRead
 from app.vocab import StatementMode
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 
 
-@router.get("", response_model=Page[StatementRead], responses=PROBLEM_RESPONSES)
+@router.get("", response_model=Page[StatementRead], responses=LIST_RESPONSES)
 def list_quotes(
     request: Request,
     session: SessionDep,

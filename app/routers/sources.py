@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES, NotFound
-from app.listing import PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Evidence, Outlet, Source
 from app.schemas.common import Page
 from app.schemas.sources import OutletCited, SourceDetail, SourceRead
@@ -55,7 +55,7 @@ def _describe(
     }
 
 
-@router.get("", response_model=Page[SourceRead], responses=PROBLEM_RESPONSES)
+@router.get("", response_model=Page[SourceRead], responses=LIST_RESPONSES)
 def list_sources(request: Request, session: SessionDep, page: PageDep) -> Response:
     """List the source articles, with evidence counts and the outlets each cites."""
     sources, total, next_cursor = fetch_page(

@@ -2,7 +2,18 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.vocab import Certainty
+from app.vocab import (
+    ActorKind,
+    Certainty,
+    CoalitionScope,
+    ConditionKind,
+    ConditionNature,
+    Role,
+    Status,
+)
+
+SUMMARY = Field(description="One sentence in our words; never more than the evidence says.")
+EVIDENCE = Field(description="Verbatim quotes that support this fact, in curated order.")
 
 
 class ReadModel(BaseModel):
@@ -57,3 +68,20 @@ class Page(BaseModel, Generic[T]):
         description="Opaque keyset cursor for the next page; null on the last page."
     )
     next: str | None = Field(description="URL of the next page (also in the `Link` header).")
+
+
+class ConditionRef(ReadModel):
+    id: str = Field(examples=["ceasefire-or-armistice"])
+    kind: ConditionKind = Field(validation_alias="condition_kind")
+    nature: ConditionNature
+    summary: str
+
+
+class CommitmentRef(ReadModel):
+    id: str
+    actor: ActorKind
+    nation: str | None = Field(validation_alias="nation_code")
+    coalition_scope: CoalitionScope | None
+    role: Role
+    status: Status
+    summary: str

@@ -2,14 +2,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import Page, ReadModel
-from app.schemas.facts import (
-    CommitmentRead,
-    CommitmentRef,
-    ConditionRead,
-    MembershipRead,
-    StatementRead,
-)
+from app.schemas.commitments import CommitmentRead
+from app.schemas.common import EVIDENCE, SUMMARY, CommitmentRef, EvidenceRead, Page, ReadModel
+from app.schemas.conditions import ConditionRead
+from app.schemas.statements import StatementRead
 from app.vocab import Basis, MembershipStatus, Part, Role, Status
 
 Via = Literal["nation", "coalition"]
@@ -57,6 +53,23 @@ class NationPage(Page[NationItem]):
         "coalition as a whole or to members they do not name. They are not attributed to any "
         "nation; include_coalition=true lists the members who inherit them."
     )
+
+
+class MembershipRead(ReadModel):
+    """A nation's place in the story."""
+
+    id: str = Field(examples=["membership-it"])
+    status: MembershipStatus = Field(
+        description="`member` of the coalition, `potential` member, or `non_member`."
+    )
+    part: Part = Field(description="guarantor, beneficiary (Ukraine), adversary, third_country.")
+    basis: Basis = Field(
+        description="`named` in the text; `implied` (named as an example of members); "
+        "`inferred_from_group` (the text names only a group, e.g. 'the Nordic states')."
+    )
+    group: str | None = Field(validation_alias="group_name", examples=["Nordic states"])
+    summary: str = SUMMARY
+    evidence: list[EvidenceRead] = EVIDENCE
 
 
 class NationDetail(ReadModel):

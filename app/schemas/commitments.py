@@ -1,0 +1,38 @@
+"""Commitments: who does what."""
+
+from pydantic import Field
+
+from app.schemas.common import EVIDENCE, SUMMARY, ConditionRef, EvidenceRead, ReadModel
+from app.vocab import (
+    ActorKind,
+    CoalitionScope,
+    Combat,
+    Location,
+    Role,
+    Status,
+)
+
+
+class CommitmentRead(ReadModel):
+    """Who does what: a nation's or the coalition's role, with its status and evidence."""
+
+    id: str = Field(examples=["it-troops-ruled-out"])
+    actor: ActorKind = Field(
+        description="`nation`: a named nation; `coalition`: the coalition (see coalition_scope)."
+    )
+    nation: str | None = Field(
+        validation_alias="nation_code",
+        description="Alpha-2 code with actor `nation`.",
+        examples=["IT"],
+    )
+    coalition_scope: CoalitionScope | None = Field(
+        description="With actor `coalition`: `whole` (the coalition's force as a whole) or "
+        "`some_members` (members the source does not name)."
+    )
+    role: Role
+    status: Status
+    location: Location = Field(description="Inside Ukraine, outside, or not stated.")
+    combat: Combat = Field(description="Combat or non-combat where the source says so.")
+    summary: str = SUMMARY
+    conditions: list[ConditionRef] = Field(description="Conditions that gate this commitment.")
+    evidence: list[EvidenceRead] = EVIDENCE

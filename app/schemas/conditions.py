@@ -1,0 +1,25 @@
+"""Conditions: what must happen first, and what it gates."""
+
+from pydantic import Field
+
+from app.schemas.common import EVIDENCE, SUMMARY, CommitmentRef, EvidenceRead, ReadModel
+from app.vocab import (
+    ConditionKind,
+    ConditionNature,
+)
+
+
+class ConditionRead(ReadModel):
+    """Something that must happen first (or stands in the way), and what it gates."""
+
+    id: str = Field(examples=["ceasefire-or-armistice"])
+    kind: ConditionKind = Field(validation_alias="condition_kind")
+    nature: ConditionNature = Field(
+        description="`precondition`: must happen first; `obstacle`: stands in the way."
+    )
+    nation: str | None = Field(
+        validation_alias="nation_code", description="The nation whose condition or obstacle it is."
+    )
+    summary: str = SUMMARY
+    gates: list[CommitmentRef] = Field(description="The commitments this condition gates.")
+    evidence: list[EvidenceRead] = EVIDENCE

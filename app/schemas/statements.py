@@ -1,0 +1,25 @@
+"""People's statements, quoted or reported."""
+
+from pydantic import Field
+
+from app.schemas.common import EVIDENCE, SUMMARY, EvidenceRead, ReadModel
+from app.vocab import (
+    StatementMode,
+)
+
+
+class StatementRead(ReadModel):
+    """A person's words: quoted directly or reported by the article."""
+
+    id: str = Field(examples=["macron-commitment-of-substance"])
+    speaker: str = Field(examples=["Emmanuel Macron"])
+    speaker_title: str | None = Field(examples=["President of France"])
+    speaker_nation: str | None = Field(validation_alias="speaker_nation_code", examples=["FR"])
+    mode: StatementMode = Field(
+        description="`direct`: the person's own words, in quotation marks; `reported`: the "
+        "article's paraphrase."
+    )
+    text: str = Field(examples=["This is a commitment of substance, not just words"])
+    event: str | None = Field(validation_alias="event_id", examples=["paris-summit-2025-09-04"])
+    summary: str = SUMMARY
+    evidence: list[EvidenceRead] = EVIDENCE

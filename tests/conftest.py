@@ -1,0 +1,102 @@
+"""Test fixtures: a migrated and seeded database (SQLite by default, PostgreSQL when
+PLEDGEDB_TEST_DATABASE_URL is set), and an HTTP client over httpx's ASGI transport."""
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import migrations
+from app.config import PROJECT_ROOT, Settings
+from app.db import make_engine, make_sessionmaker
+from app.facts import Dataset, load_dataset
+from app.main import create_app
+from app.seed import seed
+
+PG_URL = os.environ.get("PLEDGEDB_TEST_DATABASE_URL")
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@contextmanager
+def scratch_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend under test, dropped afterwards."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / f'scratch-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        return
+    base = make_url(PG_URL)
+    name = f"{base.database}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def dataset() -> Dataset:
+    return load_dataset(DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[str]:
+    """The shared, seeded database the read-only API tests run against."""
+    with scratch_database(tmp_path_factory.mktemp("db")) as url:
+        migrations.upgrade(url)
+        engine = make_engine(url)
+        with make_sessionmaker(engine)() as session:
+            seed(session, dataset)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[FastAPI]:
+    app = create_app(Settings(database_url=database_url))
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A writable copy of data/, for tests that edit fact files."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    return target
+
+
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend under test (not migrated)."""
+    with scratch_database(tmp_path) as url:
+        yield url
