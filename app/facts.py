@@ -31,7 +31,9 @@ from app.vocab import (
 
 HEDGE_WINDOW = 400  # characters before a quote in which its hedge may stand
 # Words that, written in a quote, make it uncertain: such evidence must be marked hedged.
-HEDGE_WORDS = ("reportedly", "potentially")
+HEDGE_WORDS = re.compile(
+    r"\b(reportedly|potentially|perhaps|may|could|anticipated)\b", re.IGNORECASE
+)
 M = TypeVar("M", bound=BaseModel)
 FACT_FILES = ("events", "memberships", "commitments", "conditions", "statements")
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -57,7 +59,8 @@ class EvidenceIn(Strict):
     quote: str = Field(min_length=3)
     outlet: str | None = None
     certainty: Certainty
-    hedge: str | None = None
+    # One hedge, or several where the wording stacks them ("reportedly … potentially").
+    hedge: str | list[str] | None = None
     occurrence: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
@@ -71,6 +74,12 @@ class EvidenceIn(Strict):
         if self.hedge and self.certainty is not Certainty.hedged:
             raise ValueError("a hedge is given, so certainty must be 'hedged'")
         return self
+
+    @property
+    def hedges(self) -> list[str]:
+        if self.hedge is None:
+            return []
+        return [self.hedge] if isinstance(self.hedge, str) else list(self.hedge)
 
 
 class FactIn(Strict):
@@ -384,21 +393,20 @@ def _locate(
         return None, f"{name}: quote occurs only {len(starts)} time(s): {ev.quote!r}"
     start = starts[index]
     end = start + len(ev.quote)
-    lowered = ev.quote.lower()
-    for word in HEDGE_WORDS:
-        if word in lowered and ev.certainty is not Certainty.hedged:
-            return None, f"{name}: quote says {word!r}, so it must be hedged: {ev.quote!r}"
-    if ev.hedge is not None:
-        window = text[max(0, start - HEDGE_WINDOW) : end]
-        if ev.hedge not in window:
+    hedge_word = HEDGE_WORDS.search(ev.quote)
+    if hedge_word and ev.certainty is not Certainty.hedged:
+        return None, f"{name}: quote says {hedge_word[0]!r}, so it must be hedged: {ev.quote!r}"
+    window = text[max(0, start - HEDGE_WINDOW) : end]
+    for hedge in ev.hedges:
+        if hedge not in window:
             return None, (
-                f"{name}: hedge {ev.hedge!r} is neither in the quote nor in the "
+                f"{name}: hedge {hedge!r} is neither in the quote nor in the "
                 f"{HEDGE_WINDOW} characters before it: {ev.quote!r}"
             )
     line = document.count("\n", 0, source.start_char + start) + 1
     located = LocatedEvidence(
         fact_id, position, source.spec.id, ev.quote, start, end, line, ev.outlet,
-        ev.certainty, ev.hedge,
+        ev.certainty, ", ".join(ev.hedges) or None,
     )  # fmt: skip
     return located, None
 

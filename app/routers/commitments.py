@@ -98,7 +98,14 @@ def list_commitments(
 @router.get("/{commitment_id}", responses=PROBLEM_RESPONSES)
 def get_commitment(
     session: SessionDep,
-    commitment_id: Annotated[str, Path(max_length=80, examples=["it-troops-ruled-out"])],
+    commitment_id: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="Id of the resource, as given in lists.",
+            examples=["it-troops-ruled-out"],
+        ),
+    ],
 ) -> CommitmentRead:
     """One commitment with its conditions and evidence."""
     return CommitmentRead.model_validate(

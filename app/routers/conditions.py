@@ -74,7 +74,14 @@ def list_conditions(
 @router.get("/{condition_id}", responses=PROBLEM_RESPONSES)
 def get_condition(
     session: SessionDep,
-    condition_id: Annotated[str, Path(max_length=80, examples=["ceasefire-or-armistice"])],
+    condition_id: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="Id of the resource, as given in lists.",
+            examples=["ceasefire-or-armistice"],
+        ),
+    ],
 ) -> ConditionRead:
     """One condition with what it gates and its evidence."""
     return ConditionRead.model_validate(get_or_404(session, Condition, condition_id, "condition"))

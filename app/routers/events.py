@@ -28,7 +28,14 @@ def list_events(request: Request, session: SessionDep, page: PageDep) -> Respons
 @router.get("/{event_id}", responses=PROBLEM_RESPONSES)
 def get_event(
     session: SessionDep,
-    event_id: Annotated[str, Path(max_length=80, examples=["paris-summit-2025-09-04"])],
+    event_id: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="Id of the resource, as given in lists.",
+            examples=["paris-summit-2025-09-04"],
+        ),
+    ],
 ) -> EventRead:
     """One event with its evidence."""
     return EventRead.model_validate(get_or_404(session, Event, event_id, "event"))

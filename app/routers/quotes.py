@@ -72,7 +72,14 @@ def list_quotes(
 @router.get("/{statement_id}", responses=PROBLEM_RESPONSES)
 def get_quote(
     session: SessionDep,
-    statement_id: Annotated[str, Path(max_length=80, examples=["macron-commitment-of-substance"])],
+    statement_id: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="Id of the resource, as given in lists.",
+            examples=["macron-commitment-of-substance"],
+        ),
+    ],
 ) -> StatementRead:
     """One statement with its evidence."""
     return StatementRead.model_validate(get_or_404(session, Statement, statement_id, "statement"))

@@ -70,7 +70,14 @@ def list_sources(request: Request, session: SessionDep, page: PageDep) -> Respon
 @router.get("/{source_id}", responses=PROBLEM_RESPONSES)
 def get_source(
     session: SessionDep,
-    source_id: Annotated[str, Path(max_length=40, examples=["article-a"])],
+    source_id: Annotated[
+        str,
+        Path(
+            max_length=40,
+            description="Id of the resource, as given in lists.",
+            examples=["article-a"],
+        ),
+    ],
 ) -> SourceDetail:
     """One source with its full text, evidence count and the outlets it cites."""
     source = session.get(Source, source_id)

@@ -16,7 +16,9 @@ from app.vocab import (
 class CommitmentRead(ReadModel):
     """Who does what: a nation's or the coalition's role, with its status and evidence."""
 
-    id: str = Field(examples=["it-troops-ruled-out"])
+    id: str = Field(
+        description="Stable id of the commitment (a slug).", examples=["it-troops-ruled-out"]
+    )
     actor: ActorKind = Field(
         description="`nation`: a named nation; `coalition`: the coalition (see coalition_scope)."
     )
@@ -29,8 +31,10 @@ class CommitmentRead(ReadModel):
         description="With actor `coalition`: `whole` (the coalition's force as a whole) or "
         "`some_members` (members the source does not name)."
     )
-    role: Role
-    status: Status
+    role: Role = Field(description="Role from the vocabulary (see GET /roles).")
+    status: Status = Field(
+        description="pledged, open_to, considering, pending, hesitant or ruled_out."
+    )
     location: Location = Field(description="Inside Ukraine, outside, or not stated.")
     combat: Combat = Field(description="Combat or non-combat where the source says so.")
     summary: str = SUMMARY

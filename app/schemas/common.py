@@ -21,8 +21,10 @@ class ReadModel(BaseModel):
 
 
 class OutletRef(ReadModel):
-    id: str = Field(examples=["reuters"])
-    name: str = Field(examples=["Reuters"])
+    id: str = Field(description="Id of the outlet.", examples=["reuters"])
+    name: str = Field(
+        description="Name of the outlet as the article gives it.", examples=["Reuters"]
+    )
 
 
 class EvidenceRead(ReadModel):
@@ -60,7 +62,7 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
-    items: list[T]
+    items: list[T] = Field(description="The rows of this page.")
     total: int = Field(description="Rows matching the filters, across all pages.")
     limit: int = Field(description="Page size asked for.")
     offset: int | None = Field(description="Offset of this page; null when a cursor was used.")
@@ -71,17 +73,23 @@ class Page(BaseModel, Generic[T]):
 
 
 class ConditionRef(ReadModel):
-    id: str = Field(examples=["ceasefire-or-armistice"])
-    kind: ConditionKind = Field(validation_alias="condition_kind")
-    nature: ConditionNature
-    summary: str
+    id: str = Field(description="Id of the condition.", examples=["ceasefire-or-armistice"])
+    kind: ConditionKind = Field(description="Kind of condition.", validation_alias="condition_kind")
+    nature: ConditionNature = Field(description="`precondition` or `obstacle`.")
+    summary: str = Field(description="One sentence in our words.")
 
 
 class CommitmentRef(ReadModel):
-    id: str
-    actor: ActorKind
-    nation: str | None = Field(validation_alias="nation_code")
-    coalition_scope: CoalitionScope | None
-    role: Role
-    status: Status
-    summary: str
+    id: str = Field(description="Id of the commitment.")
+    actor: ActorKind = Field(description="`nation` or `coalition`.")
+    nation: str | None = Field(
+        description="Alpha-2 code with actor `nation`.", validation_alias="nation_code"
+    )
+    coalition_scope: CoalitionScope | None = Field(
+        description="With actor `coalition`: `whole` or `some_members`."
+    )
+    role: Role = Field(description="Role from the vocabulary.")
+    status: Status = Field(description="Status of the commitment.")
+    summary: str = Field(
+        description="One sentence in our words; never more than the evidence says."
+    )

@@ -12,8 +12,14 @@ from app.vocab import (
 class ConditionRead(ReadModel):
     """Something that must happen first (or stands in the way), and what it gates."""
 
-    id: str = Field(examples=["ceasefire-or-armistice"])
-    kind: ConditionKind = Field(validation_alias="condition_kind")
+    id: str = Field(
+        description="Stable id of the condition (a slug).", examples=["ceasefire-or-armistice"]
+    )
+    kind: ConditionKind = Field(
+        description="ceasefire, ground_conditions, rules_of_engagement, parliamentary_approval, "
+        "us_engagement or russian_opposition.",
+        validation_alias="condition_kind",
+    )
     nature: ConditionNature = Field(
         description="`precondition`: must happen first; `obstacle`: stands in the way."
     )

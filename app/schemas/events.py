@@ -11,19 +11,19 @@ from app.vocab import (
 
 
 class Participant(ReadModel):
-    name: str
-    nation: str | None
+    name: str = Field(description="Name as the source writes it.")
+    nation: str | None = Field(description="The participant's nation (alpha-2).")
 
 
 class EventRead(ReadModel):
-    id: str = Field(examples=["paris-summit-2025-09-04"])
-    kind: EventKind = Field(validation_alias="event_kind")
-    name: str
+    id: str = Field(description="Stable id of the event.", examples=["paris-summit-2025-09-04"])
+    kind: EventKind = Field(description="`summit` or `call`.", validation_alias="event_kind")
+    name: str = Field(description="Name of the event.")
     date: dt.date | None = Field(description="Null when the sources do not date it.")
-    place: str | None
+    place: str | None = Field(description="Where it took place; null when the sources do not say.")
     pledging_nation_count: int | None = Field(
         description="The number of pledging nations the sources claim for this event."
     )
-    participants: list[Participant]
+    participants: list[Participant] = Field(description="People the sources place at the event.")
     summary: str = SUMMARY
     evidence: list[EvidenceRead] = EVIDENCE

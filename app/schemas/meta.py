@@ -9,20 +9,20 @@ from app.vocab import Certainty, Role, Status
 
 
 class RoleRead(BaseModel):
-    role: Role
-    definition: str
+    role: Role = Field(description="The role value used in filters.")
+    definition: str = Field(description="What the role means.")
     commitments: int = Field(description="Commitments in this role (any actor, any status).")
     nations: int = Field(description="Nations with their own commitment in it, not ruled out.")
 
 
 class Definition(BaseModel):
-    value: str
-    definition: str
+    value: str = Field(description="The vocabulary value.")
+    definition: str = Field(description="What it means.")
 
 
 class RoleList(BaseModel):
-    items: list[RoleRead]
-    total: int
+    items: list[RoleRead] = Field(description="Every role of the vocabulary.")
+    total: int = Field(description="Number of roles.")
     statuses: list[Definition] = Field(description="The commitment statuses and what they mean.")
     certainty_levels: list[Definition] = Field(description="Evidence certainty levels.")
 
@@ -50,21 +50,23 @@ class Summary(BaseModel):
         description="The number of pledging nations the sources claim.", examples=[26]
     )
     claimed_by: list[EvidenceRead] = Field(description="Evidence for the claimed count.")
-    identified: Identified
-    potential_members: int
-    by_membership: dict[str, int]
-    by_role: dict[Role, RoleCounts]
+    identified: Identified = Field(description="Coalition members the sources identify, by basis.")
+    potential_members: int = Field(description="Potential members (the US).")
+    by_membership: dict[str, int] = Field(description="Nations per membership status.")
+    by_role: dict[Role, RoleCounts] = Field(
+        description="Per role: nations, commitments, coalition commitments."
+    )
     by_status: dict[Status, int] = Field(description="Commitments per status.")
     by_region: dict[str, int] = Field(description="Coalition members per UN M49 sub-region.")
     by_certainty: dict[Certainty, int] = Field(description="Evidence items per certainty level.")
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok"] = Field(description="Always `ok` while the process runs.")
 
 
 class Readiness(BaseModel):
-    status: Literal["ready"]
+    status: Literal["ready"] = Field(description="`ready` when the API can answer.")
     database: str = Field(description="Database backend.", examples=["sqlite"])
-    schema_revision: str | None
-    facts: int
+    schema_revision: str | None = Field(description="The Alembic revision the database is at.")
+    facts: int = Field(description="Facts loaded.")

@@ -12,8 +12,8 @@ Via = Literal["nation", "coalition"]
 
 
 class NationRole(BaseModel):
-    role: Role
-    status: Status
+    role: Role = Field(description="Role from the vocabulary.")
+    status: Status = Field(description="Status of the commitment.")
     via: Via = Field(
         description="`nation`: the nation's own commitment; `coalition`: inherited from a "
         "commitment of the coalition's force as a whole (only with include_coalition=true)."
@@ -25,10 +25,12 @@ class NationItem(BaseModel):
     code: str = Field(description="ISO 3166-1 alpha-2.", examples=["IT"])
     alpha3: str = Field(description="ISO 3166-1 alpha-3.", examples=["ITA"])
     name: str = Field(description="Short name (ISO 3166, via pycountry).", examples=["Italy"])
-    official_name: str | None = Field(examples=["Italian Republic"])
+    official_name: str | None = Field(
+        description="Official name, where ISO 3166 gives one.", examples=["Italian Republic"]
+    )
     membership: MembershipStatus = Field(description="member, potential or non_member.")
-    part: Part
-    basis: Basis
+    part: Part = Field(description="guarantor, beneficiary, adversary or third_country.")
+    basis: Basis = Field(description="named, implied or inferred_from_group.")
     group: str | None = Field(description="The group the membership is inferred from, if any.")
     nato: bool = Field(description="NATO member on 2025-09-04.")
     eu: bool = Field(description="EU member on 2025-09-04.")
@@ -58,7 +60,7 @@ class NationPage(Page[NationItem]):
 class MembershipRead(ReadModel):
     """A nation's place in the story."""
 
-    id: str = Field(examples=["membership-it"])
+    id: str = Field(description="Stable id of the membership fact.", examples=["membership-it"])
     status: MembershipStatus = Field(
         description="`member` of the coalition, `potential` member, or `non_member`."
     )
@@ -67,20 +69,26 @@ class MembershipRead(ReadModel):
         description="`named` in the text; `implied` (named as an example of members); "
         "`inferred_from_group` (the text names only a group, e.g. 'the Nordic states')."
     )
-    group: str | None = Field(validation_alias="group_name", examples=["Nordic states"])
+    group: str | None = Field(
+        description="The group named in the text, with basis inferred_from_group.",
+        validation_alias="group_name",
+        examples=["Nordic states"],
+    )
     summary: str = SUMMARY
     evidence: list[EvidenceRead] = EVIDENCE
 
 
 class NationDetail(ReadModel):
-    code: str = Field(examples=["IT"])
-    alpha3: str = Field(examples=["ITA"])
-    name: str = Field(examples=["Italy"])
-    official_name: str | None
-    nato: bool
-    eu: bool
-    region: str
-    membership: MembershipRead
+    code: str = Field(description="ISO 3166-1 alpha-2.", examples=["IT"])
+    alpha3: str = Field(description="ISO 3166-1 alpha-3.", examples=["ITA"])
+    name: str = Field(description="Short name (ISO 3166, via pycountry).", examples=["Italy"])
+    official_name: str | None = Field(description="Official name, where ISO 3166 gives one.")
+    nato: bool = Field(description="NATO member on 2025-09-04.")
+    eu: bool = Field(description="EU member on 2025-09-04.")
+    region: str = Field(description="UN M49 sub-region.")
+    membership: MembershipRead = Field(
+        description="The nation's place in the story, with evidence."
+    )
     commitments: list[CommitmentRead] = Field(description="The nation's own commitments.")
     coalition_commitments: list[CommitmentRef] = Field(
         description="For members: commitments of the coalition's force as a whole, which the "

@@ -11,15 +11,32 @@ from app.vocab import (
 class StatementRead(ReadModel):
     """A person's words: quoted directly or reported by the article."""
 
-    id: str = Field(examples=["macron-commitment-of-substance"])
-    speaker: str = Field(examples=["Emmanuel Macron"])
-    speaker_title: str | None = Field(examples=["President of France"])
-    speaker_nation: str | None = Field(validation_alias="speaker_nation_code", examples=["FR"])
+    id: str = Field(
+        description="Stable id of the statement.", examples=["macron-commitment-of-substance"]
+    )
+    speaker: str = Field(
+        description="Who spoke, as the source names them.", examples=["Emmanuel Macron"]
+    )
+    speaker_title: str | None = Field(
+        description="The speaker's office.", examples=["President of France"]
+    )
+    speaker_nation: str | None = Field(
+        description="The speaker's nation (alpha-2).",
+        validation_alias="speaker_nation_code",
+        examples=["FR"],
+    )
     mode: StatementMode = Field(
         description="`direct`: the person's own words, in quotation marks; `reported`: the "
         "article's paraphrase."
     )
-    text: str = Field(examples=["This is a commitment of substance, not just words"])
-    event: str | None = Field(validation_alias="event_id", examples=["paris-summit-2025-09-04"])
+    text: str = Field(
+        description="The words (direct) or the paraphrase (reported), verbatim from the source.",
+        examples=["This is a commitment of substance, not just words"],
+    )
+    event: str | None = Field(
+        description="Id of the event, where the source places the statement at one.",
+        validation_alias="event_id",
+        examples=["paris-summit-2025-09-04"],
+    )
     summary: str = SUMMARY
     evidence: list[EvidenceRead] = EVIDENCE
