@@ -126,7 +126,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     for err in exc.errors():
         item: dict[str, Any] = {"location": _location(err["loc"]), "message": err["msg"]}
         expected = (err.get("ctx") or {}).get("expected")
-        if err["type"] == "enum" and isinstance(expected, str):
+        if err["type"] in {"enum", "literal_error"} and isinstance(expected, str):
             item["allowed"] = [
                 v.strip().strip("'") for v in expected.replace(" or ", ", ").split(",")
             ]

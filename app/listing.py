@@ -87,7 +87,14 @@ def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([sort, list(values)])).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: str, width: int) -> list[Any]:
+def _python_type(expr: SQLColumnExpression[Any]) -> type | None:
+    try:
+        return expr.type.python_type  # type: ignore[attr-defined,no-any-return]
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def _decode_cursor(cursor: str, sort: str, exprs: Sequence[SQLColumnExpression[Any]]) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         sort_name, values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -97,10 +104,16 @@ def _decode_cursor(cursor: str, sort: str, width: int) -> list[Any]:
         raise InvalidParameter(
             f"query.cursor: the cursor was issued for sort={sort_name!r}, not sort={sort!r}."
         )
-    if not isinstance(values, list) or len(values) != width:
+    if not isinstance(values, list) or len(values) != len(exprs):
         raise InvalidParameter("query.cursor: not a cursor this API issued.")
-    if not all(isinstance(v, str | int | float | bool) for v in values):
-        raise InvalidParameter("query.cursor: not a cursor this API issued.")
+    for value, expr in zip(values, exprs, strict=True):
+        expected = _python_type(expr)
+        if issubclass(expected or str, str):  # enum-typed columns hold str values too
+            ok = isinstance(value, str)
+        else:
+            ok = isinstance(value, expected or object) and not isinstance(value, bool)
+        if not ok:
+            raise InvalidParameter("query.cursor: not a cursor this API issued.")
     return values
 
 
@@ -132,7 +145,7 @@ def fetch_page(
     )
     if page.cursor is not None:
         ordered = ordered.where(
-            _after(exprs, _decode_cursor(page.cursor, sort_name, len(exprs)), sort.descending)
+            _after(exprs, _decode_cursor(page.cursor, sort_name, exprs), sort.descending)
         )
     else:
         ordered = ordered.offset(page.offset)
@@ -236,7 +249,12 @@ def _query_names(dependant: Dependant) -> set[str]:
 
 
 def reject_unknown_query_params(request: Request) -> None:
-    """A misspelt filter must fail loudly, never silently return everything."""
+    """A misspelt filter must fail loudly, never silently return everything. NUL characters
+    are refused too: PostgreSQL text cannot hold them and SQLite's LIKE stops at them."""
+    for where, values in (("query", request.query_params), ("path", request.path_params)):
+        for name, value in values.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidParameter(f"{where}.{name}: NUL characters are not allowed.")
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

@@ -67,3 +67,9 @@ def require_source(session: Session, source_id: str) -> None:
     if session.get(Source, source_id) is None:
         known = session.scalars(select(Source.id).order_by(Source.id)).all()
         raise InvalidParameter(f"query.source: no source {source_id!r}.", allowed=list(known))
+
+
+def require_fact(session: Session, model: type[Fact], fact_id: str, parameter: str) -> None:
+    """A filter naming a fact that does not exist is a mistake, not an empty result."""
+    if session.get(model, fact_id) is None:
+        raise InvalidParameter(f"query.{parameter}: no {model.__tablename__[:-1]} {fact_id!r}.")

@@ -8,7 +8,13 @@ from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Commitment, Condition, Evidence
-from app.queries import condition_options, get_or_404, require_source, resolve_nation
+from app.queries import (
+    condition_options,
+    get_or_404,
+    require_fact,
+    require_source,
+    resolve_nation,
+)
 from app.schemas.common import Page
 from app.schemas.conditions import ConditionRead
 from app.vocab import ConditionKind, ConditionNature
@@ -61,6 +67,7 @@ def list_conditions(
             (Condition.nation_code == code) | Condition.gates.any(Commitment.nation_code == code)
         )
     if gates is not None:
+        require_fact(session, Commitment, gates, "gates")
         stmt = stmt.where(Condition.gates.any(Commitment.id == gates))
     if source is not None:
         require_source(session, source)

@@ -7,8 +7,15 @@ from sqlalchemy import func, select
 from app.db import SessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
-from app.models import Evidence, Statement
-from app.queries import evidence_options, get_or_404, like_pattern, require_source, resolve_nation
+from app.models import Event, Evidence, Statement
+from app.queries import (
+    evidence_options,
+    get_or_404,
+    like_pattern,
+    require_fact,
+    require_source,
+    resolve_nation,
+)
 from app.schemas.common import Page
 from app.schemas.statements import StatementRead
 from app.vocab import StatementMode
@@ -59,6 +66,7 @@ def list_quotes(
     if nation is not None:
         stmt = stmt.where(Statement.speaker_nation_code == resolve_nation(session, nation))
     if event is not None:
+        require_fact(session, Event, event, "event")
         stmt = stmt.where(Statement.event_id == event)
     if source is not None:
         require_source(session, source)

@@ -74,7 +74,12 @@ def get_summary(session: SessionDep) -> Summary:
     identified = sum(by_basis.values())
     return Summary(
         claimed_nation_count=claimed,
-        claimed_by=[EvidenceRead.model_validate(e) for e in event.evidence] if event else [],
+        # Only the evidence that states the count, not everything said about the event.
+        claimed_by=[
+            EvidenceRead.model_validate(e)
+            for e in (event.evidence if event else [])
+            if claimed is not None and str(claimed) in e.quote
+        ],
         identified=Identified(
             total=identified,
             named=by_basis.get(Basis.named, 0),

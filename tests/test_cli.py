@@ -1,0 +1,316 @@
+"""The `pledgedb` command, run as a real subprocess: check, migrate, seed, serve.
+
+Each test runs the installed console script (next to the test interpreter) in a temporary
+working directory, with DATABASE_URL pointing at its own empty database of the backend under
+test. Every subprocess call has a timeout; the server is always terminated."""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import MetaData, select
+
+from app import migrations
+from app.config import PROJECT_ROOT
+from app.db import make_engine, make_sessionmaker
+from app.facts import Dataset, load_dataset
+from app.seed import seed
+from app.vocab import ActorKind, MembershipStatus, Role, Status
+
+PLEDGEDB = Path(sys.executable).parent / "pledgedb"
+TIMEOUT = 120  # seconds, for any one command
+SERVER_START = 15.0  # seconds the server may take to answer
+BAD_QUOTE = "Italy has pledged a naval squadron to the Black Sea"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    path = tmp_path / "cwd"
+    path.mkdir()
+    return path
+
+
+def cli_env(database_url: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("PLEDGEDB_") and k != "DATABASE_URL"
+    }
+    env.update(DATABASE_URL=database_url, NO_COLOR="1", TERM="dumb", COLUMNS="200")
+    return env
+
+
+def pledgedb(
+    *args: str, database_url: str, cwd: Path, timeout: float = TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    assert PLEDGEDB.exists(), f"console script not installed: {PLEDGEDB}"
+    return subprocess.run(
+        [str(PLEDGEDB), *args],
+        cwd=cwd,
+        env=cli_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = make_engine(database_url)
+    try:
+        meta = MetaData()
+        meta.reflect(engine)
+        with engine.connect() as conn:
+            return {
+                name: [
+                    tuple(row)
+                    for row in conn.execute(
+                        select(table).order_by(*(table.primary_key.columns or table.columns))
+                    )
+                ]
+                for name, table in meta.tables.items()
+            }
+    finally:
+        engine.dispose()
+
+
+def break_a_quote(data_dir: Path) -> tuple[str, str]:
+    path = data_dir / "facts" / "commitments.yaml"
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))
+    items[-1]["evidence"][0]["quote"] = BAD_QUOTE
+    path.write_text(
+        yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=1_000_000),
+        encoding="utf-8",
+    )
+    return items[-1]["id"], BAD_QUOTE
+
+
+def seed_json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert result.returncode == 0, result.stderr
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+# --- check -----------------------------------------------------------------------------------
+
+UNREACHABLE_DB = "postgresql+psycopg://nobody@127.0.0.1:9/none"
+
+
+def test_check_validates_the_data_without_a_database(workdir: Path) -> None:
+    result = pledgedb("check", database_url=UNREACHABLE_DB, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    counts = load_dataset(PROJECT_ROOT / "data").counts()
+    assert "data files OK" in result.stdout
+    for name, n in counts.items():
+        assert f"{n} {name}" in result.stdout, (name, result.stdout)
+
+
+def test_check_of_a_data_dir_prints_its_counts(workdir: Path, data_copy: Path) -> None:
+    result = pledgedb("check", "--data-dir", str(data_copy), database_url=UNREACHABLE_DB,
+                      cwd=workdir)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for name, n in load_dataset(data_copy).counts().items():
+        assert f"{n} {name}" in result.stdout
+
+
+def test_check_with_a_bad_quote_exits_1_naming_fact_and_quote(
+    workdir: Path, data_copy: Path
+) -> None:
+    fact_id, quote = break_a_quote(data_copy)
+    result = pledgedb("check", "--data-dir", str(data_copy), database_url=UNREACHABLE_DB,
+                      cwd=workdir)  # fmt: skip
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert fact_id in result.stderr
+    assert quote in result.stderr
+    assert "1 problem(s)" in result.stderr
+    assert "data files OK" not in result.stdout
+    assert "\x1b[" not in result.stderr  # no colour codes when not on a terminal
+
+
+# --- migrate and seed ------------------------------------------------------------------------
+
+
+def test_migrate_then_seed_twice(workdir: Path, data_copy: Path, scratch_url: str) -> None:
+    migrate = pledgedb("migrate", database_url=scratch_url, cwd=workdir)
+    assert migrate.returncode == 0, migrate.stderr
+    assert "schema at head" in migrate.stdout
+
+    data = load_dataset(data_copy)
+    first = seed_json(
+        pledgedb(
+            "seed", "--json", "--data-dir", str(data_copy), database_url=scratch_url, cwd=workdir
+        )  # fmt: skip
+    )
+    assert first["changed"] > 0
+    for table, n in data.counts().items():
+        assert first["tables"][table]["inserted"] == n, table
+    assert first["changed"] == sum(t["inserted"] for t in first["tables"].values())
+
+    second = seed_json(
+        pledgedb(
+            "seed", "--json", "--data-dir", str(data_copy), database_url=scratch_url, cwd=workdir
+        )  # fmt: skip
+    )
+    assert second["changed"] == 0
+    for table, n in data.counts().items():
+        assert second["tables"][table] == {
+            "inserted": 0,
+            "updated": 0,
+            "deleted": 0,
+            "unchanged": n,
+        }, table
+
+
+def test_seed_text_report(workdir: Path, data_copy: Path, scratch_url: str) -> None:
+    assert pledgedb("migrate", database_url=scratch_url, cwd=workdir).returncode == 0
+    result = pledgedb("seed", "--data-dir", str(data_copy), database_url=scratch_url,
+                      cwd=workdir)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in lines[:-1]}
+    for table, n in load_dataset(data_copy).counts().items():
+        assert rows[table] == [f"+{n}", "~0", "-0", "=0"], (table, rows)
+    inserted = sum(int(cells[0].lstrip("+")) for cells in rows.values())
+    assert lines[-1] == f"seed loaded: {inserted} row(s) changed"
+
+
+def test_seed_with_bad_data_exits_1_and_writes_nothing(
+    workdir: Path, data_copy: Path, scratch_url: str
+) -> None:
+    assert pledgedb("migrate", database_url=scratch_url, cwd=workdir).returncode == 0
+    assert (
+        seed_json(
+            pledgedb(
+                "seed",
+                "--json",
+                "--data-dir",
+                str(data_copy),
+                database_url=scratch_url,
+                cwd=workdir,
+            )  # fmt: skip
+        )["changed"]
+        > 0
+    )
+    before = dump(scratch_url)
+    fact_id, quote = break_a_quote(data_copy)
+
+    result = pledgedb("seed", "--json", "--data-dir", str(data_copy), database_url=scratch_url,
+                      cwd=workdir)  # fmt: skip
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert fact_id in result.stderr
+    assert quote in result.stderr
+    assert dump(scratch_url) == before
+
+
+# --- serve -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served_data(scratch_url: str, data_copy: Path) -> Dataset:
+    migrations.upgrade(scratch_url)
+    data = load_dataset(data_copy)
+    engine = make_engine(scratch_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            seed(session, data)
+    finally:
+        engine.dispose()
+    return data
+
+
+@pytest.fixture
+def server(scratch_url: str, served_data: Dataset, workdir: Path) -> Iterator[str]:
+    port = free_port()
+    log = workdir / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(PLEDGEDB), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir,
+            env=cli_env(scratch_url),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer within {SERVER_START}s:\n{log.read_text()}")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.1)  # bounded: returns early only if the server died
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_serve_answers_over_http(server: str, served_data: Dataset, scratch_url: str) -> None:
+    with httpx.Client(base_url=server, timeout=10.0) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok"}
+
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["facts"] == len(served_data.facts())
+        assert ready.json()["schema_revision"] == migrations.head_revision(scratch_url)
+
+        naval = client.get("/nations", params={"role": "naval"})
+        assert naval.status_code == 200, naval.text
+        body = naval.json()
+
+    not_ruled_out = [s for s in Status if s is not Status.ruled_out]
+    own = {
+        c.nation
+        for c in served_data.commitments
+        if c.actor is ActorKind.nation and c.role is Role.naval and c.status in not_ruled_out
+    }
+    coalition = {
+        c.id
+        for c in served_data.commitments
+        if c.actor is ActorKind.coalition and c.role is Role.naval and c.status in not_ruled_out
+    }
+    assert {item["code"] for item in body["items"]} == own
+    assert body["total"] == len(own)
+    assert {c["id"] for c in body["coalition_commitments"]} == coalition
+    assert coalition, "naval patrols should be shown as the coalition's commitment"
+
+
+def test_serve_lists_members_inheriting_the_coalitions_naval_task(
+    server: str, served_data: Dataset
+) -> None:
+    members = {m.nation for m in served_data.memberships if m.status is MembershipStatus.member}
+    with httpx.Client(base_url=server, timeout=10.0) as client:
+        response = client.get(
+            "/nations", params={"role": "naval", "include_coalition": "true", "limit": 500}
+        )
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert {i["code"] for i in items} == members
+    assert all(i["inherited"] for i in items)

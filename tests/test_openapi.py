@@ -1,0 +1,139 @@
+"""The OpenAPI document and the interactive docs: the contract's paths, documented operations
+and parameters."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from app.vocab import Role
+
+pytestmark = pytest.mark.anyio
+
+CONTRACT_PATHS = [
+    "/nations",
+    "/nations/{code}",
+    "/commitments",
+    "/commitments/{commitment_id}",
+    "/conditions",
+    "/sources",
+    "/sources/{source_id}",
+    "/quotes",
+    "/events",
+    "/roles",
+    "/summary",
+    "/healthz",
+    "/readyz",
+]
+
+
+async def openapi(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    return dict(document)
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    methods = {"get", "put", "post", "delete", "patch", "head", "options"}
+    return [
+        (path, method, op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method in methods
+    ]
+
+
+def resolve(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        return resolve(document["components"]["schemas"][name], document)
+    return schema
+
+
+def enum_of(schema: dict[str, Any], document: dict[str, Any]) -> list[str]:
+    schema = resolve(schema, document)
+    if "enum" in schema:
+        return list(schema["enum"])
+    if schema.get("type") == "array":
+        return enum_of(schema["items"], document)
+    for option in schema.get("anyOf", []):
+        if values := enum_of(option, document):
+            return values
+    return []
+
+
+@pytest.mark.parametrize("path", CONTRACT_PATHS)
+async def test_lists_every_path_of_the_contract(client: httpx.AsyncClient, path: str) -> None:
+    document = await openapi(client)
+    assert path in document["paths"]
+    assert "get" in document["paths"][path]
+
+
+async def test_the_api_is_read_only(client: httpx.AsyncClient) -> None:
+    assert {method for _, method, _ in operations(await openapi(client))} == {"get"}
+
+
+async def test_every_operation_has_a_summary(client: httpx.AsyncClient) -> None:
+    document = await openapi(client)
+    missing = [f"{m.upper()} {p}" for p, m, op in operations(document) if not op.get("summary")]
+    assert missing == []
+    assert len(operations(document)) >= len(CONTRACT_PATHS)
+
+
+async def test_every_query_parameter_has_a_description(client: httpx.AsyncClient) -> None:
+    document = await openapi(client)
+    missing = [
+        f"{path} ?{param['name']}"
+        for path, _, op in operations(document)
+        for param in op.get("parameters", [])
+        if param["in"] == "query" and not str(param.get("description", "")).strip()
+    ]
+    assert missing == []
+    assert any(
+        param["in"] == "query"
+        for _, _, op in operations(document)
+        for param in op.get("parameters", [])
+    )
+
+
+async def test_the_role_parameter_of_nations_lists_the_roles(client: httpx.AsyncClient) -> None:
+    document = await openapi(client)
+    params = document["paths"]["/nations"]["get"]["parameters"]
+    role = next(p for p in params if p["name"] == "role" and p["in"] == "query")
+    assert enum_of(role["schema"], document) == [r.value for r in Role]
+    assert "coalition" in role["description"]
+
+
+async def test_list_filters_of_the_contract_are_documented(client: httpx.AsyncClient) -> None:
+    document = await openapi(client)
+    expected = {
+        "/nations": {"role", "status", "membership", "nato", "eu", "region", "q",
+                     "include_coalition", "sort"},
+        "/commitments": {"role", "status", "nation", "actor", "coalition_scope", "source", "sort"},
+        "/conditions": {"kind", "nature", "nation", "gates", "source"},
+        "/quotes": {"speaker", "mode", "nation", "event", "source"},
+    }  # fmt: skip
+    paging = {"limit", "offset", "cursor", "format"}
+    for path, filters in expected.items():
+        params = document["paths"][path]["get"]["parameters"]
+        names = {p["name"] for p in params if p["in"] == "query"}
+        assert filters | paging <= names, path
+
+
+async def test_errors_are_documented_as_problem_json(client: httpx.AsyncClient) -> None:
+    document = await openapi(client)
+    responses = document["paths"]["/nations"]["get"]["responses"]
+    assert "application/problem+json" in responses["422"]["content"]
+    detail = document["paths"]["/nations/{code}"]["get"]["responses"]
+    assert "application/problem+json" in detail["404"]["content"]
+
+
+async def test_docs_answer_html(client: httpx.AsyncClient) -> None:
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<html" in response.text.lower()
+    assert "/openapi.json" in response.text

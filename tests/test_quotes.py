@@ -1,0 +1,188 @@
+"""GET /quotes and /quotes/{id}: speaker, mode, nation, event, source; paging and CSV.
+
+Expected values are derived from the fact files (the ``dataset`` fixture)."""
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from app.facts import Dataset, StatementIn
+from app.vocab import StatementMode
+
+pytestmark = pytest.mark.anyio
+
+
+async def ids(client: httpx.AsyncClient, **params: Any) -> list[str]:
+    response = await client.get("/quotes", params={"limit": 500, **params})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["total"] == len(body["items"])
+    return [item["id"] for item in body["items"]]
+
+
+def expected(dataset: Dataset, keep: Callable[[StatementIn], bool]) -> list[str]:
+    return sorted(s.id for s in dataset.statements if keep(s))
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    return body
+
+
+async def test_lists_every_statement_with_its_words_inside_its_evidence(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    response = await client.get("/quotes", params={"limit": 500})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == len(dataset.statements)
+    facts = {s.id: s for s in dataset.statements}
+    assert [i["id"] for i in body["items"]] == sorted(facts)
+    for item in body["items"]:
+        fact = facts[item["id"]]
+        assert (item["speaker"], item["speaker_title"], item["speaker_nation"]) == (
+            fact.speaker,
+            fact.speaker_title,
+            fact.speaker_nation,
+        )
+        assert (item["mode"], item["text"], item["event"]) == (fact.mode, fact.text, fact.event)
+        assert item["evidence"]
+        assert any(item["text"] in e["quote"] for e in item["evidence"])
+
+
+@pytest.mark.parametrize("case", [str, str.lower, str.upper])
+async def test_speaker_matches_part_of_the_name_in_any_case(
+    client: httpx.AsyncClient, dataset: Dataset, case: Callable[[str], str]
+) -> None:
+    speakers = sorted({s.speaker for s in dataset.statements})
+    for speaker in speakers:
+        part = speaker.split()[-1][:5]
+        want = expected(dataset, lambda s, part=part: part.lower() in s.speaker.lower())
+        assert want
+        assert await ids(client, speaker=case(part)) == want, part
+
+
+async def test_zelenskyy_speaks(client: httpx.AsyncClient, dataset: Dataset) -> None:
+    got = await ids(client, speaker="zelenskyy")
+    assert got == expected(dataset, lambda s: s.speaker == "Volodymyr Zelenskyy")
+    assert got
+
+
+@pytest.mark.parametrize("speaker", ["%", "_", "Macron%"])
+async def test_speaker_treats_like_wildcards_literally(
+    client: httpx.AsyncClient, speaker: str
+) -> None:
+    assert await ids(client, speaker=speaker) == []
+
+
+@pytest.mark.parametrize("mode", list(StatementMode))
+async def test_mode_filter(
+    client: httpx.AsyncClient, dataset: Dataset, mode: StatementMode
+) -> None:
+    got = await ids(client, mode=mode.value)
+    assert got == expected(dataset, lambda s: s.mode is mode)
+    assert got
+
+
+async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    for nation in dataset.nations:
+        want = expected(dataset, lambda s, code=nation.code: s.speaker_nation == code)
+        for code in (nation.code, nation.code.lower(), nation.alpha3, nation.alpha3.lower()):
+            assert await ids(client, nation=code) == want, code
+    body = problem(await client.get("/quotes", params={"nation": "XYZ"}), 422)
+    assert "XYZ" in body["detail"]
+
+
+async def test_event_filter(client: httpx.AsyncClient, dataset: Dataset) -> None:
+    for event in dataset.events:
+        assert await ids(client, event=event.id) == expected(
+            dataset, lambda s, eid=event.id: s.event == eid
+        )
+    assert expected(dataset, lambda s: s.event is not None), "some statements have an event"
+
+
+async def test_source_filter(client: httpx.AsyncClient, dataset: Dataset) -> None:
+    for source in dataset.sources:
+        sid = source.spec.id
+        want = expected(dataset, lambda s, sid=sid: any(e.source == sid for e in s.evidence))
+        assert want
+        assert await ids(client, source=sid) == want
+    body = problem(await client.get("/quotes", params={"source": "nowhere"}), 422)
+    assert sorted(body["allowed"]) == sorted(s.spec.id for s in dataset.sources)
+
+
+async def test_filters_combine(client: httpx.AsyncClient, dataset: Dataset) -> None:
+    got = await ids(client, speaker="macron", mode="direct", source="article-b")
+    assert got == expected(
+        dataset,
+        lambda s: (
+            "macron" in s.speaker.lower()
+            and s.mode is StatementMode.direct
+            and any(e.source == "article-b" for e in s.evidence)
+        ),
+    )
+
+
+async def test_cursor_walk_and_offset(client: httpx.AsyncClient, dataset: Dataset) -> None:
+    want = sorted(s.id for s in dataset.statements)
+    seen: list[str] = []
+    query: dict[str, Any] = {"limit": 5}
+    for _ in range(100):
+        response = await client.get("/quotes", params=query)
+        assert response.status_code == 200
+        page = response.json()
+        assert page["total"] == len(want)
+        seen += [i["id"] for i in page["items"]]
+        if not page["next_cursor"]:
+            break
+        query = {"limit": 5, "cursor": page["next_cursor"]}
+    assert seen == want
+    response = await client.get("/quotes", params={"limit": 2, "offset": 3})
+    assert [i["id"] for i in response.json()["items"]] == want[3:5]
+
+
+@pytest.mark.parametrize("how", ["format", "accept"])
+async def test_csv(client: httpx.AsyncClient, how: str) -> None:
+    params = {"mode": "reported", "limit": 4, "offset": 1}
+    as_json = await client.get("/quotes", params=params)
+    headers = {"Accept": "text/csv"} if how == "accept" else {}
+    extra = {"format": "csv"} if how == "format" else {}
+    response = await client.get("/quotes", params={**params, **extra}, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    items = as_json.json()["items"]
+    assert [r["id"] for r in rows] == [i["id"] for i in items]
+    assert [r["text"] for r in rows] == [i["text"] for i in items]
+
+
+async def test_each_statement_by_id(client: httpx.AsyncClient, dataset: Dataset) -> None:
+    for fact in dataset.statements:
+        response = await client.get(f"/quotes/{fact.id}")
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["id"], body["speaker"], body["text"]) == (fact.id, fact.speaker, fact.text)
+        assert [e["quote"] for e in body["evidence"]] == [e.quote for e in fact.evidence]
+
+
+async def test_unknown_statement_is_404_problem(client: httpx.AsyncClient) -> None:
+    body = problem(await client.get("/quotes/nobody-said-this"), 404)
+    assert body["type"] == "/problems/not-found"
+    assert "nobody-said-this" in body["detail"]
+
+
+async def test_event_naming_no_event_is_refused_not_empty(client: httpx.AsyncClient) -> None:
+    response = await client.get("/quotes", params={"event": "no-such-event"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "event" in response.json()["detail"]

@@ -1,0 +1,65 @@
+"""GET /roles: the vocabulary with definitions, and counts that agree with the lists."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from app.vocab import Certainty, Role, Status
+
+pytestmark = pytest.mark.anyio
+
+
+async def roles(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/roles")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    return response.json()
+
+
+async def total(client: httpx.AsyncClient, path: str, **params: Any) -> int:
+    response = await client.get(path, params={**params, "limit": 1})
+    assert response.status_code == 200, response.text
+    return int(response.json()["total"])
+
+
+async def test_lists_every_role_with_a_definition(client: httpx.AsyncClient) -> None:
+    body = await roles(client)
+    assert [i["role"] for i in body["items"]] == [r.value for r in Role]
+    assert body["total"] == len(Role)
+    for item in body["items"]:
+        assert isinstance(item["definition"], str)
+        assert len(item["definition"].strip()) > 10, item
+
+
+async def test_lists_every_status_and_certainty_level_with_a_definition(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await roles(client)
+    assert [s["value"] for s in body["statuses"]] == [s.value for s in Status]
+    assert [c["value"] for c in body["certainty_levels"]] == [c.value for c in Certainty]
+    for entry in body["statuses"] + body["certainty_levels"]:
+        assert entry["definition"].strip()
+
+
+async def test_air_defense_is_not_air_policing(client: httpx.AsyncClient) -> None:
+    definitions = {i["role"]: i["definition"].lower() for i in (await roles(client))["items"]}
+    assert "policing" in definitions["air"]
+    assert "air defen" in definitions["air_defense"]
+    assert "naval patrols" in definitions["naval"]
+
+
+async def test_counts_agree_with_the_lists(client: httpx.AsyncClient) -> None:
+    for item in (await roles(client))["items"]:
+        role = item["role"]
+        assert item["commitments"] == await total(client, "/commitments", role=role), role
+        # Nations with their own commitment in the role, not ruled out: what /nations?role=
+        # lists by default.
+        assert item["nations"] == await total(client, "/nations", role=role), role
+
+
+async def test_roles_take_no_query_parameters(client: httpx.AsyncClient) -> None:
+    response = await client.get("/roles", params={"role": "naval"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "role" in response.json()["detail"]
