@@ -68,8 +68,11 @@ def seed(
     if as_json:
         typer.echo(json.dumps({"changed": report.changed, "tables": report.as_dict()}))
         return
+    typer.echo("(+ inserted, ~ updated, - deleted, = unchanged, x retracted)")
     for table, c in report.tables.items():
-        typer.echo(f"{table:16} +{c.inserted} ~{c.updated} -{c.deleted} ={c.unchanged}")
+        typer.echo(
+            f"{table:16} +{c.inserted} ~{c.updated} -{c.deleted} ={c.unchanged} x{c.retracted}"
+        )
     typer.echo(f"seed loaded: {report.changed} row(s) changed")
 
 

@@ -124,6 +124,7 @@ class CommitmentIn(FactIn):
     status: Status
     location: Location
     combat: Combat
+    group: str | None = None
 
     @model_validator(mode="after")
     def actor_fits(self) -> Self:
@@ -131,6 +132,8 @@ class CommitmentIn(FactIn):
             raise ValueError("actor 'nation' needs 'nation' and takes no 'coalition_scope'")
         if self.actor is ActorKind.coalition and (self.nation or not self.coalition_scope):
             raise ValueError("actor 'coalition' needs 'coalition_scope' and takes no 'nation'")
+        if self.group is not None and self.coalition_scope is not CoalitionScope.some_members:
+            raise ValueError("'group' names where unnamed members come from: some_members only")
         return self
 
 
@@ -147,6 +150,7 @@ class StatementIn(FactIn):
     speaker_nation: str | None = None
     mode: StatementMode
     text: str = Field(min_length=2)
+    topic: str | None = Field(default=None, pattern=SLUG, max_length=80)
     event: str | None = None
 
 
@@ -248,6 +252,7 @@ class Dataset:
     sources: list[SourceText]
     outlets: list[OutletIn]
     groups: dict[str, GroupIn]
+    reference: NationsReference
     nations: list[NationRef]
     events: list[EventIn] = field(default_factory=list)
     memberships: list[MembershipIn] = field(default_factory=list)
@@ -348,44 +353,47 @@ def _cut_sources(spec: SourcesFile, document: str, sha256: str) -> list[SourceTe
     return result
 
 
-def _nation_refs(codes: set[str], ref: NationsReference) -> tuple[list[NationRef], list[str]]:
-    region_of = {
-        code: region for region, members in ref.regions.members.items() for code in members
-    }
-    nations, problems = [], []
-    for code in sorted(codes):
-        country = pycountry.countries.get(alpha_2=code)
-        if country is None or len(code) != 2:
-            problems.append(f"nation {code!r} is not an ISO 3166-1 alpha-2 code")
-            continue
-        if code not in region_of:
-            problems.append(f"nation {code}: no region in reference/nations.yaml")
-            continue
-        nations.append(
-            NationRef(
-                code=code,
-                alpha3=country.alpha_3,
-                name=getattr(country, "common_name", None) or country.name,
-                official_name=getattr(country, "official_name", None),
-                nato=code in ref.nato.members,
-                eu=code in ref.eu.members,
-                region=region_of[code],
-            )
-        )
-    return nations, problems
+def nation_ref(code: str, ref: NationsReference) -> NationRef:
+    """ISO data from pycountry plus alliance and region from the reference file."""
+    country = pycountry.countries.get(alpha_2=code) if len(code) == 2 else None
+    if country is None:
+        raise FactsError([f"nation {code!r} is not an ISO 3166-1 alpha-2 code"])
+    region = next((r for r, members in ref.regions.members.items() if code in members), None)
+    if region is None:
+        raise FactsError([f"nation {code}: no region in reference/nations.yaml"])
+    return NationRef(
+        code=code,
+        alpha3=country.alpha_3,
+        name=getattr(country, "common_name", None) or country.name,
+        official_name=getattr(country, "official_name", None),
+        nato=code in ref.nato.members,
+        eu=code in ref.eu.members,
+        region=region,
+    )
 
 
-def _locate(
-    fact_id: str, position: int, ev: EvidenceIn, source: SourceText, document: str
+@dataclass(frozen=True)
+class SourceRef:
+    """What evidence is checked against: a source's id, its text, and where it starts in its
+    document (1 for a text registered on its own)."""
+
+    id: str
+    text: str
+    first_line: int = 1
+
+
+def locate(
+    fact_id: str, position: int, ev: EvidenceIn, source: SourceRef
 ) -> tuple[LocatedEvidence | None, str | None]:
+    """Find a quote's offsets in its source; or say, naming the fact and quote, why not."""
     text = source.text
     starts = [m.start() for m in re.finditer(re.escape(ev.quote), text)]
     name = f"fact {fact_id!r}, evidence {position}"
     if not starts:
-        return None, f"{name}: quote not found verbatim in {source.spec.id}: {ev.quote!r}"
+        return None, f"{name}: quote not found verbatim in {source.id}: {ev.quote!r}"
     if ev.occurrence is None and len(starts) > 1:
         return None, (
-            f"{name}: quote occurs {len(starts)} times in {source.spec.id}; "
+            f"{name}: quote occurs {len(starts)} times in {source.id}; "
             f"say which with 'occurrence': {ev.quote!r}"
         )
     index = (ev.occurrence or 1) - 1
@@ -403,21 +411,114 @@ def _locate(
                 f"{name}: hedge {hedge!r} is neither in the quote nor in the "
                 f"{HEDGE_WINDOW} characters before it: {ev.quote!r}"
             )
-    line = document.count("\n", 0, source.start_char + start) + 1
+    line = source.first_line + text.count("\n", 0, start)
     located = LocatedEvidence(
-        fact_id, position, source.spec.id, ev.quote, start, end, line, ev.outlet,
+        fact_id, position, source.id, ev.quote, start, end, line, ev.outlet,
         ev.certainty, ", ".join(ev.hedges) or None,
     )  # fmt: skip
     return located, None
 
 
-def load_dataset(data_dir: Path) -> Dataset:
-    """Parse and verify every data file; raise FactsError listing every problem found."""
-    sources_spec = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml"), "sources.yaml")
-    document, sha256 = read_document(data_dir, sources_spec.document)
-    sources = _cut_sources(sources_spec, document, sha256)
-    source_by_id = {s.spec.id: s for s in sources}
-    outlet_ids = {o.id for o in sources_spec.outlets}
+@dataclass
+class References:
+    """What facts may refer to: the world they are checked against (the files, or the
+    database plus the batch being written)."""
+
+    sources: dict[str, SourceRef]
+    outlets: set[str]
+    groups: dict[str, GroupIn]
+    membership_of: dict[str, str]  # nation code -> membership fact id
+    events: set[str]
+    commitments: set[str]
+
+    def all_text(self) -> str:
+        return "\n".join(s.text for s in self.sources.values())
+
+
+def verify_facts(facts: list[FactIn], refs: References) -> list[LocatedEvidence]:
+    """Locate every quote and check every reference; raise FactsError listing all problems."""
+    problems: list[str] = []
+    located_all: list[LocatedEvidence] = []
+    seen: set[str] = set()
+    for fact in facts:
+        if fact.id in seen:
+            problems.append(f"fact {fact.id!r}: id used twice")
+        seen.add(fact.id)
+        for position, ev in enumerate(fact.evidence, start=1):
+            source = refs.sources.get(ev.source)
+            if source is None:
+                problems.append(f"fact {fact.id!r}, evidence {position}: no source {ev.source!r}")
+                continue
+            if ev.outlet is not None and ev.outlet not in refs.outlets:
+                problems.append(f"fact {fact.id!r}, evidence {position}: no outlet {ev.outlet!r}")
+                continue
+            located, problem = locate(fact.id, position, ev, source)
+            if problem:
+                problems.append(problem)
+            elif located:
+                located_all.append(located)
+    problems.extend(_check_references(facts, refs))
+    if problems:
+        raise FactsError(problems)
+    return located_all
+
+
+def _check_references(facts: list[FactIn], refs: References) -> list[str]:
+    problems: list[str] = []
+    owners = dict(refs.membership_of)
+    for m in (f for f in facts if isinstance(f, MembershipIn)):
+        if owners.get(m.nation, m.id) != m.id:
+            problems.append(f"nation {m.nation}: more than one membership fact ({m.id!r})")
+        owners[m.nation] = m.id
+    nations = set(owners)
+    events = refs.events | {f.id for f in facts if isinstance(f, EventIn)}
+    commitments = refs.commitments | {f.id for f in facts if isinstance(f, CommitmentIn)}
+    all_text = refs.all_text()
+
+    def nation_ok(fact: FactIn, code: str | None, what: str) -> None:
+        if code is not None and code not in nations:
+            problems.append(f"fact {fact.id!r}: {what} {code!r} has no membership fact")
+
+    def group_ok(fact: FactIn, group: str | None) -> None:
+        if group is not None and group not in refs.groups:
+            problems.append(f"fact {fact.id!r}: no group {group!r} in reference/groups.yaml")
+
+    for fact in facts:
+        if isinstance(fact, MembershipIn):
+            group_ok(fact, fact.group)
+            if fact.group in refs.groups and fact.nation not in refs.groups[fact.group].members:
+                problems.append(
+                    f"fact {fact.id!r}: {fact.nation} is not a member of group {fact.group!r}"
+                )
+        elif isinstance(fact, CommitmentIn):
+            nation_ok(fact, fact.nation, "nation")
+            group_ok(fact, fact.group)
+        elif isinstance(fact, ConditionIn):
+            nation_ok(fact, fact.nation, "nation")
+            problems.extend(
+                f"fact {fact.id!r}: gates unknown commitment {gated!r}"
+                for gated in fact.gates
+                if gated not in commitments
+            )
+        elif isinstance(fact, StatementIn):
+            nation_ok(fact, fact.speaker_nation, "speaker_nation")
+            if fact.event is not None and fact.event not in events:
+                problems.append(f"fact {fact.id!r}: no event {fact.event!r}")
+            if not any(fact.text in ev.quote for ev in fact.evidence):
+                problems.append(
+                    f"fact {fact.id!r}: text is not inside any of its quotes: {fact.text!r}"
+                )
+            if fact.speaker not in all_text:
+                problems.append(f"fact {fact.id!r}: speaker {fact.speaker!r} occurs in no source")
+        elif isinstance(fact, EventIn):
+            for p in fact.participants:
+                nation_ok(fact, p.nation, "participant nation")
+                if p.name not in all_text:
+                    problems.append(f"fact {fact.id!r}: participant {p.name!r} occurs in no source")
+    return problems
+
+
+def read_reference(data_dir: Path) -> tuple[NationsReference, dict[str, GroupIn]]:
     reference = _parse(
         NationsReference,
         _read_yaml(data_dir / "reference" / "nations.yaml"),
@@ -429,90 +530,65 @@ def load_dataset(data_dir: Path) -> Dataset:
         for g in (_parse(GroupIn, raw, f"reference/groups.yaml[{i}]")
                   for i, raw in enumerate(groups_raw))
     }  # fmt: skip
+    return reference, groups
 
+
+def parse_facts(raw_by_kind: dict[str, Any], where: str) -> dict[str, list[Any]]:
+    """Validate raw fact mappings per kind ("commitments": [...]) against the file formats."""
     problems: list[str] = []
     parsed: dict[str, list[Any]] = {}
-    for name in FACT_FILES:
-        raw = _read_yaml(data_dir / "facts" / f"{name}.yaml") or []
+    for name, raw in raw_by_kind.items():
+        if name not in FACT_MODELS:
+            problems.append(
+                f"{where}: unknown kind of fact {name!r} (one of {', '.join(FACT_FILES)})"
+            )
+            continue
+        if not isinstance(raw, list):
+            problems.append(f"{where}: {name} must be a list of facts")
+            continue
         items = []
         for i, item in enumerate(raw):
-            where = f"facts/{name}.yaml[{i}]"
+            at = f"{where}: {name}[{i}]"
             if isinstance(item, dict) and "id" in item:
-                where += f" (fact {item['id']!r})"
+                at += f" (fact {item['id']!r})"
             try:
                 items.append(FACT_MODELS[name].model_validate(item))
             except ValidationError as exc:
-                problems.extend(_validation_problems(where, exc))
+                problems.extend(_validation_problems(at, exc))
         parsed[name] = items
     if problems:
         raise FactsError(problems)
+    return parsed
 
-    data = Dataset(sources, sources_spec.outlets, groups, [], **parsed)
-    seen: set[str] = set()
-    for fact in data.facts():
-        if fact.id in seen:
-            problems.append(f"fact {fact.id!r}: id used twice")
-        seen.add(fact.id)
-        for position, ev in enumerate(fact.evidence, start=1):
-            source = source_by_id.get(ev.source)
-            if source is None:
-                problems.append(f"fact {fact.id!r}, evidence {position}: no source {ev.source!r}")
-                continue
-            if ev.outlet is not None and ev.outlet not in outlet_ids:
-                problems.append(f"fact {fact.id!r}, evidence {position}: no outlet {ev.outlet!r}")
-                continue
-            located, problem = _locate(fact.id, position, ev, source, document)
-            if problem:
-                problems.append(problem)
-            elif located:
-                data.evidence.append(located)
 
-    problems.extend(_check_references(data, source_by_id))
-    membership_codes = [m.nation for m in data.memberships]
-    data.nations, nation_problems = _nation_refs(set(membership_codes), reference)
-    problems.extend(nation_problems)
+def load_dataset(data_dir: Path) -> Dataset:
+    """Parse and verify every data file; raise FactsError listing every problem found."""
+    sources_spec = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml"), "sources.yaml")
+    document, sha256 = read_document(data_dir, sources_spec.document)
+    sources = _cut_sources(sources_spec, document, sha256)
+    reference, groups = read_reference(data_dir)
+    raw = {name: _read_yaml(data_dir / "facts" / f"{name}.yaml") or [] for name in FACT_FILES}
+    data = Dataset(
+        sources, sources_spec.outlets, groups, reference, [], **parse_facts(raw, "facts")
+    )
+    refs = References(
+        sources={s.spec.id: SourceRef(s.spec.id, s.text, s.spec.lines[0]) for s in sources},
+        outlets={o.id for o in sources_spec.outlets},
+        groups=groups,
+        membership_of={},
+        events=set(),
+        commitments=set(),
+    )
+    problems: list[str] = []
+    try:
+        data.evidence = verify_facts(data.facts(), refs)
+    except FactsError as exc:
+        problems.extend(exc.problems)
+    for code in sorted({m.nation for m in data.memberships}):
+        try:
+            data.nations.append(nation_ref(code, reference))
+        except FactsError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise FactsError(problems)
     return data
-
-
-def _check_references(data: Dataset, sources: dict[str, SourceText]) -> list[str]:
-    problems = []
-    members = [m.nation for m in data.memberships]
-    nations = set(members)
-    for code in {c for c in members if members.count(c) > 1}:
-        problems.append(f"nation {code}: more than one membership fact")
-    event_ids = {e.id for e in data.events}
-    commitment_ids = {c.id for c in data.commitments}
-    all_text = "".join(s.text for s in sources.values())
-
-    def nation_ok(fact: FactIn, code: str | None, what: str) -> None:
-        if code is not None and code not in nations:
-            problems.append(f"fact {fact.id!r}: {what} {code!r} has no membership fact")
-
-    for m in data.memberships:
-        if m.group is not None and m.group not in data.groups:
-            problems.append(f"fact {m.id!r}: no group {m.group!r} in reference/groups.yaml")
-        elif m.group is not None and m.nation not in data.groups[m.group].members:
-            problems.append(f"fact {m.id!r}: {m.nation} is not a member of group {m.group!r}")
-    for c in data.commitments:
-        nation_ok(c, c.nation, "nation")
-    for cond in data.conditions:
-        nation_ok(cond, cond.nation, "nation")
-        for gated in cond.gates:
-            if gated not in commitment_ids:
-                problems.append(f"fact {cond.id!r}: gates unknown commitment {gated!r}")
-    for s in data.statements:
-        nation_ok(s, s.speaker_nation, "speaker_nation")
-        if s.event is not None and s.event not in event_ids:
-            problems.append(f"fact {s.id!r}: no event {s.event!r}")
-        if not any(s.text in ev.quote for ev in s.evidence):
-            problems.append(f"fact {s.id!r}: text is not inside any of its quotes: {s.text!r}")
-        if s.speaker not in all_text:
-            problems.append(f"fact {s.id!r}: speaker {s.speaker!r} occurs in no source")
-    for e in data.events:
-        for p in e.participants:
-            nation_ok(e, p.nation, "participant nation")
-            if p.name not in all_text:
-                problems.append(f"fact {e.id!r}: participant {p.name!r} occurs in no source")
-    return problems

@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
+    DateTime,
     Enum,
     ForeignKey,
     Index,
@@ -33,8 +35,10 @@ from app.vocab import (
     FactKind,
     Location,
     MembershipStatus,
+    Origin,
     Part,
     Role,
+    Scope,
     StatementMode,
     Status,
 )
@@ -84,7 +88,8 @@ class Nation(Base):
 
 
 class Source(Base):
-    """An article, cut out of the seed document by character range."""
+    """A source text: an article cut out of the seed document by character range, or a text
+    a curator registered through the API. The text never changes once stored."""
 
     __tablename__ = "sources"
 
@@ -94,13 +99,17 @@ class Source(Base):
     published: Mapped[dt.date | None] = mapped_column(Date)
     url: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(Text)
-    document: Mapped[str] = mapped_column(String(200))
-    document_sha256: Mapped[str] = mapped_column(String(64))
-    first_line: Mapped[int] = mapped_column(Integer)
-    last_line: Mapped[int] = mapped_column(Integer)
-    start_char: Mapped[int] = mapped_column(Integer)
-    end_char: Mapped[int] = mapped_column(Integer)
+    # Set only for sources cut from the seed document.
+    document: Mapped[str | None] = mapped_column(String(200))
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    first_line: Mapped[int | None] = mapped_column(Integer)
+    last_line: Mapped[int | None] = mapped_column(Integer)
+    start_char: Mapped[int | None] = mapped_column(Integer)
+    end_char: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    origin: Mapped[Origin] = mapped_column(str_enum(Origin))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Outlet(Base):
@@ -141,12 +150,21 @@ class Fact(Base):
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     kind: Mapped[FactKind] = mapped_column(str_enum(FactKind), index=True)
     summary: Mapped[str] = mapped_column(Text)
+    origin: Mapped[Origin] = mapped_column(str_enum(Origin))
+    # Bumped by SQLAlchemy on every UPDATE (``UPDATE … WHERE version = :old``): two writers
+    # that read the same version cannot both succeed.
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Facts with evidence are never deleted: a retraction keeps the row and says why.
+    retracted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    retraction_reason: Mapped[str | None] = mapped_column(Text)
 
     evidence: Mapped[list[Evidence]] = relationship(
         order_by=Evidence.position, cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __mapper_args__ = {"polymorphic_on": "kind"}
+    __mapper_args__ = {"polymorphic_on": "kind", "version_id_col": version}
 
 
 def fact_fk() -> Mapped[str]:
@@ -207,6 +225,9 @@ class Commitment(Fact):
     status: Mapped[Status] = mapped_column(str_enum(Status))
     location: Mapped[Location] = mapped_column(str_enum(Location))
     combat: Mapped[Combat] = mapped_column(str_enum(Combat))
+    # With coalition_scope some_members: the group the unnamed members come from, if the source
+    # says ("other global players from Asia-Pacific").
+    group_name: Mapped[str | None] = mapped_column(String(100))
 
     nation: Mapped[Nation | None] = relationship(
         back_populates="commitments", foreign_keys=[nation_code]
@@ -240,8 +261,44 @@ class Statement(Fact):
     speaker_nation_code: Mapped[str | None] = mapped_column(ForeignKey("nations.code"), index=True)
     mode: Mapped[StatementMode] = mapped_column(str_enum(StatementMode))
     text: Mapped[str] = mapped_column(Text)
+    # What the statement is about, as curated ("reaction-to-pledge"): two sources quoting the
+    # same speaker on the same topic in different words is a dispute over the wording.
+    topic: Mapped[str | None] = mapped_column(String(80), index=True)
     event_id: Mapped[str | None] = mapped_column(
         ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
 
     event: Mapped[Event | None] = relationship(foreign_keys=[event_id])
+
+
+class ApiKey(Base):
+    """A curator's or admin's key. Only its SHA-256 is stored; the key is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    scope: Mapped[Scope] = mapped_column(str_enum(Scope))
+    # Keys are 256-bit random tokens, so a fast hash is enough (no password stretching needed).
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Change(Base):
+    """The audit log: one row per change to a fact, source, nation or outlet, with the
+    entity's full state before and after, so any past moment can be rebuilt (``as_of``)."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)

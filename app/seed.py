@@ -1,29 +1,31 @@
-"""Writing a verified Dataset into the database: one transaction, only the rows that differ.
+"""The seed: the curated files written through the same path as every other write
+(app.curation), in one transaction.
 
-Re-running the seed on unchanged files writes nothing; editing one fact updates exactly its rows;
-a fact removed from the files is removed from the database. Everything is verified before the
-first write, and any failure rolls the whole load back."""
+Re-running it on unchanged files writes nothing; editing one fact updates exactly its rows (and
+leaves one audit entry); a fact removed from the files is retracted, never deleted. Everything is
+verified before the first write, and any failure rolls the whole load back."""
 
-from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.facts import Dataset, FactIn
-from app.models import (
-    Base,
-    Commitment,
-    Condition,
-    Event,
-    Evidence,
-    Membership,
-    Nation,
-    Outlet,
-    Source,
-    Statement,
+from app.curation import (
+    OUTCOME_COLUMN,
+    Actor,
+    Tally,
+    retract_fact,
+    text_sha256,
+    upsert_row,
+    utcnow,
+    write_facts,
 )
+from app.facts import Dataset, References, SourceRef
+from app.models import Fact, Outlet, Source
+from app.vocab import Origin
+
+SEED = Actor("seed", Origin.seed)
+REMOVED = "removed from the seed files"
 
 
 @dataclass
@@ -32,6 +34,7 @@ class TableChanges:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    retracted: int = 0
 
 
 @dataclass
@@ -40,192 +43,72 @@ class SeedReport:
 
     @property
     def changed(self) -> int:
-        return sum(t.inserted + t.updated + t.deleted for t in self.tables.values())
+        return sum(t.inserted + t.updated + t.deleted + t.retracted for t in self.tables.values())
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {name: asdict(changes) for name, changes in self.tables.items()}
 
 
-def _fact_columns(fact: FactIn) -> dict[str, Any]:
-    return {"id": fact.id, "summary": fact.summary}
+TABLES = (
+    "nations", "sources", "outlets", "events", "memberships", "commitments", "conditions",
+    "statements", "evidence", "condition_gates",
+)  # fmt: skip
 
 
-def desired_rows(data: Dataset) -> list[tuple[type[Base], list[dict[str, Any]]]]:
-    """Every row the files call for, per model, in the order they can be inserted."""
-    return [
-        (Nation, [asdict(n) for n in data.nations]),
-        (
-            Source,
-            [
-                {
-                    "id": s.spec.id,
-                    "title": s.spec.title,
-                    "publisher": s.spec.publisher,
-                    "published": s.spec.published,
-                    "url": s.spec.url,
-                    "note": s.spec.note,
-                    "document": s.document,
-                    "document_sha256": s.document_sha256,
-                    "first_line": s.spec.lines[0],
-                    "last_line": s.spec.lines[1],
-                    "start_char": s.start_char,
-                    "end_char": s.end_char,
-                    "text": s.text,
-                }
-                for s in data.sources
-            ],
-        ),
-        (Outlet, [o.model_dump() for o in data.outlets]),
-        (
-            Event,
-            [
-                _fact_columns(e)
-                | {
-                    "event_kind": e.kind,
-                    "name": e.name,
-                    "date": e.date,
-                    "place": e.place,
-                    "pledging_nation_count": e.pledging_nation_count,
-                    "participants": [p.model_dump() for p in e.participants],
-                }
-                for e in data.events
-            ],
-        ),
-        (
-            Membership,
-            [
-                _fact_columns(m)
-                | {
-                    "nation_code": m.nation,
-                    "status": m.status,
-                    "part": m.part,
-                    "basis": m.basis,
-                    "group_name": data.groups[m.group].name if m.group else None,
-                }
-                for m in data.memberships
-            ],
-        ),
-        (
-            Commitment,
-            [
-                _fact_columns(c)
-                | {
-                    "actor": c.actor,
-                    "nation_code": c.nation,
-                    "coalition_scope": c.coalition_scope,
-                    "role": c.role,
-                    "status": c.status,
-                    "location": c.location,
-                    "combat": c.combat,
-                }
-                for c in data.commitments
-            ],
-        ),
-        (
-            Condition,
-            [
-                _fact_columns(c)
-                | {"condition_kind": c.kind, "nature": c.nature, "nation_code": c.nation}
-                for c in data.conditions
-            ],
-        ),
-        (
-            Statement,
-            [
-                _fact_columns(s)
-                | {
-                    "speaker": s.speaker,
-                    "speaker_title": s.speaker_title,
-                    "speaker_nation_code": s.speaker_nation,
-                    "mode": s.mode,
-                    "text": s.text,
-                    "event_id": s.event,
-                }
-                for s in data.statements
-            ],
-        ),
-        (
-            Evidence,
-            [
-                {
-                    "id": f"{e.fact_id}/{e.position}",
-                    "fact_id": e.fact_id,
-                    "position": e.position,
-                    "source_id": e.source_id,
-                    "quote": e.quote,
-                    "start": e.start,
-                    "end": e.end,
-                    "line": e.line,
-                    "outlet_id": e.outlet_id,
-                    "certainty": e.certainty,
-                    "hedge": e.hedge,
-                }
-                for e in data.evidence
-            ],
-        ),
-    ]
-
-
-def _primary_key(obj: Base) -> Any:
-    return obj.code if isinstance(obj, Nation) else obj.id  # type: ignore[attr-defined]
-
-
-def _sync(
-    session: Session, model: type[Base], rows: Iterable[Mapping[str, Any]]
-) -> tuple[TableChanges, list[Base]]:
-    """Insert and update ``rows``; return what changed and the existing rows no file wants."""
-    changes = TableChanges()
-    existing = {_primary_key(obj): obj for obj in session.scalars(select(model))}
-    for row in rows:
-        key = row["code"] if model is Nation else row["id"]
-        obj = existing.pop(key, None)
-        if obj is None:
-            session.add(model(**row))
-            changes.inserted += 1
-            continue
-        differing = {k: v for k, v in row.items() if getattr(obj, k) != v}
-        for name, value in differing.items():
-            setattr(obj, name, value)
-        if differing:
-            changes.updated += 1
-        else:
-            changes.unchanged += 1
-    session.flush()
-    return changes, list(existing.values())
-
-
-def _sync_gates(session: Session, data: Dataset) -> TableChanges:
-    changes = TableChanges()
-    commitments = {c.id: c for c in session.scalars(select(Commitment))}
-    for spec in data.conditions:
-        condition = session.get_one(Condition, spec.id)
-        wanted = sorted(set(spec.gates))
-        have = sorted(c.id for c in condition.gates)
-        removed, added = set(have) - set(wanted), set(wanted) - set(have)
-        changes.deleted += len(removed)
-        changes.inserted += len(added)
-        changes.unchanged += len(set(have) & set(wanted))
-        if removed or added:
-            condition.gates = [commitments[i] for i in wanted]
-    session.flush()
-    return changes
-
-
-def apply_dataset(session: Session, data: Dataset) -> SeedReport:
-    """Make the database hold exactly the dataset's rows. The caller owns the transaction."""
+def apply_dataset(session: Session, data: Dataset, actor: Actor = SEED) -> SeedReport:
+    """Make the database hold the dataset's facts. The caller owns the transaction."""
+    tally = Tally()
+    at = utcnow()
+    for s in data.sources:
+        values = {
+            "id": s.spec.id,
+            "title": s.spec.title,
+            "publisher": s.spec.publisher,
+            "published": s.spec.published,
+            "url": s.spec.url,
+            "note": s.spec.note,
+            "document": s.document,
+            "document_sha256": s.document_sha256,
+            "first_line": s.spec.lines[0],
+            "last_line": s.spec.lines[1],
+            "start_char": s.start_char,
+            "end_char": s.end_char,
+            "text": s.text,
+            "text_sha256": text_sha256(s.text),
+            "origin": Origin.seed,
+        }
+        outcome = upsert_row(
+            session, Source, "source", s.spec.id, values, actor, at,
+            immutable=("text", "text_sha256"), on_create={"created_at": at},
+        )  # fmt: skip
+        tally.add("sources", OUTCOME_COLUMN[outcome])
+    for o in data.outlets:
+        outcome = upsert_row(session, Outlet, "outlet", o.id, o.model_dump(), actor, at)
+        tally.add("outlets", OUTCOME_COLUMN[outcome])
+    # The files were verified as a whole when loaded; check them against themselves again
+    # (not against other stored facts, which the seed may be about to retract).
+    refs = References(
+        sources={s.spec.id: SourceRef(s.spec.id, s.text, s.spec.lines[0]) for s in data.sources},
+        outlets={o.id for o in data.outlets},
+        groups=data.groups,
+        membership_of={},
+        events=set(),
+        commitments=set(),
+    )
+    facts = data.facts()
+    write_facts(session, facts, data.reference, data.groups, actor, tally, refs=refs)
+    wanted = {f.id for f in facts}
+    stale = session.scalars(
+        select(Fact).where(
+            Fact.origin == Origin.seed, Fact.retracted_at.is_(None), Fact.id.not_in(wanted)
+        )
+    ).all()
+    for fact in stale:
+        retract_fact(session, fact, actor, utcnow(), REMOVED)
+        tally.add(f"{fact.kind}s", "retracted")
     report = SeedReport()
-    stale: list[tuple[type[Base], list[Base]]] = []
-    for model, rows in desired_rows(data):
-        changes, leftovers = _sync(session, model, rows)
-        report.tables[model.__tablename__] = changes
-        stale.append((model, leftovers))
-    report.tables["condition_gates"] = _sync_gates(session, data)
-    # Delete in reverse dependency order: evidence first, nations last.
-    for model, leftovers in reversed(stale):
-        for obj in leftovers:
-            session.delete(obj)
-        report.tables[model.__tablename__].deleted += len(leftovers)
-        session.flush()
+    for table in TABLES:
+        report.tables[table] = TableChanges(**tally.counts.get(table, {}))
     return report
 
 

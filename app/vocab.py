@@ -143,3 +143,14 @@ class FactKind(StrEnum):
     commitment = "commitment"
     condition = "condition"
     statement = "statement"
+
+
+class Origin(StrEnum):
+    seed = "seed"
+    api = "api"
+    import_ = "import"
+
+
+class Scope(StrEnum):
+    curator = "curator"
+    admin = "admin"

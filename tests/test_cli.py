@@ -166,6 +166,7 @@ def test_migrate_then_seed_twice(workdir: Path, data_copy: Path, scratch_url: st
             "updated": 0,
             "deleted": 0,
             "unchanged": n,
+            "retracted": 0,
         }, table
 
 
@@ -174,10 +175,11 @@ def test_seed_text_report(workdir: Path, data_copy: Path, scratch_url: str) -> N
     result = pledgedb("seed", "--data-dir", str(data_copy), database_url=scratch_url,
                       cwd=workdir)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    legend, *lines = result.stdout.splitlines()
+    assert "retracted" in legend
     rows = {line.split()[0]: line.split()[1:] for line in lines[:-1]}
     for table, n in load_dataset(data_copy).counts().items():
-        assert rows[table] == [f"+{n}", "~0", "-0", "=0"], (table, rows)
+        assert rows[table] == [f"+{n}", "~0", "-0", "=0", "x0"], (table, rows)
     inserted = sum(int(cells[0].lstrip("+")) for cells in rows.values())
     assert lines[-1] == f"seed loaded: {inserted} row(s) changed"
 

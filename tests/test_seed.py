@@ -77,8 +77,8 @@ def expected_counts(data: Dataset) -> dict[str, int]:
 def assert_only(report: SeedReport, **changed: dict[str, int]) -> None:
     """The report shows exactly the given changes; every other table is unchanged."""
     for table, changes in report.tables.items():
-        want = {"inserted": 0, "updated": 0, "deleted": 0} | changed.get(table, {})
-        got = {k: getattr(changes, k) for k in ("inserted", "updated", "deleted")}
+        want = {"inserted": 0, "updated": 0, "deleted": 0, "retracted": 0} | changed.get(table, {})
+        got = {k: getattr(changes, k) for k in ("inserted", "updated", "deleted", "retracted")}
         assert got == want, (table, report.as_dict())
     assert set(changed) <= set(report.tables)
 
@@ -116,6 +116,7 @@ def test_first_seed_inserts_everything(engine: Engine, data_copy: Path) -> None:
             "updated": 0,
             "deleted": 0,
             "unchanged": 0,
+            "retracted": 0,
         }, table
     assert report.changed == sum(counts.values())
 
@@ -164,10 +165,15 @@ def test_editing_one_summary_updates_exactly_one_row(
     assert report.changed == 1, report.as_dict()
     assert_only(report, commitments={"updated": 1})
     after = dump(engine)
-    assert diff(before, after) == {
-        "facts": {"added": [], "removed": [], "changed": [(target["id"],)]}
+    changes = diff(before, after)
+    assert changes.pop("facts") == {"added": [], "removed": [], "changed": [(target["id"],)]}
+    assert changes == {
+        "changes": {"added": changes["changes"]["added"], "removed": [], "changed": []}
     }
-    assert after["facts"][(target["id"],)]["summary"] == new_summary
+    assert len(changes["changes"]["added"]) == 1  # one audit entry for the one edit
+    row = after["facts"][(target["id"],)]
+    assert row["summary"] == new_summary
+    assert row["version"] == before["facts"][(target["id"],)]["version"] + 1
     # Seeding the edited files again changes nothing more.
     assert run_seed(engine, load_dataset(data_copy)).changed == 0
 
@@ -192,16 +198,21 @@ def test_editing_one_quote_updates_exactly_its_evidence_row(
 
     report = run_seed(engine, load_dataset(data_copy))
 
-    assert_only(report, evidence={"updated": 1})
+    assert_only(report, commitments={"updated": 1}, evidence={"updated": 1})
     after = dump(engine)
     key = (f"{fact['id']}/{position}",)
-    assert diff(before, after) == {"evidence": {"added": [], "removed": [], "changed": [key]}}
+    changes = diff(before, after)
+    assert changes["evidence"] == {"added": [], "removed": [], "changed": [key]}
+    # The fact's version moves (its ETag changes) and the audit log gains one entry.
+    assert changes["facts"]["changed"] == [(fact["id"],)]
+    assert len(changes["changes"]["added"]) == 1
+    assert set(changes) == {"evidence", "facts", "changes"}
     row = after["evidence"][key]
     assert row["quote"] == old.quote[1:]
     assert (row["start"], row["end"]) == (old.start + 1, old.end)
 
 
-def test_removing_a_fact_deletes_it_and_its_evidence_only(
+def test_removing_a_fact_retracts_it_and_keeps_its_evidence(
     engine: Engine, seeded: Dataset, data_copy: Path
 ) -> None:
     gated = {g for c in seeded.conditions for g in c.gates}
@@ -213,14 +224,21 @@ def test_removing_a_fact_deletes_it_and_its_evidence_only(
 
     report = run_seed(engine, load_dataset(data_copy))
 
-    n = len(target["evidence"])
-    assert_only(report, commitments={"deleted": 1}, evidence={"deleted": n})
-    evidence_keys = [(f"{target['id']}/{i}",) for i in range(1, n + 1)]
-    assert diff(before, dump(engine)) == {
-        "commitments": {"added": [], "removed": [(target["id"],)], "changed": []},
-        "evidence": {"added": [], "removed": sorted(evidence_keys), "changed": []},
-        "facts": {"added": [], "removed": [(target["id"],)], "changed": []},
-    }
+    assert_only(report, commitments={"retracted": 1})
+    after = dump(engine)
+    changes = diff(before, after)
+    assert changes.pop("facts") == {"added": [], "removed": [], "changed": [(target["id"],)]}
+    assert list(changes) == ["changes"] and len(changes["changes"]["added"]) == 1
+    row = after["facts"][(target["id"],)]
+    assert row["retracted_at"] is not None
+    assert row["retraction_reason"] == "removed from the seed files"
+    # Its evidence stays, and putting the fact back restores it.
+    assert all(key in after["evidence"] for key in before["evidence"])
+    commitments.append(target)
+    write_facts(data_copy, "commitments", commitments)
+    restored = run_seed(engine, load_dataset(data_copy))
+    assert_only(restored, commitments={"updated": 1})
+    assert dump(engine)["facts"][(target["id"],)]["retracted_at"] is None
 
 
 def test_removing_a_gate_deletes_only_that_link(
@@ -234,10 +252,15 @@ def test_removing_a_gate_deletes_only_that_link(
 
     report = run_seed(engine, load_dataset(data_copy))
 
-    assert_only(report, condition_gates={"deleted": 1})
-    assert diff(before, dump(engine)) == {
-        "condition_gates": {"added": [], "removed": [(target["id"], dropped)], "changed": []}
+    assert_only(report, conditions={"updated": 1}, condition_gates={"deleted": 1})
+    changes = diff(before, dump(engine))
+    assert changes["condition_gates"] == {
+        "added": [],
+        "removed": [(target["id"], dropped)],
+        "changed": [],
     }
+    assert changes["facts"]["changed"] == [(target["id"],)]
+    assert set(changes) == {"condition_gates", "facts", "changes"}
 
 
 # --- nothing or everything -------------------------------------------------------------------
@@ -278,24 +301,41 @@ class WriteCounter:
         event.remove(self.engine, "before_cursor_execute", self)
 
 
-def _with_dangling_outlet(data: Dataset) -> Dataset:
-    """The dataset with its last evidence row pointing at an outlet that does not exist: the
-    evidence table is written last, so the database rejects it after every other table has
-    been written in the same transaction (a foreign-key violation, raised by the database)."""
-    evidence = list(data.evidence)
-    evidence[-1] = dataclasses.replace(evidence[-1], outlet_id="no-such-outlet")
-    assert "no-such-outlet" not in {o.id for o in data.outlets}
-    return dataclasses.replace(data, evidence=evidence)
+class FailingStatement:
+    """Breaks one late INSERT of a seed (the first into ``table`` whose parameters mention
+    ``marker``), as a dropped connection or a full disk would: the database has by then
+    received earlier writes of the same transaction. Raised from the cursor, it reaches the
+    seed as a DBAPI error."""
+
+    def __init__(self, engine: Engine, table: str, marker: str) -> None:
+        self.engine, self.prefix, self.marker = engine, f"INSERT INTO {table.upper()}", marker
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        if statement.lstrip().upper().startswith(self.prefix) and self.marker in str(params):
+            raise IntegrityError(statement, params, RuntimeError("injected failure"))
+
+    def __enter__(self) -> "FailingStatement":
+        event.listen(self.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self)
 
 
 def test_database_error_mid_write_on_an_empty_database_writes_nothing(
     engine: Engine, data_copy: Path
 ) -> None:
     before = dump(engine)
-    broken = _with_dangling_outlet(load_dataset(data_copy))
+    data = load_dataset(data_copy)
 
-    with WriteCounter(engine) as counter, pytest.raises(IntegrityError):
-        run_seed(engine, broken)
+    # Statements are written last; their evidence rows come after every other table's rows.
+    last = sorted(data.statements, key=lambda f: f.id)[-1].id
+    with (
+        WriteCounter(engine) as counter,
+        FailingStatement(engine, "evidence", last),
+        pytest.raises(IntegrityError),
+    ):
+        run_seed(engine, data)
 
     # Rows of earlier tables were sent before the database refused the evidence row...
     assert any("nations" in s for s in counter.writes)
@@ -305,7 +345,7 @@ def test_database_error_mid_write_on_an_empty_database_writes_nothing(
     assert not any(rows for name, rows in before.items() if name != "alembic_version")
     # The database is still usable: the valid dataset seeds completely afterwards.
     report = run_seed(engine, load_dataset(data_copy))
-    assert report.tables["evidence"].inserted == len(broken.evidence)
+    assert report.tables["evidence"].inserted == len(data.evidence)
 
 
 def test_database_error_mid_write_rolls_back_updates_and_deletes(
@@ -318,18 +358,23 @@ def test_database_error_mid_write_rolls_back_updates_and_deletes(
     removed = next(c for c in commitments if c["id"] not in gated)
     commitments.remove(removed)
     write_facts(data_copy, "commitments", commitments)
-    broken = _with_dangling_outlet(load_dataset(data_copy))
+    data = load_dataset(data_copy)
 
-    with WriteCounter(engine) as counter, pytest.raises(IntegrityError):
-        run_seed(engine, broken)
+    # The audit entry of the retraction is the seed's last write: fail there, after the
+    # update and the retraction itself have reached the database.
+    with (
+        WriteCounter(engine) as counter,
+        FailingStatement(engine, "changes", "removed from the seed files"),
+        pytest.raises(IntegrityError),
+    ):
+        run_seed(engine, data)
 
     assert any(s.lstrip().upper().startswith("UPDATE") for s in counter.writes)
     assert dump(engine) == before
-    # And the same edits, without the broken row, go through.
+    # And the same edits, without the failure, go through.
     report = run_seed(engine, load_dataset(data_copy))
     assert report.tables["commitments"].updated == 1
-    assert report.tables["commitments"].deleted == 1
-    assert report.tables["evidence"].deleted == len(removed["evidence"])
+    assert report.tables["commitments"].retracted == 1
 
 
 def test_reseeding_after_a_database_wipe_restores_the_same_rows(
@@ -341,4 +386,14 @@ def test_reseeding_after_a_database_wipe_restores_the_same_rows(
     migrations.upgrade(scratch_url)
     report = run_seed(engine, load_dataset(data_copy))
     assert report.changed == sum(expected_counts(seeded).values())
-    assert dump(engine) == before
+    assert stable(dump(engine)) == stable(before)
+
+
+def stable(rows: Dump) -> Dump:
+    """A dump without what differs between two identical seeds: audit ids, timestamps."""
+    volatile = {"created_at", "updated_at", "at"}
+    return {
+        name: {k: {c: v for c, v in row.items() if c not in volatile} for k, row in table.items()}
+        for name, table in rows.items()
+        if name != "changes"
+    }
