@@ -1,16 +1,21 @@
 """The `pledgedb` command: migrate, seed, check, serve."""
 
 import json
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from app import migrations
 from app.config import get_settings
+from app.curation import Actor, Tally, retract_fact, utcnow, write_facts
 from app.db import make_engine, make_sessionmaker
-from app.facts import Dataset, FactsError, load_dataset
+from app.facts import Dataset, FactsError, load_dataset, parse_facts, read_reference, read_yaml
+from app.keys_cli import keys
+from app.models import Fact
 from app.seed import seed as apply_seed
+from app.vocab import Origin
 
 cli = typer.Typer(
     help="pledgedb: the Paris 2025 security-guarantee pledges to Ukraine, with evidence.",
@@ -18,20 +23,26 @@ cli = typer.Typer(
     add_completion=False,
 )
 
+cli.add_typer(keys, name="keys")
+
 DataDir = Annotated[
     Path | None,
     typer.Option(help="Folder with the seed document and fact files (default: the settings')."),
 ]
 
 
+def _fail(exc: FactsError) -> NoReturn:
+    typer.secho(f"{len(exc.problems)} problem(s); nothing was written:", fg="red", err=True)
+    for problem in exc.problems:
+        typer.secho(f"  - {problem}", fg="red", err=True)
+    raise typer.Exit(1) from exc
+
+
 def _load(data_dir: Path | None) -> Dataset:
     try:
         return load_dataset(data_dir or get_settings().data_dir)
     except FactsError as exc:
-        typer.secho(f"{len(exc.problems)} problem(s) in the data files:", fg="red", err=True)
-        for problem in exc.problems:
-            typer.secho(f"  - {problem}", fg="red", err=True)
-        raise typer.Exit(1) from exc
+        _fail(exc)
 
 
 @cli.command()
@@ -74,6 +85,53 @@ def seed(
             f"{table:16} +{c.inserted} ~{c.updated} -{c.deleted} ={c.unchanged} x{c.retracted}"
         )
     typer.echo(f"seed loaded: {report.changed} row(s) changed")
+
+
+@cli.command("import")
+def import_facts(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON: {commitments: [...], ...}.")],
+    actor: Annotated[str, typer.Option(help="Name recorded in the audit log.")] = "import",
+    reason: Annotated[str | None, typer.Option(help="Why; kept in the audit log.")] = None,
+) -> None:
+    """Load a batch of facts (the data files' format, with ids) through the same checks as the
+    API, in one transaction: a bad fact anywhere leaves the database untouched. Facts with
+    an id that exists are updated; `retract: [{id, reason}]` retracts."""
+    try:
+        raw = read_yaml(file)
+        if not isinstance(raw, dict):
+            raise FactsError([f"{file}: expected a mapping of kinds to lists of facts"])
+        retractions = raw.pop("retract", []) or []
+        facts = [f for items in parse_facts(raw, str(file)).values() for f in items]
+    except FactsError as exc:
+        _fail(exc)
+    settings = get_settings()
+    reference, groups = read_reference(settings.data_dir)
+    engine = make_engine(settings.database_url)
+    tally = Tally()
+    who = Actor(actor, Origin.import_)
+    try:
+        with make_sessionmaker(engine)() as session, session.begin():
+            with typer.progressbar(length=len(facts), label="importing", file=sys.stderr) as bar:
+                outcomes = write_facts(
+                    session, facts, reference, groups, who, tally, reason, progress=bar.update
+                )
+            for item in retractions:
+                fact = session.get(Fact, str(item.get("id")))
+                if fact is None:
+                    raise FactsError([f"retract: no fact {item.get('id')!r}"])
+                outcome = retract_fact(
+                    session, fact, who, utcnow(), str(item.get("reason") or reason)
+                )
+                if outcome == "retracted":
+                    outcomes[fact.id] = "retracted"
+    except FactsError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    for fact_id, outcome in sorted(outcomes.items()):
+        if outcome != "unchanged":
+            typer.echo(f"{outcome:10} {fact_id}")
+    typer.echo(f"imported: {sum(o != 'unchanged' for o in outcomes.values())} fact(s) changed")
 
 
 @cli.command()

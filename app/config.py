@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     max_page_size: int = 500
     default_page_size: int = 50
     max_offset: int = 100_000
+    # Writes: request bodies above this size are refused (413); each API key and each client
+    # address may make `write_rate_per_minute` writes a minute (429 with Retry-After beyond).
+    max_body_bytes: int = 1_048_576
+    write_rate_per_minute: int = 60
+    # Longer request lines (path and query) are refused with 414.
+    max_url_bytes: int = 8192
 
 
 @lru_cache

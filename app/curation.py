@@ -220,6 +220,71 @@ def fact_columns(spec: FactIn, groups: dict[str, GroupIn]) -> dict[str, Any]:
     return columns
 
 
+def fields_of(fact: Fact, groups: dict[str, GroupIn]) -> dict[str, Any]:
+    """A stored fact in its file/API form: the inverse of fact_columns (used to apply a PATCH
+    to the fact as it stands)."""
+    group_id = {g.name: g.id for g in groups.values()}
+    evidence = []
+    for e in fact.evidence:
+        item: dict[str, Any] = {
+            "source": e.source_id,
+            "quote": e.quote,
+            "outlet": e.outlet_id,
+            "certainty": e.certainty,
+            "hedge": e.hedge.split(", ") if e.hedge else None,
+        }
+        if e.source.text.count(e.quote) > 1:
+            item["occurrence"] = e.source.text.count(e.quote, 0, e.start) + 1
+        evidence.append(item)
+    fields: dict[str, Any] = {"summary": fact.summary, "evidence": evidence}
+    if isinstance(fact, Event):
+        fields |= {
+            "kind": fact.event_kind,
+            "name": fact.name,
+            "date": fact.date,
+            "place": fact.place,
+            "pledging_nation_count": fact.pledging_nation_count,
+            "participants": fact.participants,
+        }
+    elif isinstance(fact, Membership):
+        fields |= {
+            "nation": fact.nation_code,
+            "status": fact.status,
+            "part": fact.part,
+            "basis": fact.basis,
+            "group": group_id.get(fact.group_name or ""),
+        }
+    elif isinstance(fact, Commitment):
+        fields |= {
+            "actor": fact.actor,
+            "nation": fact.nation_code,
+            "coalition_scope": fact.coalition_scope,
+            "role": fact.role,
+            "status": fact.status,
+            "location": fact.location,
+            "combat": fact.combat,
+            "group": group_id.get(fact.group_name or ""),
+        }
+    elif isinstance(fact, Condition):
+        fields |= {
+            "kind": fact.condition_kind,
+            "nature": fact.nature,
+            "nation": fact.nation_code,
+            "gates": sorted(c.id for c in fact.gates),
+        }
+    elif isinstance(fact, Statement):
+        fields |= {
+            "speaker": fact.speaker,
+            "speaker_title": fact.speaker_title,
+            "speaker_nation": fact.speaker_nation_code,
+            "mode": fact.mode,
+            "text": fact.text,
+            "topic": fact.topic,
+            "event": fact.event_id,
+        }
+    return fields
+
+
 def _evidence_columns(e: LocatedEvidence) -> dict[str, Any]:
     return {
         "id": f"{e.fact_id}/{e.position}",

@@ -1,13 +1,20 @@
-"""Engine and session handling: one engine per app, one session per request."""
+"""Engine and sessions. Reads get a session that hides retracted facts and can answer as the
+database stood at a past moment (``as_of``); writes get a live session that already holds the
+database's write lock, so concurrent writers queue instead of failing half-way."""
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
+
+from app.models import Fact
+
+INCLUDE_RETRACTED = "include_retracted"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,10 +41,55 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _hide_retracted(state: ORMExecuteState) -> None:
+    """In read sessions, retracted facts disappear from every query — lists, counts, joins and
+    relationship loads alike — unless a query asks for them (a fact's own page shows it)."""
+    if (
+        state.is_select
+        and state.session.info.get("hide_retracted")
+        and not state.execution_options.get(INCLUDE_RETRACTED, False)
+    ):
+        state.statement = state.statement.options(
+            with_loader_criteria(Fact, Fact.retracted_at.is_(None), include_aliases=True)
+        )
+
+
+def get_read_session(
+    request: Request,
+    as_of: Annotated[
+        dt.datetime | None,
+        Query(
+            description="Answer as the database stood at this moment (ISO 8601; UTC when no "
+            "offset is given), rebuilt from the audit log.",
+            examples=["2025-09-05T12:00:00Z"],
+        ),
+    ] = None,
+) -> Iterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    if as_of is not None:
+        with factory() as live:
+            factory = request.app.state.history.sessionmaker_at(live, as_of)
+    with factory(info={"hide_retracted": True}) as session:
+        yield session
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            # Take the write lock now: a deferred transaction that reads and then writes fails
+            # with "database is locked" when another writer got in between.
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        yield session
+
+
 def get_session(request: Request) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     with factory() as session:
         yield session
 
 
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -49,9 +49,10 @@ class AppError(Exception):
     title = "Internal error"
     type = "/problems/internal"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
@@ -71,6 +72,36 @@ class NotAcceptable(AppError):
     status = 406
     title = "Not acceptable"
     type = "/problems/not-acceptable"
+
+
+class Conflict(AppError):
+    status = 409
+    title = "Conflict"
+    type = "/problems/conflict"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    title = "Precondition failed"
+    type = "/problems/precondition-failed"
+
+
+class PreconditionRequired(AppError):
+    status = 428
+    title = "Precondition required"
+    type = "/problems/precondition-required"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    title = "Payload too large"
+    type = "/problems/payload-too-large"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    title = "Too many requests"
+    type = "/problems/too-many-requests"
 
 
 class Unavailable(AppError):
@@ -117,7 +148,9 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)  # noqa: S101 - registered for AppError only
-    return problem_response(request, exc.status, exc.title, exc.type, exc.detail, **exc.extra)
+    return problem_response(
+        request, exc.status, exc.title, exc.type, exc.detail, headers=exc.headers, **exc.extra
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -82,10 +82,16 @@ class EvidenceIn(Strict):
         return [self.hedge] if isinstance(self.hedge, str) else list(self.hedge)
 
 
-class FactIn(Strict):
+class FactBody(Strict):
+    """What every fact states, whether written in a file (with its id) or through the API
+    (which assigns the id)."""
+
+    summary: str = Field(min_length=3, max_length=2000)
+    evidence: list[EvidenceIn] = Field(min_length=1, max_length=50)
+
+
+class FactIn(FactBody):
     id: str = Field(pattern=SLUG, max_length=80)
-    summary: str = Field(min_length=3)
-    evidence: list[EvidenceIn] = Field(min_length=1)
 
 
 class Participant(Strict):
@@ -93,7 +99,7 @@ class Participant(Strict):
     nation: str | None = None
 
 
-class EventIn(FactIn):
+class EventFields(FactBody):
     kind: EventKind
     name: str
     date: dt.date | None
@@ -102,7 +108,7 @@ class EventIn(FactIn):
     participants: list[Participant] = []
 
 
-class MembershipIn(FactIn):
+class MembershipFields(FactBody):
     nation: str
     status: MembershipStatus
     part: Part
@@ -116,7 +122,7 @@ class MembershipIn(FactIn):
         return self
 
 
-class CommitmentIn(FactIn):
+class CommitmentFields(FactBody):
     actor: ActorKind
     nation: str | None = None
     coalition_scope: CoalitionScope | None = None
@@ -137,14 +143,14 @@ class CommitmentIn(FactIn):
         return self
 
 
-class ConditionIn(FactIn):
+class ConditionFields(FactBody):
     kind: ConditionKind
     nature: ConditionNature
     nation: str | None = None
     gates: list[str] = []
 
 
-class StatementIn(FactIn):
+class StatementFields(FactBody):
     speaker: str
     speaker_title: str | None = None
     speaker_nation: str | None = None
@@ -152,6 +158,26 @@ class StatementIn(FactIn):
     text: str = Field(min_length=2)
     topic: str | None = Field(default=None, pattern=SLUG, max_length=80)
     event: str | None = None
+
+
+class EventIn(FactIn, EventFields):
+    pass
+
+
+class MembershipIn(FactIn, MembershipFields):
+    pass
+
+
+class CommitmentIn(FactIn, CommitmentFields):
+    pass
+
+
+class ConditionIn(FactIn, ConditionFields):
+    pass
+
+
+class StatementIn(FactIn, StatementFields):
+    pass
 
 
 class SourceIn(Strict):
@@ -296,7 +322,7 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader)  # noqa: S506
     except FileNotFoundError as exc:
@@ -521,10 +547,10 @@ def _check_references(facts: list[FactIn], refs: References) -> list[str]:
 def read_reference(data_dir: Path) -> tuple[NationsReference, dict[str, GroupIn]]:
     reference = _parse(
         NationsReference,
-        _read_yaml(data_dir / "reference" / "nations.yaml"),
+        read_yaml(data_dir / "reference" / "nations.yaml"),
         "reference/nations.yaml",
     )
-    groups_raw = _read_yaml(data_dir / "reference" / "groups.yaml") or []
+    groups_raw = read_yaml(data_dir / "reference" / "groups.yaml") or []
     groups = {
         g.id: g
         for g in (_parse(GroupIn, raw, f"reference/groups.yaml[{i}]")
@@ -563,11 +589,11 @@ def parse_facts(raw_by_kind: dict[str, Any], where: str) -> dict[str, list[Any]]
 
 def load_dataset(data_dir: Path) -> Dataset:
     """Parse and verify every data file; raise FactsError listing every problem found."""
-    sources_spec = _parse(SourcesFile, _read_yaml(data_dir / "sources.yaml"), "sources.yaml")
+    sources_spec = _parse(SourcesFile, read_yaml(data_dir / "sources.yaml"), "sources.yaml")
     document, sha256 = read_document(data_dir, sources_spec.document)
     sources = _cut_sources(sources_spec, document, sha256)
     reference, groups = read_reference(data_dir)
-    raw = {name: _read_yaml(data_dir / "facts" / f"{name}.yaml") or [] for name in FACT_FILES}
+    raw = {name: read_yaml(data_dir / "facts" / f"{name}.yaml") or [] for name in FACT_FILES}
     data = Dataset(
         sources, sources_spec.outlets, groups, reference, [], **parse_facts(raw, "facts")
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, NotAcceptable, Problem
+from app.representation import respond
 from app.schemas.common import Page
 
 _settings = get_settings()
@@ -212,8 +213,8 @@ def render_page(
         writer.writerows(rows)
         headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
         headers["X-Total-Count"] = str(body.total)
-        return Response(out.getvalue(), media_type=CSV_MEDIA_TYPE, headers=headers)
-    return Response(body.model_dump_json(), media_type="application/json", headers=headers)
+        return respond(request, out.getvalue().encode(), CSV_MEDIA_TYPE, headers=headers)
+    return respond(request, body.model_dump_json().encode(), headers=headers)
 
 
 def make_page(

@@ -5,13 +5,19 @@ from fastapi import Depends, FastAPI
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
+from app.facts import read_reference
+from app.history import History
+from app.limits import install_limits
 from app.listing import reject_unknown_query_params
 from app.migrations import head_revision
 from app.routers import (
+    changes,
     commitments,
     conditions,
+    disputes,
     events,
     health,
+    memberships,
     nations,
     quotes,
     roles,
@@ -39,11 +45,17 @@ RFC 8288 `Link`); add `format=csv` or send `Accept: text/csv` for CSV. Errors ar
 
 TAGS = [
     {"name": "nations", "description": "Nations in the story and their roles."},
+    {"name": "memberships", "description": "Each nation's place in the story."},
     {"name": "commitments", "description": "Who does what, with status and evidence."},
     {"name": "conditions", "description": "What must happen first, and what it gates."},
     {"name": "quotes", "description": "People's statements."},
     {"name": "events", "description": "The summit and the call."},
+    {
+        "name": "disputes",
+        "description": "Where the sources disagree, with both claims and their evidence.",
+    },
     {"name": "sources", "description": "The articles and the outlets they cite."},
+    {"name": "changes", "description": "The audit log: every change, who, when and why."},
     {"name": "vocabulary", "description": "Roles, statuses and certainty levels."},
     {"name": "summary", "description": "Counts for dashboards."},
     {"name": "health", "description": "Liveness and readiness probes."},
@@ -64,18 +76,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.schema_head = head_revision(settings.database_url)
+    app.state.history = History()
+    # World knowledge that writes need (ISO data comes from pycountry): loaded once.
+    app.state.reference = read_reference(settings.data_dir)
     install_error_handlers(app)
-    for module in (
-        nations,
-        commitments,
-        conditions,
-        quotes,
-        events,
-        sources,
-        roles,
-        summary,
-        health,
-    ):
+    install_limits(app)
+    routers = (
+        nations, memberships, commitments, conditions, quotes, events, disputes, sources, roles,
+        changes, summary, health,
+    )  # fmt: skip
+    for module in routers:
         app.include_router(module.router)
     return app
 

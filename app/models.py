@@ -21,7 +21,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from app.vocab import (
     ActorKind,
@@ -62,6 +64,26 @@ def str_enum(enum_cls: type[Any]) -> Enum:
         length=32,
         values_callable=lambda e: [m.value for m in e],
     )
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC on every backend: SQLite stores no offset and would hand back naive
+    datetimes, PostgreSQL hands back the session's zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: pass UTC-aware datetimes")
+        return value.astimezone(dt.UTC) if value is not None else None
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -109,7 +131,7 @@ class Source(Base):
     text: Mapped[str] = mapped_column(Text)
     text_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     origin: Mapped[Origin] = mapped_column(str_enum(Origin))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class Outlet(Base):
@@ -154,10 +176,10 @@ class Fact(Base):
     # Bumped by SQLAlchemy on every UPDATE (``UPDATE … WHERE version = :old``): two writers
     # that read the same version cannot both succeed.
     version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # Facts with evidence are never deleted: a retraction keeps the row and says why.
-    retracted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    retracted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     retraction_reason: Mapped[str | None] = mapped_column(Text)
 
     evidence: Mapped[list[Evidence]] = relationship(
@@ -282,8 +304,8 @@ class ApiKey(Base):
     # Keys are 256-bit random tokens, so a fast hash is enough (no password stretching needed).
     key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Change(Base):
@@ -294,7 +316,7 @@ class Change(Base):
     __table_args__ = (Index("ix_changes_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(20))
     entity: Mapped[str] = mapped_column(String(20))

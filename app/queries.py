@@ -7,7 +7,17 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from app.errors import InvalidParameter, NotFound
-from app.models import Commitment, Condition, Event, Evidence, Fact, Nation, Source, Statement
+from app.models import (
+    Commitment,
+    Condition,
+    Event,
+    Evidence,
+    Fact,
+    Membership,
+    Nation,
+    Source,
+    Statement,
+)
 from app.vocab import ActorKind, CoalitionScope
 
 
@@ -38,6 +48,7 @@ OPTIONS: dict[type[Fact], list[LoaderOption]] = {
     Condition: condition_options(),
     Statement: evidence_options(Statement),
     Event: evidence_options(Event),
+    Membership: evidence_options(Membership),
 }
 
 
@@ -48,7 +59,12 @@ def like_pattern(text: str) -> str:
 
 
 def get_or_404(session: Session, model: type[F], fact_id: str, what: str) -> F:
-    found = session.scalar(select(model).where(model.id == fact_id).options(*OPTIONS[model]))
+    found = session.scalar(
+        select(model)
+        .where(model.id == fact_id)
+        .options(*OPTIONS[model])
+        .execution_options(include_retracted=True)  # a retracted fact's page says so
+    )
     if found is None:
         raise NotFound(f"No {what} {fact_id!r}.")
     return found

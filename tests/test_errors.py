@@ -222,8 +222,16 @@ def tampered(cursor: str) -> dict[str, str]:
         "wrong width": _b64([sort, [*values, "extra"]]),
         "nested value": _b64([sort, [[v] for v in values]]),
         "null value": _b64([sort, [None for _ in values]]),
-        # Right sort and width, but values no key column can hold (keys are strings here).
-        "wrong value types": _b64([sort, [[7, True, 1.5][i % 3] for i in range(len(values))]]),
+        # Right sort and width, but values of another type than the key columns hold.
+        "wrong value types": _b64(
+            [
+                sort,
+                [
+                    ("x" if isinstance(v, int) else [7, True, 1.5][i % 3])
+                    for i, v in enumerate(values)
+                ],
+            ]
+        ),
         "too long": cursor + "A" * 1000,
     }
 

@@ -15,6 +15,10 @@ CONTRACT_PATHS = [
     "/nations/{code}",
     "/commitments",
     "/commitments/{commitment_id}",
+    "/memberships",
+    "/memberships/{membership_id}",
+    "/disputes",
+    "/disputes/{dispute_id}",
     "/conditions",
     "/sources",
     "/sources/{source_id}",
@@ -72,8 +76,13 @@ async def test_lists_every_path_of_the_contract(client: httpx.AsyncClient, path:
     assert "get" in document["paths"][path]
 
 
-async def test_the_api_is_read_only(client: httpx.AsyncClient) -> None:
-    assert {method for _, method, _ in operations(await openapi(client))} == {"get"}
+async def test_every_write_declares_the_scope_it_needs(client: httpx.AsyncClient) -> None:
+    writes = [(p, m, op) for p, m, op in operations(await openapi(client)) if m != "get"]
+    assert writes, "the API has write operations (curation)"
+    assert {m for _, m, _ in writes} <= {"post", "patch"}
+    for path, method, op in writes:
+        assert op.get("x-required-scope") in {"curator", "admin"}, (method, path)
+        assert op.get("security"), (method, path)  # documented as needing a bearer key
 
 
 async def test_every_operation_has_a_summary(client: httpx.AsyncClient) -> None:

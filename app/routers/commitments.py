@@ -5,14 +5,17 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.facts import CommitmentFields, CommitmentIn
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Commitment, Evidence
 from app.queries import commitment_options, get_or_404, require_source, resolve_nation
+from app.representation import respond_model
 from app.schemas.commitments import CommitmentRead
 from app.schemas.common import Page
 from app.vocab import ActorKind, CoalitionScope, Role, Status
+from app.writes import FactResource, add_write_routes, new_id
 
 router = APIRouter(prefix="/commitments", tags=["commitments"])
 
@@ -38,7 +41,7 @@ SORTS = {
 @router.get("", response_model=Page[CommitmentRead], responses=LIST_RESPONSES)
 def list_commitments(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     role: Annotated[
         list[Role] | None, Query(description="Role (repeatable).", examples=["training"])
@@ -95,9 +98,10 @@ def list_commitments(
     return render_page(request, page, body, "commitments", CommitmentRead)
 
 
-@router.get("/{commitment_id}", responses=PROBLEM_RESPONSES)
+@router.get("/{commitment_id}", response_model=CommitmentRead, responses=PROBLEM_RESPONSES)
 def get_commitment(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     commitment_id: Annotated[
         str,
         Path(
@@ -106,8 +110,23 @@ def get_commitment(
             examples=["it-troops-ruled-out"],
         ),
     ],
-) -> CommitmentRead:
+) -> Response:
     """One commitment with its conditions and evidence."""
-    return CommitmentRead.model_validate(
-        get_or_404(session, Commitment, commitment_id, "commitment")
+    return respond_model(
+        request,
+        CommitmentRead.model_validate(get_or_404(session, Commitment, commitment_id, "commitment")),
     )
+
+
+add_write_routes(
+    router,
+    FactResource(
+        name="commitment",
+        model=Commitment,
+        fields=CommitmentFields,
+        spec=CommitmentIn,
+        read=CommitmentRead,
+        path="/commitments",
+        make_id=lambda v: new_id(v.get("nation") or "coalition", v["role"], v["status"]),
+    ),
+)

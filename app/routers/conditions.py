@@ -4,8 +4,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.facts import ConditionFields, ConditionIn
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Commitment, Condition, Evidence
 from app.queries import (
@@ -15,9 +16,11 @@ from app.queries import (
     require_source,
     resolve_nation,
 )
+from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.conditions import ConditionRead
 from app.vocab import ConditionKind, ConditionNature
+from app.writes import FactResource, add_write_routes, new_id
 
 router = APIRouter(prefix="/conditions", tags=["conditions"])
 
@@ -25,7 +28,7 @@ router = APIRouter(prefix="/conditions", tags=["conditions"])
 @router.get("", response_model=Page[ConditionRead], responses=LIST_RESPONSES)
 def list_conditions(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     kind: Annotated[
         list[ConditionKind] | None, Query(description="Kind (repeatable).", examples=["ceasefire"])
@@ -78,9 +81,10 @@ def list_conditions(
     return render_page(request, page, body, "conditions", ConditionRead)
 
 
-@router.get("/{condition_id}", responses=PROBLEM_RESPONSES)
+@router.get("/{condition_id}", response_model=ConditionRead, responses=PROBLEM_RESPONSES)
 def get_condition(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     condition_id: Annotated[
         str,
         Path(
@@ -89,6 +93,23 @@ def get_condition(
             examples=["ceasefire-or-armistice"],
         ),
     ],
-) -> ConditionRead:
+) -> Response:
     """One condition with what it gates and its evidence."""
-    return ConditionRead.model_validate(get_or_404(session, Condition, condition_id, "condition"))
+    return respond_model(
+        request,
+        ConditionRead.model_validate(get_or_404(session, Condition, condition_id, "condition")),
+    )
+
+
+add_write_routes(
+    router,
+    FactResource(
+        name="condition",
+        model=Condition,
+        fields=ConditionFields,
+        spec=ConditionIn,
+        read=ConditionRead,
+        path="/conditions",
+        make_id=lambda v: new_id(v["kind"], v.get("nation")),
+    ),
+)

@@ -4,11 +4,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Event
 from app.queries import evidence_options, get_or_404
+from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.events import EventRead
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/events", tags=["events"])
 
 
 @router.get("", response_model=Page[EventRead], responses=LIST_RESPONSES)
-def list_events(request: Request, session: SessionDep, page: PageDep) -> Response:
+def list_events(request: Request, session: ReadSessionDep, page: PageDep) -> Response:
     """Events: the Paris summit and the video call with the US president."""
     stmt = select(Event).options(*evidence_options(Event))
     rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Event.id))
@@ -25,9 +26,10 @@ def list_events(request: Request, session: SessionDep, page: PageDep) -> Respons
     return render_page(request, page, body, "events", EventRead)
 
 
-@router.get("/{event_id}", responses=PROBLEM_RESPONSES)
+@router.get("/{event_id}", response_model=EventRead, responses=PROBLEM_RESPONSES)
 def get_event(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     event_id: Annotated[
         str,
         Path(
@@ -36,6 +38,8 @@ def get_event(
             examples=["paris-summit-2025-09-04"],
         ),
     ],
-) -> EventRead:
+) -> Response:
     """One event with its evidence."""
-    return EventRead.model_validate(get_or_404(session, Event, event_id, "event"))
+    return respond_model(
+        request, EventRead.model_validate(get_or_404(session, Event, event_id, "event"))
+    )

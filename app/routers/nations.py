@@ -7,7 +7,8 @@ from fastapi.responses import Response
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from app.db import SessionDep
+from app.db import ReadSessionDep
+from app.disputes import disputes_for_nation
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Commitment, Condition, Evidence, Membership, Nation, Statement
@@ -17,6 +18,7 @@ from app.queries import (
     evidence_options,
     like_pattern,
 )
+from app.representation import respond_model
 from app.schemas.common import CommitmentRef
 from app.schemas.nations import NationDetail, NationItem, NationPage, NationRole
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
@@ -47,7 +49,7 @@ NOT_RULED_OUT = [s for s in Status if s is not Status.ruled_out]
 @router.get("", response_model=NationPage, responses=LIST_RESPONSES)
 def list_nations(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     role: Annotated[
         list[Role] | None,
@@ -207,9 +209,10 @@ def list_nations(
     return render_page(request, page, body, "nations", NationItem)
 
 
-@router.get("/{code}", responses=PROBLEM_RESPONSES)
+@router.get("/{code}", response_model=NationDetail, responses=PROBLEM_RESPONSES)
 def get_nation(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     code: Annotated[
         str,
         Path(
@@ -218,7 +221,7 @@ def get_nation(
             examples=["IT", "ita"],
         ),
     ],
-) -> NationDetail:
+) -> Response:
     """One nation's record: membership, commitments, conditions, statements, with evidence."""
     column = Nation.code if len(code) == 2 else Nation.alpha3
     nation = session.scalar(
@@ -259,19 +262,23 @@ def get_nation(
         .options(*evidence_options(Statement))
         .order_by(Statement.id)
     ).all()
-    return NationDetail.model_validate(
-        {
-            "code": nation.code,
-            "alpha3": nation.alpha3,
-            "name": nation.name,
-            "official_name": nation.official_name,
-            "nato": nation.nato,
-            "eu": nation.eu,
-            "region": nation.region,
-            "membership": nation.membership,
-            "commitments": nation.commitments,
-            "coalition_commitments": coalition,
-            "conditions": conditions,
-            "statements": statements,
-        }
+    return respond_model(
+        request,
+        NationDetail.model_validate(
+            {
+                "code": nation.code,
+                "alpha3": nation.alpha3,
+                "name": nation.name,
+                "official_name": nation.official_name,
+                "nato": nation.nato,
+                "eu": nation.eu,
+                "region": nation.region,
+                "membership": nation.membership,
+                "commitments": nation.commitments,
+                "coalition_commitments": coalition,
+                "conditions": conditions,
+                "statements": statements,
+                "disputes": disputes_for_nation(session, nation.code),
+            }
+        ),
     )

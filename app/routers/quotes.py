@@ -4,8 +4,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
+from app.facts import StatementFields, StatementIn
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Event, Evidence, Statement
 from app.queries import (
@@ -16,9 +17,11 @@ from app.queries import (
     require_source,
     resolve_nation,
 )
+from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.statements import StatementRead
 from app.vocab import StatementMode
+from app.writes import FactResource, add_write_routes, new_id
 
 router = APIRouter(prefix="/quotes", tags=["quotes"])
 
@@ -26,7 +29,7 @@ router = APIRouter(prefix="/quotes", tags=["quotes"])
 @router.get("", response_model=Page[StatementRead], responses=LIST_RESPONSES)
 def list_quotes(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     page: PageDep,
     speaker: Annotated[
         str | None,
@@ -77,9 +80,10 @@ def list_quotes(
     return render_page(request, page, body, "quotes", StatementRead)
 
 
-@router.get("/{statement_id}", responses=PROBLEM_RESPONSES)
+@router.get("/{statement_id}", response_model=StatementRead, responses=PROBLEM_RESPONSES)
 def get_quote(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     statement_id: Annotated[
         str,
         Path(
@@ -88,6 +92,23 @@ def get_quote(
             examples=["macron-commitment-of-substance"],
         ),
     ],
-) -> StatementRead:
+) -> Response:
     """One statement with its evidence."""
-    return StatementRead.model_validate(get_or_404(session, Statement, statement_id, "statement"))
+    return respond_model(
+        request,
+        StatementRead.model_validate(get_or_404(session, Statement, statement_id, "statement")),
+    )
+
+
+add_write_routes(
+    router,
+    FactResource(
+        name="statement",
+        model=Statement,
+        fields=StatementFields,
+        spec=StatementIn,
+        read=StatementRead,
+        path="/quotes",
+        make_id=lambda v: new_id(str(v["speaker"]).split()[-1], v.get("topic") or "statement"),
+    ),
+)

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.models import Commitment
 from app.schemas.meta import Definition, RoleList, RoleRead
 from app.vocab import CERTAINTY_DEFINITIONS, ROLE_DEFINITIONS, STATUS_DEFINITIONS, Status
@@ -10,7 +10,7 @@ router = APIRouter(prefix="/roles", tags=["vocabulary"])
 
 
 @router.get("")
-def list_roles(session: SessionDep) -> RoleList:
+def list_roles(session: ReadSessionDep) -> RoleList:
     """The role vocabulary with definitions and counts, plus statuses and certainty levels."""
     commitments = dict(
         session.execute(select(Commitment.role, func.count()).group_by(Commitment.role))

@@ -5,12 +5,17 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import SessionDep
-from app.errors import PROBLEM_RESPONSES, NotFound
+from app.auth import AdminKey
+from app.curation import Actor, text_sha256, upsert_row, utcnow
+from app.db import ReadSessionDep, WriteSessionDep
+from app.errors import PROBLEM_RESPONSES, Conflict, NotFound
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Evidence, Outlet, Source
+from app.representation import respond_model
 from app.schemas.common import Page
-from app.schemas.sources import OutletCited, SourceDetail, SourceRead
+from app.schemas.sources import OutletCited, SourceCreate, SourceDetail, SourceRead
+from app.vocab import Origin
+from app.writes import WRITE_RESPONSES, new_id
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -56,7 +61,7 @@ def _describe(
 
 
 @router.get("", response_model=Page[SourceRead], responses=LIST_RESPONSES)
-def list_sources(request: Request, session: SessionDep, page: PageDep) -> Response:
+def list_sources(request: Request, session: ReadSessionDep, page: PageDep) -> Response:
     """List the source articles, with evidence counts and the outlets each cites."""
     sources, total, next_cursor = fetch_page(
         session, select(Source), page, "id", SortKey([], Source.id)
@@ -67,9 +72,10 @@ def list_sources(request: Request, session: SessionDep, page: PageDep) -> Respon
     return render_page(request, page, body, "sources", SourceRead)
 
 
-@router.get("/{source_id}", responses=PROBLEM_RESPONSES)
+@router.get("/{source_id}", response_model=SourceDetail, responses=PROBLEM_RESPONSES)
 def get_source(
-    session: SessionDep,
+    request: Request,
+    session: ReadSessionDep,
     source_id: Annotated[
         str,
         Path(
@@ -78,10 +84,41 @@ def get_source(
             examples=["article-a"],
         ),
     ],
-) -> SourceDetail:
+) -> Response:
     """One source with its full text, evidence count and the outlets it cites."""
     source = session.get(Source, source_id)
     if source is None:
         raise NotFound(f"No source {source_id!r}.")
     totals, per_outlet = _counts(session, [source.id])
-    return SourceDetail.model_validate(_describe(source, totals, per_outlet))
+    return respond_model(
+        request, SourceDetail.model_validate(_describe(source, totals, per_outlet))
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SourceDetail,
+    responses=WRITE_RESPONSES,
+    openapi_extra={"x-required-scope": "admin"},
+    summary="Register a source text",
+)
+def create_source(
+    request: Request, key: AdminKey, session: WriteSessionDep, body: SourceCreate
+) -> Response:
+    """Store a new source text (admin keys only: sources are what every fact rests on).
+    The same text twice is a 409 naming the stored source."""
+    digest = text_sha256(body.text)
+    existing = session.scalar(select(Source.id).where(Source.text_sha256 == digest))
+    if existing is not None:
+        raise Conflict(f"This text is already stored as source {existing!r}.", source=existing)
+    source_id = new_id(body.title[:30])
+    at = utcnow()
+    values = body.model_dump() | {"id": source_id, "text_sha256": digest, "origin": Origin.api}
+    upsert_row(
+        session, Source, "source", source_id, values, Actor(key.name, Origin.api), at,
+        on_create={"created_at": at},
+    )  # fmt: skip
+    session.commit()
+    detail = SourceDetail.model_validate(_describe(session.get_one(Source, source_id), {}, []))
+    return respond_model(request, detail, status=201, headers={"Location": f"/sources/{source_id}"})

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from app.db import SessionDep
+from app.db import ReadSessionDep
 from app.models import Commitment, Event, Evidence, Membership, Nation
 from app.queries import evidence_options
 from app.schemas.common import EvidenceRead
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/summary", tags=["summary"])
 
 
 @router.get("")
-def get_summary(session: SessionDep) -> Summary:
+def get_summary(session: ReadSessionDep) -> Summary:
     """Counts for dashboards: claimed and identified nations; by role, status, region."""
     event = session.scalar(
         select(Event)

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from app.schemas.common import EVIDENCE, SUMMARY, ConditionRef, EvidenceRead, ReadModel
+from app.schemas.common import EVIDENCE, SUMMARY, ConditionRef, EvidenceRead, FactMeta
 from app.vocab import (
     ActorKind,
     CoalitionScope,
@@ -13,7 +13,7 @@ from app.vocab import (
 )
 
 
-class CommitmentRead(ReadModel):
+class CommitmentRead(FactMeta):
     """Who does what: a nation's or the coalition's role, with its status and evidence."""
 
     id: str = Field(

@@ -1,3 +1,4 @@
+import datetime as dt
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +19,18 @@ EVIDENCE = Field(description="Verbatim quotes that support this fact, in curated
 
 class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class FactMeta(ReadModel):
+    """Bookkeeping every fact carries: its version and whether it was retracted."""
+
+    version: int = Field(description="Increases with every change to the fact.")
+    updated_at: dt.datetime = Field(description="When the fact last changed (UTC).")
+    retracted_at: dt.datetime | None = Field(
+        description="When the fact was retracted; null while it stands. Lists hide retracted "
+        "facts; their own pages keep them, with the reason."
+    )
+    retraction_reason: str | None = Field(description="Why it was retracted.")
 
 
 class OutletRef(ReadModel):

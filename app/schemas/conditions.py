@@ -2,14 +2,14 @@
 
 from pydantic import Field
 
-from app.schemas.common import EVIDENCE, SUMMARY, CommitmentRef, EvidenceRead, ReadModel
+from app.schemas.common import EVIDENCE, SUMMARY, CommitmentRef, EvidenceRead, FactMeta
 from app.vocab import (
     ConditionKind,
     ConditionNature,
 )
 
 
-class ConditionRead(ReadModel):
+class ConditionRead(FactMeta):
     """Something that must happen first (or stands in the way), and what it gates."""
 
     id: str = Field(

@@ -4,7 +4,7 @@ import datetime as dt
 
 from pydantic import Field
 
-from app.schemas.common import EVIDENCE, SUMMARY, EvidenceRead, ReadModel
+from app.schemas.common import EVIDENCE, SUMMARY, EvidenceRead, FactMeta, ReadModel
 from app.vocab import (
     EventKind,
 )
@@ -15,7 +15,7 @@ class Participant(ReadModel):
     nation: str | None = Field(description="The participant's nation (alpha-2).")
 
 
-class EventRead(ReadModel):
+class EventRead(FactMeta):
     id: str = Field(description="Stable id of the event.", examples=["paris-summit-2025-09-04"])
     kind: EventKind = Field(description="`summit` or `call`.", validation_alias="event_kind")
     name: str = Field(description="Name of the event.")

@@ -3,8 +3,17 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.schemas.commitments import CommitmentRead
-from app.schemas.common import EVIDENCE, SUMMARY, CommitmentRef, EvidenceRead, Page, ReadModel
+from app.schemas.common import (
+    EVIDENCE,
+    SUMMARY,
+    CommitmentRef,
+    EvidenceRead,
+    FactMeta,
+    Page,
+    ReadModel,
+)
 from app.schemas.conditions import ConditionRead
+from app.schemas.disputes import DisputeRead
 from app.schemas.statements import StatementRead
 from app.vocab import Basis, MembershipStatus, Part, Role, Status
 
@@ -57,7 +66,7 @@ class NationPage(Page[NationItem]):
     )
 
 
-class MembershipRead(ReadModel):
+class MembershipRead(FactMeta):
     """A nation's place in the story."""
 
     id: str = Field(description="Stable id of the membership fact.", examples=["membership-it"])
@@ -98,3 +107,6 @@ class NationDetail(ReadModel):
         description="Conditions on the nation's commitments or tied to the nation."
     )
     statements: list[StatementRead] = Field(description="Statements by the nation's people.")
+    disputes: list[DisputeRead] = Field(
+        description="Where the sources disagree about this nation, with both claims."
+    )

@@ -21,12 +21,17 @@ class SourceRead(ReadModel):
     published: dt.date | None = Field(description="Null: the seed document does not date it.")
     url: str | None = Field(description="Null: the seed document gives no URL.")
     note: str | None = Field(description="Curators' note on the source.")
-    document: str = Field(description="File under data/ the source is cut from.")
-    document_sha256: str = Field(description="sha256 of the seed document.")
-    first_line: int = Field(description="First line of the source in the document (1-based).")
-    last_line: int = Field(description="Last line (inclusive).")
-    start_char: int = Field(description="Character offset of the source in the document.")
-    end_char: int = Field(description="Offset just past the source in the document.")
+    document: str | None = Field(description="File under data/ the source is cut from.")
+    document_sha256: str | None = Field(description="sha256 of the seed document.")
+    first_line: int | None = Field(
+        description="First line of the source in the document (1-based)."
+    )
+    last_line: int | None = Field(description="Last line (inclusive).")
+    start_char: int | None = Field(description="Character offset of the source in the document.")
+    end_char: int | None = Field(description="Offset just past the source in the document.")
+    text_sha256: str = Field(description="sha256 of the text (UTF-8); the text never changes.")
+    origin: str = Field(description="`seed` (cut from the seed document) or `api` (registered).")
+    created_at: dt.datetime = Field(description="When the source was stored (UTC).")
     evidence_count: int = Field(description="Evidence items quoting this source.")
     outlets_cited: list[OutletCited] = Field(
         description="Outlets this source attributes claims to, with how often."
@@ -35,3 +40,22 @@ class SourceRead(ReadModel):
 
 class SourceDetail(SourceRead):
     text: str = Field(description="The source's full text; evidence offsets index into it.")
+
+
+class SourceCreate(BaseModel):
+    """A source text to quote from. Stored as given, never changed afterwards."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str = Field(min_length=3, max_length=300, examples=["Dutch parliament backs troops"])
+    publisher: str | None = Field(
+        default=None, max_length=200, description="Outlet or publisher.", examples=["Reuters"]
+    )
+    published: dt.date | None = Field(default=None, description="Publication date.")
+    url: str | None = Field(default=None, max_length=500, examples=["https://example.org/a"])
+    note: str | None = Field(default=None, max_length=2000)
+    text: str = Field(
+        min_length=20,
+        max_length=500_000,
+        description="The full text, exactly as published: evidence quotes must be verbatim in it.",
+    )

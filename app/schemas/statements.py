@@ -2,13 +2,13 @@
 
 from pydantic import Field
 
-from app.schemas.common import EVIDENCE, SUMMARY, EvidenceRead, ReadModel
+from app.schemas.common import EVIDENCE, SUMMARY, EvidenceRead, FactMeta
 from app.vocab import (
     StatementMode,
 )
 
 
-class StatementRead(ReadModel):
+class StatementRead(FactMeta):
     """A person's words: quoted directly or reported by the article."""
 
     id: str = Field(

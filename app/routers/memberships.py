@@ -1,0 +1,86 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app.db import ReadSessionDep
+from app.facts import MembershipFields, MembershipIn
+from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
+from app.models import Evidence, Membership
+from app.queries import evidence_options, get_or_404, require_source, resolve_nation
+from app.representation import respond_model
+from app.schemas.common import Page
+from app.schemas.nations import MembershipRead
+from app.vocab import Basis, MembershipStatus, Part
+from app.writes import FactResource, add_write_routes, new_id
+
+router = APIRouter(prefix="/memberships", tags=["memberships"])
+
+
+@router.get("", response_model=Page[MembershipRead], responses=LIST_RESPONSES)
+def list_memberships(
+    request: Request,
+    session: ReadSessionDep,
+    page: PageDep,
+    status: Annotated[
+        list[MembershipStatus] | None,
+        Query(description="member, potential or non_member (repeatable).", examples=["member"]),
+    ] = None,
+    part: Annotated[
+        Part | None, Query(description="guarantor, beneficiary, adversary or third_country.")
+    ] = None,
+    basis: Annotated[
+        Basis | None,
+        Query(description="named, implied or inferred_from_group.", examples=["named"]),
+    ] = None,
+    nation: Annotated[
+        str | None,
+        Query(pattern="^[A-Za-z]{2,3}$", description="Alpha-2 or alpha-3 code, any case."),
+    ] = None,
+    source: Annotated[
+        str | None, Query(max_length=40, description="Only memberships with evidence from it.")
+    ] = None,
+) -> Response:
+    """Each nation's place in the story, with evidence."""
+    stmt = select(Membership).options(*evidence_options(Membership))
+    if status:
+        stmt = stmt.where(Membership.status.in_(status))
+    if part is not None:
+        stmt = stmt.where(Membership.part == part)
+    if basis is not None:
+        stmt = stmt.where(Membership.basis == basis)
+    if nation is not None:
+        stmt = stmt.where(Membership.nation_code == resolve_nation(session, nation))
+    if source is not None:
+        require_source(session, source)
+        stmt = stmt.where(Membership.evidence.any(Evidence.source_id == source))
+    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Membership.id))
+    items = [MembershipRead.model_validate(m) for m in rows]
+    body = Page[MembershipRead](**make_page(request, page, items, total, next_cursor))
+    return render_page(request, page, body, "memberships", MembershipRead)
+
+
+@router.get("/{membership_id}", response_model=MembershipRead, responses=LIST_RESPONSES)
+def get_membership(
+    request: Request,
+    session: ReadSessionDep,
+    membership_id: Annotated[str, Path(max_length=80, examples=["membership-it"])],
+) -> Response:
+    """One membership with its evidence."""
+    found = get_or_404(session, Membership, membership_id, "membership")
+    return respond_model(request, MembershipRead.model_validate(found))
+
+
+add_write_routes(
+    router,
+    FactResource(
+        name="membership",
+        model=Membership,
+        fields=MembershipFields,
+        spec=MembershipIn,
+        read=MembershipRead,
+        path="/memberships",
+        make_id=lambda v: new_id("membership", v["nation"]),
+    ),
+)

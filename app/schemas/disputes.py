@@ -1,0 +1,87 @@
+"""Disputes: where the sources disagree, or a later source changes an earlier one."""
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import EvidenceRead
+
+
+class DisputeKind(StrEnum):
+    leadership = "leadership"
+    stance = "stance"
+    role = "role"
+    role_set = "role_set"
+    participation = "participation"
+    wording = "wording"
+
+
+DISPUTE_KIND_DEFINITIONS: dict[DisputeKind, str] = {
+    DisputeKind.leadership: "The sources name different nations as leading the coalition.",
+    DisputeKind.stance: "One source gives a nation only reluctance (open to, considering, "
+    "pending, hesitant, ruled out); another has it pledging something.",
+    DisputeKind.role: "The same role of the same nation (or of the coalition's force as a "
+    "whole) with a different status, or a different place or combat status where both say.",
+    DisputeKind.role_set: "Both sources give a nation roles, but not the same roles.",
+    DisputeKind.participation: "One source leaves members of a group unnamed; another names "
+    "nations of that group as members.",
+    DisputeKind.wording: "The same speaker on the same topic, in different words.",
+}
+
+
+class DisputeClaim(BaseModel):
+    """What one source says about the disputed subject, with its evidence from that source."""
+
+    source: str = Field(description="Id of the source.", examples=["article-a"])
+    source_title: str = Field(description="The source's headline.")
+    source_published: dt.date | None = Field(
+        description="Date of publication; null where the source does not give it."
+    )
+    facts: list[str] = Field(
+        description="Ids of the facts that make up this claim.", examples=[["de-troops-hesitant"]]
+    )
+    claim: str = Field(
+        description="The claim in words, derived from the facts' fields.",
+        examples=["troops: hesitant"],
+    )
+    evidence: list[EvidenceRead] = Field(
+        description="The facts' evidence from this source only (a quote shared by several of "
+        "the facts is given once)."
+    )
+
+
+class DisputeRead(BaseModel):
+    """A subject on which the sources disagree: each side's claim, with its evidence."""
+
+    id: str = Field(
+        description="Stable id, derived from the subject.",
+        examples=["nation-de-stance", "leadership", "statement-zelenskyy-reaction-to-pledge"],
+    )
+    kind: DisputeKind = Field(
+        description="The rule that found the dispute (where several did, the most specific): "
+        + "; ".join(f"`{k.value}`: {text}" for k, text in DISPUTE_KIND_DEFINITIONS.items())
+    )
+    subject: str = Field(description="What the sources disagree about.", examples=["Germany"])
+    nations: list[str] = Field(
+        description="Alpha-2 codes of the nations the dispute is about.", examples=[["DE"]]
+    )
+    differences: list[str] = Field(
+        description="How the claims differ, one line per difference the rules found."
+    )
+    claims: list[DisputeClaim] = Field(
+        description="One claim per source, ordered by publication date where the sources "
+        "give it, then by source id."
+    )
+    later_source_changes_earlier: bool | None = Field(
+        description="True when the sources' publication dates order them (the later claim "
+        "changes the earlier); false when they share a date; null when a date is unknown."
+    )
+
+
+class DisputePage(BaseModel):
+    items: list[DisputeRead] = Field(description="The disputes of this page, ordered by id.")
+    total: int = Field(description="Disputes matching the filters, across all pages.")
+    limit: int = Field(description="Page size asked for.")
+    offset: int = Field(description="Offset of this page.")
+    next: str | None = Field(description="URL of the next page; null on the last page.")

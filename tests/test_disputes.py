@@ -1,0 +1,362 @@
+"""GET /disputes and /disputes/{id}: where the sources disagree, each side with its evidence.
+
+Expected values are derived from the fact files (the ``dataset`` fixture) where they can be; the
+tests on edited copies of the facts show that disputes come from the data, not from a list."""
+
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
+
+from app import migrations
+from app.config import Settings
+from app.db import make_engine, make_sessionmaker
+from app.disputes import disputes_for_nation
+from app.facts import CommitmentIn, Dataset, FactIn, load_dataset
+from app.main import create_app
+from app.models import Fact
+from app.routers import disputes
+from app.schemas.disputes import DisputeKind
+from app.seed import seed
+from app.vocab import ActorKind, Role
+
+pytestmark = pytest.mark.anyio
+
+# The disputes the rules find in the seed: the two articles disagree on who leads the
+# coalition, on Germany, Italy and the United States, on which Asia-Pacific nations take part,
+# and on Zelenskyy's words.
+SEED_DISPUTES = {
+    "leadership": DisputeKind.leadership,
+    "nation-de-stance": DisputeKind.stance,
+    "nation-it-role": DisputeKind.role,
+    "nation-us-role-set": DisputeKind.role_set,
+    "participation-asia-pacific": DisputeKind.participation,
+    "statement-zelenskyy-reaction-to-pledge": DisputeKind.wording,
+}
+
+
+def with_disputes(app: FastAPI) -> FastAPI:
+    # Until app/main.py lists the disputes router, include it here.
+    if not any(getattr(route, "path", "").startswith("/disputes") for route in app.routes):
+        app.include_router(disputes.router)
+    return app
+
+
+@pytest.fixture(scope="module")
+def app(database_url: str) -> Iterator[FastAPI]:
+    app = with_disputes(create_app(Settings(database_url=database_url)))
+    yield app
+    app.state.engine.dispose()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+async def listed(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
+    response = await client.get("/disputes", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["total"] == len(body["items"])
+    items: list[dict[str, Any]] = body["items"]
+    return items
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
+
+
+def sources_of(fact: FactIn) -> set[str]:
+    return {e.source for e in fact.evidence}
+
+
+def by_source(facts: Iterable[FactIn]) -> dict[str, list[str]]:
+    """Fact ids per source that quotes them: what each side of a dispute should hold."""
+    found: dict[str, list[str]] = {}
+    for fact in facts:
+        for source in sources_of(fact):
+            found.setdefault(source, []).append(fact.id)
+    return {s: sorted(ids) for s, ids in sorted(found.items())}
+
+
+def claimed(dispute: dict[str, Any]) -> dict[str, list[str]]:
+    return {c["source"]: sorted(c["facts"]) for c in dispute["claims"]}
+
+
+def nation_commitments(dataset: Dataset, code: str) -> list[CommitmentIn]:
+    return [
+        c
+        for c in dataset.commitments
+        if c.actor is ActorKind.nation and c.nation == code and c.role is not Role.leadership
+    ]
+
+
+@asynccontextmanager
+async def serve(url: str, *datasets: Dataset) -> AsyncIterator[httpx.AsyncClient]:
+    """An API over a fresh database seeded from each dataset in turn."""
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    for data in datasets:
+        with make_sessionmaker(engine)() as session:
+            seed(session, data)
+    engine.dispose()
+    app = with_disputes(create_app(Settings(database_url=url)))
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        app.state.engine.dispose()
+
+
+def edit(path: Path, item_id: str, old: str | None, new: str = "", prefix: str = "- id: ") -> None:
+    """In the YAML list ``path``, replace ``old`` by ``new`` in item ``item_id``; drop the item
+    when ``old`` is None. Text-level, so the rest of the file stays byte for byte."""
+    blocks = re.split(rf"(?m)^(?={re.escape(prefix)})", path.read_text(encoding="utf-8"))
+    at = [i for i, block in enumerate(blocks) if block.startswith(f"{prefix}{item_id}\n")]
+    assert len(at) == 1, item_id
+    if old is None:
+        del blocks[at[0]]
+    else:
+        assert old in blocks[at[0]], (item_id, old)
+        blocks[at[0]] = blocks[at[0]].replace(old, new, 1)
+    path.write_text("".join(blocks), encoding="utf-8")
+
+
+# --- the seed's disputes ---------------------------------------------------------------------
+
+
+async def test_finds_the_seed_disputes(client: httpx.AsyncClient) -> None:
+    items = await listed(client)
+    assert {d["id"]: d["kind"] for d in items} == SEED_DISPUTES
+    assert [d["id"] for d in items] == sorted(SEED_DISPUTES)
+
+
+async def test_leadership_sides_come_from_the_leadership_facts(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    leaders = [c for c in dataset.commitments if c.role is Role.leadership]
+    body = (await client.get("/disputes/leadership")).json()
+    assert body["nations"] == sorted({c.nation for c in leaders if c.nation})
+    assert claimed(body) == by_source(leaders)
+    leading = {
+        source: {c.nation for c in leaders if c.id in ids}
+        for source, ids in by_source(leaders).items()
+    }
+    assert leading == {"article-a": {"FR"}, "article-b": {"FR", "GB"}}
+
+
+@pytest.mark.parametrize(
+    ("code", "dispute_id"),
+    [("DE", "nation-de-stance"), ("IT", "nation-it-role"), ("US", "nation-us-role-set")],
+)
+async def test_nation_sides_are_the_nations_commitments_per_source(
+    client: httpx.AsyncClient, dataset: Dataset, code: str, dispute_id: str
+) -> None:
+    body = (await client.get(f"/disputes/{dispute_id}")).json()
+    assert body["nations"] == [code]
+    assert claimed(body) == by_source(nation_commitments(dataset, code))
+    assert body["differences"]
+
+
+async def test_germany_is_reluctant_in_one_source_and_pledges_in_the_other(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    body = (await client.get("/disputes/nation-de-stance")).json()
+    facts = {c.id: c for c in nation_commitments(dataset, "DE")}
+    statuses = {c["source"]: {facts[f].status.value for f in c["facts"]} for c in body["claims"]}
+    assert statuses == {"article-a": {"hesitant"}, "article-b": {"pledged"}}
+
+
+async def test_asia_pacific_players_unnamed_in_one_source_named_in_the_other(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    group = dataset.groups["asia-pacific"]
+    unnamed = [c for c in dataset.commitments if c.group == group.id]
+    unnamed_in = set().union(*map(sources_of, unnamed))
+    named = [
+        m
+        for m in dataset.memberships
+        if m.nation in group.members and not sources_of(m) & unnamed_in
+    ]
+    body = (await client.get(f"/disputes/participation-{group.id}")).json()
+    assert body["nations"] == sorted(m.nation for m in named) == ["AU", "JP"]
+    assert claimed(body) == {**by_source(unnamed), **by_source(named)}
+
+
+async def test_zelenskyy_is_quoted_in_different_words(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    topical = [s for s in dataset.statements if s.topic == "reaction-to-pledge"]
+    body = (await client.get("/disputes/statement-zelenskyy-reaction-to-pledge")).json()
+    assert body["nations"] == sorted({s.speaker_nation for s in topical if s.speaker_nation})
+    assert claimed(body) == by_source(topical)
+    texts = {s.text for s in topical}
+    assert len(texts) == 2
+    assert all(any(t in c["claim"] for t in texts) for c in body["claims"])
+
+
+async def test_every_claim_is_one_source_with_its_own_evidence(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    texts = {s.spec.id: s.text for s in dataset.sources}
+    facts = {f.id: f for f in dataset.facts()}
+    published = {s.spec.id: s.spec.published for s in dataset.sources}
+    for dispute in await listed(client):
+        claims = dispute["claims"]
+        assert len(claims) >= 2, dispute["id"]
+        assert len({c["source"] for c in claims}) == len(claims), dispute["id"]
+        assert dispute["subject"] and dispute["differences"]
+        # Neither seed article gives its date, so neither can be said to change the other.
+        assert dispute["later_source_changes_earlier"] is None
+        for c in claims:
+            assert c["claim"] and c["facts"] and c["evidence"], (dispute["id"], c["source"])
+            assert c["source_published"] == published[c["source"]]
+            for fact_id in c["facts"]:
+                assert c["source"] in sources_of(facts[fact_id]), (dispute["id"], fact_id)
+            for e in c["evidence"]:
+                assert e["source"] == c["source"]
+                assert e["quote"].strip()
+                assert texts[e["source"]][e["start"] : e["end"]] == e["quote"]
+                assert e["id"].split("/")[0] in c["facts"]
+
+
+async def test_each_dispute_by_id_is_the_listed_one(client: httpx.AsyncClient) -> None:
+    for dispute in await listed(client):
+        response = await client.get(f"/disputes/{dispute['id']}")
+        assert response.status_code == 200
+        assert response.json() == dispute
+
+
+# --- filters and errors ----------------------------------------------------------------------
+
+
+async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
+    client: httpx.AsyncClient, dataset: Dataset, engine: Engine
+) -> None:
+    every = await listed(client)
+    for nation in dataset.nations:
+        want = [d for d in every if nation.code in d["nations"]]
+        for code in (nation.code, nation.code.lower(), nation.alpha3, nation.alpha3.lower()):
+            assert await listed(client, nation=code) == want, code
+        with Session(engine) as session:
+            got = disputes_for_nation(session, nation.code)
+        assert [d.model_dump(mode="json") for d in got] == want
+    assert [d["id"] for d in await listed(client, nation="deu")] == ["nation-de-stance"]
+    assert [d["id"] for d in await listed(client, nation="GB")] == ["leadership"]
+    body = problem(await client.get("/disputes", params={"nation": "XYZ"}), 422)
+    assert "XYZ" in body["detail"]
+
+
+@pytest.mark.parametrize("kind", list(DisputeKind))
+async def test_kind_filter(client: httpx.AsyncClient, kind: DisputeKind) -> None:
+    got = [d["id"] for d in await listed(client, kind=kind.value)]
+    assert got == sorted(i for i, k in SEED_DISPUTES.items() if k is kind)
+
+
+async def test_limit_and_offset(client: httpx.AsyncClient) -> None:
+    every = [d["id"] for d in await listed(client)]
+    response = await client.get("/disputes", params={"limit": 2, "offset": 1})
+    body = response.json()
+    assert [d["id"] for d in body["items"]] == every[1:3]
+    assert (body["total"], body["limit"], body["offset"]) == (len(every), 2, 1)
+    assert "offset=3" in body["next"]
+    last = (await client.get("/disputes", params={"offset": len(every) - 1})).json()
+    assert [d["id"] for d in last["items"]] == every[-1:] and last["next"] is None
+
+
+async def test_unknown_dispute_is_404_problem(client: httpx.AsyncClient) -> None:
+    body = problem(await client.get("/disputes/nation-xx-stance"), 404)
+    assert body["type"] == "/problems/not-found"
+    assert "nation-xx-stance" in body["detail"]
+
+
+@pytest.mark.parametrize("params", [{"nations": "DE"}, {"kind": "rumour"}])
+async def test_unknown_parameter_or_kind_is_422(
+    client: httpx.AsyncClient, params: dict[str, str]
+) -> None:
+    problem(await client.get("/disputes", params=params), 422)
+
+
+async def test_found_in_a_fixed_number_of_statements(engine: Engine) -> None:
+    count = 0
+
+    def counter(*_: Any) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        with Session(engine) as session:
+            disputes_for_nation(session, "DE")
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    assert 0 < count <= 8
+
+
+# --- disputes come from the data -------------------------------------------------------------
+
+
+async def test_removing_one_side_removes_the_dispute(
+    client: httpx.AsyncClient, dataset: Dataset, data_copy: Path, scratch_url: str
+) -> None:
+    before = {d["id"] for d in await listed(client)}
+    # Article B's words for Zelenskyy, and its naming of the United Kingdom as co-leader.
+    removed = ["zelenskyy-serious-concrete-step", "gb-leadership-pledged-b"]
+    edit(data_copy / "facts" / "statements.yaml", removed[0], None)
+    edit(data_copy / "facts" / "commitments.yaml", removed[1], None)
+    # Seeded over the full data, as a redeploy would: the removed facts stay, retracted.
+    async with serve(scratch_url, dataset, load_dataset(data_copy)) as edited:
+        after = {d["id"] for d in await listed(edited)}
+        assert after == before - {"statement-zelenskyy-reaction-to-pledge", "leadership"}
+        problem(await edited.get("/disputes/leadership"), 404)
+        engine = make_engine(scratch_url)
+        with Session(engine) as session:
+            retracted = session.scalars(
+                select(Fact.id).where(Fact.id.in_(removed), Fact.retracted_at.is_not(None))
+            ).all()
+        engine.dispose()
+        assert sorted(retracted) == sorted(removed)
+
+
+async def test_dates_order_the_claims_and_new_disagreements_are_found(
+    client: httpx.AsyncClient, data_copy: Path, scratch_url: str
+) -> None:
+    before = {d["id"] for d in await listed(client)}
+    sources = data_copy / "sources.yaml"
+    edit(sources, "article-a", "published: null", "published: 2025-09-05", prefix="  - id: ")
+    edit(sources, "article-b", "published: null", "published: 2025-09-04", prefix="  - id: ")
+    # Article B now puts the coalition's troops outside Ukraine; article A puts them inside.
+    edit(
+        data_copy / "facts" / "commitments.yaml",
+        "coalition-troops-b",
+        "location: unspecified",
+        "location: outside_ukraine",
+    )
+    async with serve(scratch_url, load_dataset(data_copy)) as edited:
+        items = await listed(edited)
+        assert {d["id"] for d in items} == before | {"coalition-troops"}
+        for dispute in items:
+            assert dispute["later_source_changes_earlier"] is True, dispute["id"]
+            assert [c["source"] for c in dispute["claims"]] == ["article-b", "article-a"]
+            assert [c["source_published"] for c in dispute["claims"]] == [
+                "2025-09-04",
+                "2025-09-05",
+            ]
+        troops = (await edited.get("/disputes/coalition-troops")).json()
+        assert troops["kind"] == "role"
+        assert claimed(troops) == {
+            "article-a": ["coalition-troops"],
+            "article-b": ["coalition-troops-b"],
+        }
