@@ -6,7 +6,9 @@ request with a wrong key still costs its address a token: guessing keys is throt
 
 The buckets live in this process's memory (``app.state.write_limiter``). Each server process
 counts on its own, so with ``serve --workers N`` a client may make up to N times the rate; put
-a shared limiter in front (the reverse proxy) if that matters."""
+a shared limiter in front (the reverse proxy) if that matters. The client address is the one
+uvicorn reports: behind a proxy it is the proxy's unless uvicorn trusts its X-Forwarded-For
+(``serve`` enables proxy headers; FORWARDED_ALLOW_IPS says from which proxies)."""
 
 import math
 import threading

@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # World knowledge that writes need (ISO data comes from pycountry): loaded once.
     app.state.reference = read_reference(settings.data_dir)
     install_error_handlers(app)
-    install_limits(app)
+    install_limits(app, settings)
     routers = (
         nations, memberships, commitments, conditions, quotes, events, disputes, sources, roles,
         changes, summary, health,

@@ -1,0 +1,332 @@
+"""Helpers for the curation tests (writes, audit, history, import, concurrency): a client
+wrapper over a private seeded database, table dumps, and valid bodies for each kind of fact.
+The fixtures that build them are in tests/curation_fixtures.py."""
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import MetaData, select
+
+from app import migrations
+from app.auth import create_key
+from app.config import Settings
+from app.db import make_engine, make_sessionmaker
+from app.facts import HEDGE_WORDS, Dataset
+from app.limits import RateLimiter
+from app.main import create_app
+from app.seed import seed
+from app.vocab import Scope
+
+CURATORS = ("alice", "bob")
+ADMIN = "root"
+Dump = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+
+
+# --- the database ----------------------------------------------------------------------------
+
+
+def seed_database(url: str, data: Dataset) -> None:
+    """Migrate ``url`` to head and seed it from ``data``."""
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            seed(session, data)
+    finally:
+        engine.dispose()
+
+
+def make_keys(url: str, curators: tuple[str, ...] = CURATORS, admin: str = ADMIN) -> dict[str, str]:
+    """API keys by name: a curator key per name in ``curators`` and one admin key."""
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            keys = {name: create_key(session, name, Scope.curator) for name in curators}
+            keys[admin] = create_key(session, admin, Scope.admin)
+            session.commit()
+    finally:
+        engine.dispose()
+    return keys
+
+
+def dump(url: str) -> Dump:
+    """Every row of every table, keyed by primary key."""
+    engine = make_engine(url)
+    try:
+        meta = MetaData()
+        meta.reflect(engine)
+        result: Dump = {}
+        with engine.connect() as conn:
+            for name, table in meta.tables.items():
+                key = list(table.primary_key.columns) or list(table.columns)
+                rows = conn.execute(select(table).order_by(*key)).mappings()
+                result[name] = {tuple(row[c.name] for c in key): dict(row) for row in rows}
+        return result
+    finally:
+        engine.dispose()
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@dataclass
+class Curation:
+    """A seeded private database, an app over it, keys, and an HTTP client."""
+
+    url: str
+    app: FastAPI
+    client: httpx.AsyncClient
+    keys: dict[str, str]
+    data: Dataset
+    sources: dict[str, str] = field(default_factory=dict)  # source id -> text
+
+    def auth(self, who: str = "alice", **headers: str) -> dict[str, str]:
+        return bearer(self.keys[who]) | {k.replace("_", "-"): v for k, v in headers.items()}
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        response = await self.client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        return response
+
+    async def create(self, path: str, body: dict[str, Any], who: str = "alice") -> httpx.Response:
+        response = await self.client.post(path, json=body, headers=self.auth(who))
+        assert response.status_code == 201, response.text
+        return response
+
+    async def patch(
+        self, location: str, body: dict[str, Any], etag: str | None, who: str = "alice"
+    ) -> httpx.Response:
+        headers = self.auth(who) if etag is None else self.auth(who, if_match=etag)
+        return await self.client.patch(location, json=body, headers=headers)
+
+    async def retract(
+        self, location: str, reason: str, etag: str | None, who: str = "alice"
+    ) -> httpx.Response:
+        headers = self.auth(who) if etag is None else self.auth(who, if_match=etag)
+        return await self.client.post(f"{location}/retract", json={"reason": reason},
+                                      headers=headers)  # fmt: skip
+
+    async def changes(self, **params: Any) -> list[dict[str, Any]]:
+        """The whole audit feed (with the given filters), walked page by page."""
+        items: list[dict[str, Any]] = []
+        params = {"limit": 500, **params}
+        while True:
+            page = (await self.get("/changes", **params)).json()
+            items += page["items"]
+            if page["next_cursor"] is None:
+                return items
+            params["cursor"] = page["next_cursor"]
+
+    async def changes_total(self) -> int:
+        total: int = (await self.get("/changes", limit=1)).json()["total"]
+        return total
+
+    async def state(self) -> tuple[int, Dump]:
+        """What "nothing was written" is checked against: the audit total and every table."""
+        return await self.changes_total(), dump(self.url)
+
+
+def client_for(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+def curation_app(url: str) -> FastAPI:
+    app = create_app(Settings(database_url=url))
+    # Tests make many writes from one address; the rate limits have their own tests.
+    app.state.write_limiter = RateLimiter(1_000_000)
+    return app
+
+
+# --- fact bodies -----------------------------------------------------------------------------
+
+
+def stated(source: str, quote: str) -> dict[str, Any]:
+    return {"source": source, "quote": quote, "certainty": "stated"}
+
+
+def evidence_as_sent(read: dict[str, Any]) -> dict[str, Any]:
+    """An evidence item of a read (GET) in the form a write takes it."""
+    return {
+        "source": read["source"],
+        "quote": read["quote"],
+        "certainty": read["certainty"],
+        "outlet": read["outlet"]["id"] if read["outlet"] else None,
+        "hedge": read["hedge"],
+    }
+
+
+def plain_quotes(text: str, n: int, min_length: int = 25) -> list[str]:
+    """``n`` distinct sentences of ``text`` that occur once in it and carry no hedge word: each
+    can be quoted as `stated` evidence without an `occurrence`."""
+    found: list[str] = []
+    for line in text.splitlines():
+        for sentence in re.split(r"(?<=[.:;!?])\s+", line):
+            sentence = sentence.strip()
+            if (
+                len(sentence) >= min_length
+                and text.count(sentence) == 1
+                and not HEDGE_WORDS.search(sentence)
+                and not any(sentence in f or f in sentence for f in found)
+            ):
+                found.append(sentence)
+                if len(found) == n:
+                    return found
+    raise AssertionError(f"the text has fewer than {n} plain sentences")
+
+
+def commitment_body(**overrides: Any) -> dict[str, Any]:
+    """A valid new commitment: Italy's ceasefire monitoring outside Ukraine (article B)."""
+    return {
+        "actor": "nation",
+        "nation": "IT",
+        "role": "monitoring",
+        "status": "pledged",
+        "location": "outside_ukraine",
+        "combat": "non_combat",
+        "summary": "Italy limits its role to training and monitoring ceasefire agreements.",
+        "evidence": [
+            stated(
+                "article-b",
+                "Italy has limited its role to training and monitoring ceasefire agreements "
+                "outside Ukraine",
+            )
+        ],
+        **overrides,
+    }
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def wait_past(moment: dt.datetime) -> None:
+    """Bounded polling until the clock has moved past ``moment``, so that the next write is
+    stamped strictly later."""
+    for _ in range(1_000_000):
+        if dt.datetime.now(dt.UTC) > moment:
+            return
+    raise AssertionError("the clock did not advance")
+
+
+# --- the four kinds of fact the API writes ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    path: str
+    body: dict[str, Any]  # a valid create body
+    correction: dict[str, Any]  # a valid PATCH that changes one field
+    nation: str  # the nation the fact belongs to
+    on_nation_page: str | None  # the list of GET /nations/{code} that shows it
+
+    def __str__(self) -> str:
+        return self.name
+
+
+NEW_MEMBER = "PT"  # a nation the seed does not mention
+KINDS = [
+    Kind(
+        name="membership",
+        path="/memberships",
+        body={
+            "nation": NEW_MEMBER,
+            "status": "potential",
+            "part": "guarantor",
+            "basis": "named",
+            "summary": "Portugal is among the NATO allies in the coalition.",
+            "evidence": [
+                stated(
+                    "article-a", "The coalition includes both NATO allies and non-NATO partners."
+                )
+            ],
+        },
+        correction={"status": "member"},
+        nation=NEW_MEMBER,
+        on_nation_page=None,  # the page *is* the membership's nation
+    ),
+    Kind(
+        name="commitment",
+        path="/commitments",
+        body=commitment_body(),
+        correction={"status": "considering"},
+        nation="IT",
+        on_nation_page="commitments",
+    ),
+    Kind(
+        name="condition",
+        path="/conditions",
+        body={
+            "kind": "parliamentary_approval",
+            "nature": "precondition",
+            "nation": "DE",
+            "gates": ["de-troops-hesitant"],
+            "summary": "Germany needs its parliament's consent before deploying troops.",
+            "evidence": [
+                stated(
+                    "article-b",
+                    "Many countries require formal legislative consent before deploying troops "
+                    "or making security commitments.",
+                )
+            ],
+        },
+        correction={"nature": "obstacle"},
+        nation="DE",
+        on_nation_page="conditions",
+    ),
+    Kind(
+        name="statement",
+        path="/quotes",
+        body={
+            "speaker": "Volodymyr Zelenskyy",
+            "speaker_title": "President of Ukraine",
+            "speaker_nation": "UA",
+            "mode": "direct",
+            "text": "The day the war ends must also be the day security begins.",
+            "topic": "deployment-timing",
+            "event": None,
+            "summary": "Zelenskyy said security must begin the day the war ends.",
+            "evidence": [
+                stated("article-a", "“The day the war ends must also be the day security begins.”")
+            ],
+        },
+        correction={"speaker_title": "Ukrainian President"},
+        nation="UA",
+        on_nation_page="statements",
+    ),
+]
+
+
+def expected_as_sent(body: dict[str, Any]) -> dict[str, Any]:
+    """A create body as its read should echo it: every field but the reason, evidence items
+    with their optional fields filled in."""
+    shown = {k: v for k, v in body.items() if k != "reason"}
+    shown["evidence"] = [{"outlet": None, "hedge": None} | e for e in body["evidence"]]
+    return shown
+
+
+def as_sent(read: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The fields ``keys`` of a read (GET) in the form of a create body."""
+    view: dict[str, Any] = {}
+    for key in keys:
+        if key == "evidence":
+            view[key] = [evidence_as_sent(e) for e in read["evidence"]]
+        elif key == "gates":
+            view[key] = [g["id"] for g in read["gates"]]
+        else:
+            view[key] = read.get(key, "<not in the read>")
+    return view
