@@ -13,6 +13,7 @@ import pytest
 
 from app.facts import CommitmentIn, Dataset
 from app.vocab import ActorKind, CoalitionScope, Role, Status
+from tests.helpers import list_ids, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -29,24 +30,11 @@ SORTS: dict[str, tuple[Callable[[CommitmentIn], Any], bool]] = {
 
 
 async def ids(client: httpx.AsyncClient, **params: Any) -> list[str]:
-    response = await client.get("/commitments", params={"limit": 500, **params})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert body["total"] == len(body["items"])
-    return [item["id"] for item in body["items"]]
+    return await list_ids(client, "/commitments", **params)
 
 
 def expected(dataset: Dataset, keep: Callable[[CommitmentIn], bool]) -> list[str]:
     return sorted(c.id for c in dataset.commitments if keep(c))
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 def assert_evidence(dataset: Dataset, fact_id: str, evidence: list[dict[str, Any]]) -> None:

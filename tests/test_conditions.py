@@ -12,29 +12,17 @@ import pytest
 
 from app.facts import ConditionIn, Dataset
 from app.vocab import ConditionKind, ConditionNature
+from tests.helpers import list_ids, problem
 
 pytestmark = pytest.mark.anyio
 
 
 async def ids(client: httpx.AsyncClient, **params: Any) -> list[str]:
-    response = await client.get("/conditions", params={"limit": 500, **params})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert body["total"] == len(body["items"])
-    return [item["id"] for item in body["items"]]
+    return await list_ids(client, "/conditions", **params)
 
 
 def expected(dataset: Dataset, keep: Callable[[ConditionIn], bool]) -> list[str]:
     return sorted(c.id for c in dataset.conditions if keep(c))
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def test_lists_every_condition_with_what_it_gates(

@@ -26,6 +26,7 @@ from app.routers import disputes
 from app.schemas.disputes import DisputeKind
 from app.seed import seed
 from app.vocab import ActorKind, Role
+from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
 
@@ -67,14 +68,6 @@ async def listed(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any
     assert body["total"] == len(body["items"])
     items: list[dict[str, Any]] = body["items"]
     return items
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 def sources_of(fact: FactIn) -> set[str]:

@@ -10,16 +10,9 @@ import httpx
 import pytest
 
 from app.facts import Dataset
+from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 def assert_event(item: dict[str, Any], dataset: Dataset) -> None:

@@ -19,6 +19,7 @@ from app.facts import Dataset, NationRef
 from app.main import create_app
 from app.seed import seed
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
+from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
 
@@ -87,14 +88,6 @@ def coalition_wide(dataset: Dataset, roles: set[Role], statuses: set[Status]) ->
 
 def not_ruled_out() -> set[Status]:
     return {s for s in Status if s is not Status.ruled_out}
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 # --- the list --------------------------------------------------------------------------------

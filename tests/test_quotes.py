@@ -12,29 +12,17 @@ import pytest
 
 from app.facts import Dataset, StatementIn
 from app.vocab import StatementMode
+from tests.helpers import list_ids, problem
 
 pytestmark = pytest.mark.anyio
 
 
 async def ids(client: httpx.AsyncClient, **params: Any) -> list[str]:
-    response = await client.get("/quotes", params={"limit": 500, **params})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    assert body["total"] == len(body["items"])
-    return [item["id"] for item in body["items"]]
+    return await list_ids(client, "/quotes", **params)
 
 
 def expected(dataset: Dataset, keep: Callable[[StatementIn], bool]) -> list[str]:
     return sorted(s.id for s in dataset.statements if keep(s))
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def test_lists_every_statement_with_its_words_inside_its_evidence(

@@ -13,17 +13,10 @@ import pytest
 
 from app.config import PROJECT_ROOT
 from app.facts import Dataset
+from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
 DATA_DIR = PROJECT_ROOT / "data"
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    return body
 
 
 def outlets_cited(dataset: Dataset, source_id: str) -> dict[str, dict[str, Any]]:
