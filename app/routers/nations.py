@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Exists, and_, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.db import ReadSessionDep
@@ -44,6 +44,12 @@ SORTS = {
     NationSort.region_desc: SortKey([Nation.region, Nation.name], Nation.code, descending=True),
 }
 NOT_RULED_OUT = [s for s in Status if s is not Status.ruled_out]
+
+
+def standing_commitments(*criteria: ColumnElement[bool]) -> Exists:
+    """EXISTS over commitments that are not retracted. (The read session hides retracted facts
+    from ORM queries, but not inside a hand-built EXISTS: say it here.)"""
+    return select(Commitment.id).where(Commitment.retracted_at.is_(None), *criteria).exists()
 
 
 @router.get("", response_model=NationPage, responses=LIST_RESPONSES)
@@ -106,13 +112,13 @@ def list_nations(
         .options(contains_eager(Nation.membership))
     )
     if role:
-        own = exists().where(
+        own = standing_commitments(
             Commitment.nation_code == Nation.code,
             Commitment.role.in_(role),
             Commitment.status.in_(statuses or NOT_RULED_OUT),
         )
         if include_coalition:
-            inherited = exists().where(
+            inherited = standing_commitments(
                 coalition_wide(), Commitment.role.in_(role), Commitment.status.in_(statuses or [])
             )
             stmt = stmt.where(
@@ -122,7 +128,9 @@ def list_nations(
             stmt = stmt.where(own)
     elif statuses:
         stmt = stmt.where(
-            exists().where(Commitment.nation_code == Nation.code, Commitment.status.in_(statuses))
+            standing_commitments(
+                Commitment.nation_code == Nation.code, Commitment.status.in_(statuses)
+            )
         )
     if membership:
         stmt = stmt.where(Membership.status.in_(membership))
