@@ -17,6 +17,7 @@ from app.facts import (
     ConditionIn,
     EventIn,
     FactIn,
+    FactsError,
     GroupIn,
     LocatedEvidence,
     MembershipIn,
@@ -133,7 +134,7 @@ def upsert_row(
     differing = {k: v for k, v in values.items() if getattr(obj, k) != v}
     frozen = sorted(set(differing) & set(immutable))
     if frozen:
-        raise ImmutableError(f"{entity} {key!r}: {', '.join(frozen)} cannot change once stored")
+        raise FactsError([f"{entity} {key!r}: {', '.join(frozen)} cannot change once stored"])
     if not differing:
         return "unchanged"
     before = row_snapshot(obj)
@@ -142,10 +143,6 @@ def upsert_row(
     session.flush()
     record_change(session, actor, at, "update", entity, key, before, row_snapshot(obj))
     return "updated"
-
-
-class ImmutableError(Exception):
-    """A write tried to change what never changes (a stored source text)."""
 
 
 def ensure_nation(
@@ -379,7 +376,9 @@ def upsert_fact(
     rows = [_evidence_columns(e) for e in evidence]
     fact = session.get(Fact, spec.id)
     if fact is not None and not isinstance(fact, model):
-        raise ImmutableError(f"fact {spec.id!r} is a {fact.kind}, not a {model.__name__.lower()}")
+        raise FactsError(
+            [f"fact {spec.id!r} is a {fact.kind}, not a {model.__name__.lower()}: ids are unique"]
+        )
     if fact is None:
         fact = model(
             id=spec.id, origin=actor.origin, version=1, created_at=at, updated_at=at, **columns
@@ -444,8 +443,10 @@ def database_references(session: Session, groups: dict[str, GroupIn]) -> Referen
         outlets=set(session.scalars(select(Outlet.id))),
         groups=groups,
         membership_of=dict(memberships.all()),
-        events=set(session.scalars(select(Event.id).where(live))),
-        commitments=set(session.scalars(select(Commitment.id).where(live))),
+        # Retracted events and commitments stay referable: a correction must not fail (or
+        # silently drop the link) because a fact it points at was withdrawn.
+        events=set(session.scalars(select(Event.id))),
+        commitments=set(session.scalars(select(Commitment.id))),
     )
 
 

@@ -1,6 +1,7 @@
 """One error family, rendered everywhere as RFC 9457 ``application/problem+json``."""
 
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -170,17 +171,42 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+HTTP_PROBLEMS = {
+    400: ("Bad request", "malformed-body"),
+    404: ("Not found", "not-found"),
+    405: ("Method not allowed", "method-not-allowed"),
+}
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method the API answers on ``path``, from its OpenAPI paths (one path can be served
+    by several routes: GET and PATCH of a commitment are two)."""
+    patterns = getattr(app.state, "method_patterns", None)
+    if patterns is None:
+        patterns = [
+            (
+                re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", p) + "$"),
+                sorted(m.upper() for m in ops),
+            )
+            for p, ops in app.openapi()["paths"].items()
+        ]
+        app.state.method_patterns = patterns
+    return sorted({m for rx, methods in patterns if rx.match(path) for m in methods})
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
-    titles = {404: "Not found", 405: "Method not allowed"}
-    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    title, slug = HTTP_PROBLEMS.get(exc.status_code, ("HTTP error", "http-error"))
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
     return problem_response(
         request,
         exc.status_code,
-        titles.get(exc.status_code, "HTTP error"),
+        title,
         f"/problems/{slug}",
         str(exc.detail),
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
 
 
@@ -190,6 +216,40 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return problem_response(
         request, 500, AppError.title, AppError.type, "An unexpected error occurred."
     )
+
+
+# Problems any operation can answer (bad or unknown parameters, an over-long URL, a crash):
+# added to every operation of the OpenAPI document, so clients and fuzzers know them all.
+COMMON_PROBLEMS = {
+    "414": "URL or query string too long",
+    "422": "Invalid or unknown parameter",
+    "500": "Unexpected error (never for bad input)",
+}
+
+
+def document_common_problems(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in COMMON_PROBLEMS.items():
+                    # Replaces FastAPI's own 422 entry, which promises a JSON body of another
+                    # shape than the problem document this API sends.
+                    if code == "422" or code not in responses:
+                        responses[code] = {
+                            "description": description,
+                            "content": {PROBLEM_JSON: ref},
+                        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -21,9 +21,11 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    insert,
     select,
 )
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.sql.type_api import TypeEngine
 
 from app.models import (
@@ -39,6 +41,7 @@ from app.models import (
     Outlet,
     Source,
     Statement,
+    condition_gates,
 )
 from app.vocab import FactKind
 
@@ -70,12 +73,16 @@ def _from_json(column_type: TypeEngine[Any], value: Any) -> Any:
     return value
 
 
-def _restore(model: type[Base], snapshot: dict[str, Any]) -> Base:
-    columns = {
-        attr.key: _from_json(attr.columns[0].type, snapshot.get(attr.key))
-        for attr in model.__mapper__.column_attrs
-    }
-    return model(**columns)
+def _rows(model: type[Base], snapshot: dict[str, Any]) -> list[tuple[TableClause, dict[str, Any]]]:
+    """The table rows (base table first) that hold ``snapshot``. Written with Core inserts, so
+    the ORM's version counter does not restart the stored versions at 1."""
+    tables = {table.name: table for table in model.__mapper__.tables}
+    rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
+    for attr in model.__mapper__.column_attrs:
+        for column in attr.columns:
+            value = _from_json(column.type, snapshot.get(attr.key))
+            rows[column.table.name][column.name] = value  # type: ignore[union-attr]
+    return [(tables[name], row) for name, row in rows.items()]
 
 
 def _last_change_id(session: Session, as_of: dt.datetime) -> int:
@@ -113,24 +120,27 @@ def _build(session: Session, last_id: int) -> PastState:
     keeper = engine.connect()
     Base.metadata.create_all(keeper)
     keeper.commit()
-    with Session(bind=keeper) as target:
-        for entity, model in ROW_MODELS.items():
-            target.add_all(
-                _restore(model, snap)
-                for (kind, _), snap in latest.items()
-                if kind == entity and snap is not None
-            )
-        target.flush()
-        facts = [snap for (kind, _), snap in latest.items() if kind == "fact" and snap]
-        for snap in facts:
-            target.add(_restore(FACT_MODELS[snap["kind"]], snap))
-        target.flush()
-        for snap in facts:
-            target.add_all(_restore(Evidence, e) for e in snap.get("evidence", []))
-            if snap["kind"] == FactKind.condition and snap.get("gates"):
-                condition = target.get_one(Condition, snap["id"])
-                condition.gates = [target.get_one(Commitment, g) for g in snap["gates"]]
-        target.commit()
+    snapshots: list[tuple[type[Base], dict[str, Any]]] = [
+        (ROW_MODELS[kind], snap)
+        for kind in ROW_MODELS
+        for (entity, _), snap in latest.items()
+        if entity == kind and snap is not None
+    ]
+    facts = [snap for (entity, _), snap in latest.items() if entity == "fact" and snap]
+    snapshots += [(FACT_MODELS[snap["kind"]], snap) for snap in facts]
+    snapshots += [(Evidence, e) for snap in facts for e in snap.get("evidence", [])]
+    for model, snap in snapshots:
+        for table, row in _rows(model, snap):
+            keeper.execute(insert(table), row)
+    gates = [
+        {"condition_id": snap["id"], "commitment_id": gated}
+        for snap in facts
+        if snap["kind"] == FactKind.condition
+        for gated in snap.get("gates", [])
+    ]
+    if gates:
+        keeper.execute(insert(condition_gates), gates)
+    keeper.commit()
     return PastState(sessionmaker(engine, expire_on_commit=False), engine, keeper)
 
 

@@ -4,7 +4,7 @@ from fastapi import Depends, FastAPI
 
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
-from app.errors import install_error_handlers
+from app.errors import document_common_problems, install_error_handlers
 from app.facts import read_reference
 from app.history import History
 from app.limits import install_limits
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )  # fmt: skip
     for module in routers:
         app.include_router(module.router)
+    document_common_problems(app)
     return app
 
 

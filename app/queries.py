@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from app.db import SHOW_FACT
 from app.errors import InvalidParameter, NotFound
 from app.models import (
     Commitment,
@@ -63,7 +64,7 @@ def get_or_404(session: Session, model: type[F], fact_id: str, what: str) -> F:
         select(model)
         .where(model.id == fact_id)
         .options(*OPTIONS[model])
-        .execution_options(include_retracted=True)  # a retracted fact's page says so
+        .execution_options(**{SHOW_FACT: fact_id})  # a retracted fact's page says so
     )
     if found is None:
         raise NotFound(f"No {what} {fact_id!r}.")

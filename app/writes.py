@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth import CuratorKey
 from app.curation import Actor, Tally, fields_of, retract_fact, utcnow, write_facts
-from app.db import INCLUDE_RETRACTED, WriteSessionDep
+from app.db import SHOW_FACT, WriteSessionDep
 from app.errors import (
     PROBLEM_JSON,
     Conflict,
@@ -47,6 +47,7 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("The body is not UTF-8 JSON"),
     401: _problem("No API key, or an invalid or revoked one"),
     403: _problem("The key's scope does not allow this"),
     404: _problem("No such fact"),
@@ -105,7 +106,7 @@ def render(session: Session, resource: FactResource, fact_id: str) -> BaseModel:
             select(resource.model)
             .where(resource.model.id == fact_id)
             .options(*OPTIONS[resource.model])
-            .execution_options(**{INCLUDE_RETRACTED: True}, populate_existing=True)
+            .execution_options(**{SHOW_FACT: fact_id}, populate_existing=True)
         )
         if fact is None:
             raise NotFound(f"No {resource.name} {fact_id!r}.")

@@ -420,26 +420,51 @@ async def test_a_membership_retraction_removes_the_nation_from_the_nations_list(
     assert kind.nation not in codes
 
 
+async def retract_a_gated_commitment(curation: Curation) -> tuple[str, str, list[str]]:
+    """A new condition gating a new commitment (and what the kind's body gates), then the
+    commitment retracted: the condition's location, the commitment's id, the gates left."""
+    location, commitment = await create(curation, KINDS[1])
+    condition_kind = KINDS[2]
+    still_gated = condition_kind.body["gates"]
+    condition_location, _ = await create(
+        curation, condition_kind, gates=[commitment["id"], *still_gated]
+    )
+    etag = (await curation.get(location)).headers["etag"]
+    assert (await curation.retract(location, "Withdrawn.", etag)).status_code == 200
+    return condition_location, commitment["id"], still_gated
+
+
+async def test_a_retracted_commitment_disappears_from_the_gates_of_conditions(
+    curation: Curation,
+) -> None:
+    condition_location, retracted, still_gated = await retract_a_gated_commitment(curation)
+    condition_id = condition_location.rsplit("/", 1)[1]
+
+    listed = await curation.get("/conditions", limit=500)
+    [in_list] = [c for c in listed.json()["items"] if c["id"] == condition_id]
+    own_page = (await curation.get(condition_location)).json()
+
+    assert [g["id"] for g in in_list["gates"]] == still_gated
+    assert [g["id"] for g in own_page["gates"]] == still_gated, (
+        f"the condition's own page still lists the retracted commitment {retracted!r}"
+    )
+    gated = (await curation.get("/conditions", gates=still_gated[0], limit=500)).json()
+    assert condition_id in {c["id"] for c in gated["items"]}
+
+
 async def test_a_condition_gating_a_retracted_commitment_can_still_be_corrected(
     curation: Curation,
 ) -> None:
     """Retracting a commitment must not leave the conditions that gate it uncorrectable."""
-    location, commitment = await create(curation, KINDS[1])
-    condition_kind = KINDS[2]
-    condition_location, condition = await create(
-        curation, condition_kind, gates=[commitment["id"], *condition_kind.body["gates"]]
-    )
-    etag = (await curation.get(location)).headers["etag"]
-    assert (await curation.retract(location, "Withdrawn.", etag)).status_code == 200
-    shown = (await curation.get(condition_location)).json()
-    assert [g["id"] for g in shown["gates"]] == condition_kind.body["gates"]
-
+    condition_location, _, _ = await retract_a_gated_commitment(curation)
+    before = (await curation.get(condition_location)).json()
     etag = (await curation.get(condition_location)).headers["etag"]
+
     response = await curation.patch(condition_location, {"summary": "Reworded."}, etag)
 
     assert response.status_code == 200, response.text
     assert response.json()["summary"] == "Reworded."
-    assert response.json()["gates"] == shown["gates"]
+    assert response.json()["gates"] == before["gates"]
 
 
 # --- sources ---------------------------------------------------------------------------------
@@ -517,7 +542,7 @@ async def test_a_fact_can_quote_a_new_source_with_exact_offsets(curation: Curati
     source_id = await post_source(curation)
     quotes = [
         "Dutch ministers said the contribution would include air policing and training missions",
-        "Ukraine",  # occurs twice: the second is asked for
+        "Dutch",  # occurs twice: the second is asked for
     ]
     evidence = [
         stated(source_id, quotes[0]),
@@ -534,14 +559,14 @@ async def test_a_fact_can_quote_a_new_source_with_exact_offsets(curation: Curati
         source_text = text if item["source"] == source_id else curation.sources[item["source"]]
         assert source_text[item["start"] : item["end"]] == item["quote"] == sent["quote"]
     second = fact["evidence"][1]
-    assert second["start"] == NEW_TEXT.index("Ukraine", NEW_TEXT.index("Ukraine") + 1)
+    assert second["start"] == NEW_TEXT.index("Dutch", NEW_TEXT.index("Dutch") + 1)
     assert fact["evidence"][0]["line"] == NEW_TEXT.count("\n", 0, fact["evidence"][0]["start"]) + 1
     listed = (await curation.get("/sources", limit=500)).json()["items"]
     assert {s["id"]: s["evidence_count"] for s in listed}[source_id] == 2
     # An ambiguous quote without `occurrence` is refused.
     before = await curation.state()
     ambiguous = await curation.client.post(
-        "/commitments", json=commitment_body(evidence=[stated(source_id, "Ukraine")]),
+        "/commitments", json=commitment_body(evidence=[stated(source_id, "Dutch")]),
         headers=curation.auth(),
     )  # fmt: skip
     assert_problem(ambiguous, 422, "occurrence")

@@ -1,11 +1,11 @@
-import datetime as dt
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.db import SessionDep
+from app.db import ISO_DATETIME, SessionDep, parse_timestamp
 from app.errors import InvalidParameter
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
 from app.models import Change
@@ -42,14 +42,10 @@ def list_changes(
     if since is not None:
         if since.isdigit():
             stmt = stmt.where(Change.id > int(since))
+        elif re.match(ISO_DATETIME, since):
+            stmt = stmt.where(Change.at > parse_timestamp(since, "query.since"))
         else:
-            try:
-                moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
-            except ValueError as exc:
-                raise InvalidParameter(
-                    "query.since: give a change id or an ISO 8601 timestamp."
-                ) from exc
-            stmt = stmt.where(Change.at > moment.replace(tzinfo=moment.tzinfo or dt.UTC))
+            raise InvalidParameter("query.since: give a change id or an ISO 8601 date-time.")
     if entity is not None:
         stmt = stmt.where(Change.entity == entity)
     if entity_id is not None:

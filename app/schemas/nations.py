@@ -69,6 +69,9 @@ class NationPage(Page[NationItem]):
 class MembershipRead(FactMeta):
     """A nation's place in the story."""
 
+    nation: str = Field(
+        validation_alias="nation_code", description="Alpha-2 code.", examples=["IT"]
+    )
     id: str = Field(description="Stable id of the membership fact.", examples=["membership-it"])
     status: MembershipStatus = Field(
         description="`member` of the coalition, `potential` member, or `non_member`."

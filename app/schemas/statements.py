@@ -33,6 +33,11 @@ class StatementRead(FactMeta):
         description="The words (direct) or the paraphrase (reported), verbatim from the source.",
         examples=["This is a commitment of substance, not just words"],
     )
+    topic: str | None = Field(
+        description="What the words are about (a curated slug): the same speaker on the same "
+        "topic in two sources is compared by /disputes.",
+        examples=["reaction-to-pledge"],
+    )
     event: str | None = Field(
         description="Id of the event, where the source places the statement at one.",
         validation_alias="event_id",
