@@ -167,60 +167,56 @@ FACT_CLASSES: dict[type[FactIn], type[Fact]] = {
 }
 
 
+# How each kind's file/API fields map onto its columns (field name -> column attribute).
+# `group` (a group id in the files, its name in the database) and the lists — evidence,
+# gates, participants — are handled apart.
+COLUMN_OF: dict[type[FactIn], dict[str, str]] = {
+    EventIn: {
+        "kind": "event_kind",
+        "name": "name",
+        "date": "date",
+        "place": "place",
+        "pledging_nation_count": "pledging_nation_count",
+    },
+    MembershipIn: {"nation": "nation_code", "status": "status", "part": "part", "basis": "basis"},
+    CommitmentIn: {
+        "actor": "actor",
+        "nation": "nation_code",
+        "coalition_scope": "coalition_scope",
+        "role": "role",
+        "status": "status",
+        "location": "location",
+        "combat": "combat",
+    },
+    ConditionIn: {"kind": "condition_kind", "nature": "nature", "nation": "nation_code"},
+    StatementIn: {
+        "speaker": "speaker",
+        "speaker_title": "speaker_title",
+        "speaker_nation": "speaker_nation_code",
+        "mode": "mode",
+        "text": "text",
+        "topic": "topic",
+        "event": "event_id",
+    },
+}
+HAS_GROUP = (MembershipIn, CommitmentIn)
+
+
 def fact_columns(spec: FactIn, groups: dict[str, GroupIn]) -> dict[str, Any]:
     """The fact's own columns (not evidence, gates or bookkeeping) from its file/API form."""
     columns: dict[str, Any] = {"summary": spec.summary}
+    columns |= {column: getattr(spec, name) for name, column in COLUMN_OF[type(spec)].items()}
+    if isinstance(spec, HAS_GROUP):
+        columns["group_name"] = groups[spec.group].name if spec.group else None
     if isinstance(spec, EventIn):
-        columns |= {
-            "event_kind": spec.kind,
-            "name": spec.name,
-            "date": spec.date,
-            "place": spec.place,
-            "pledging_nation_count": spec.pledging_nation_count,
-            "participants": [p.model_dump() for p in spec.participants],
-        }
-    elif isinstance(spec, MembershipIn):
-        columns |= {
-            "nation_code": spec.nation,
-            "status": spec.status,
-            "part": spec.part,
-            "basis": spec.basis,
-            "group_name": groups[spec.group].name if spec.group else None,
-        }
-    elif isinstance(spec, CommitmentIn):
-        columns |= {
-            "actor": spec.actor,
-            "nation_code": spec.nation,
-            "coalition_scope": spec.coalition_scope,
-            "role": spec.role,
-            "status": spec.status,
-            "location": spec.location,
-            "combat": spec.combat,
-            "group_name": groups[spec.group].name if spec.group else None,
-        }
-    elif isinstance(spec, ConditionIn):
-        columns |= {
-            "condition_kind": spec.kind,
-            "nature": spec.nature,
-            "nation_code": spec.nation,
-        }
-    elif isinstance(spec, StatementIn):
-        columns |= {
-            "speaker": spec.speaker,
-            "speaker_title": spec.speaker_title,
-            "speaker_nation_code": spec.speaker_nation,
-            "mode": spec.mode,
-            "text": spec.text,
-            "topic": spec.topic,
-            "event_id": spec.event,
-        }
+        columns["participants"] = [p.model_dump() for p in spec.participants]
     return columns
 
 
 def fields_of(fact: Fact, groups: dict[str, GroupIn]) -> dict[str, Any]:
     """A stored fact in its file/API form: the inverse of fact_columns (used to apply a PATCH
     to the fact as it stands)."""
-    group_id = {g.name: g.id for g in groups.values()}
+    spec_type = next(spec for spec, model in FACT_CLASSES.items() if isinstance(fact, model))
     evidence = []
     for e in fact.evidence:
         item: dict[str, Any] = {
@@ -234,51 +230,14 @@ def fields_of(fact: Fact, groups: dict[str, GroupIn]) -> dict[str, Any]:
             item["occurrence"] = e.source.text.count(e.quote, 0, e.start) + 1
         evidence.append(item)
     fields: dict[str, Any] = {"summary": fact.summary, "evidence": evidence}
+    fields |= {name: getattr(fact, column) for name, column in COLUMN_OF[spec_type].items()}
+    if issubclass(spec_type, HAS_GROUP):
+        group_id = {g.name: g.id for g in groups.values()}
+        fields["group"] = group_id.get(getattr(fact, "group_name", None) or "")
     if isinstance(fact, Event):
-        fields |= {
-            "kind": fact.event_kind,
-            "name": fact.name,
-            "date": fact.date,
-            "place": fact.place,
-            "pledging_nation_count": fact.pledging_nation_count,
-            "participants": fact.participants,
-        }
-    elif isinstance(fact, Membership):
-        fields |= {
-            "nation": fact.nation_code,
-            "status": fact.status,
-            "part": fact.part,
-            "basis": fact.basis,
-            "group": group_id.get(fact.group_name or ""),
-        }
-    elif isinstance(fact, Commitment):
-        fields |= {
-            "actor": fact.actor,
-            "nation": fact.nation_code,
-            "coalition_scope": fact.coalition_scope,
-            "role": fact.role,
-            "status": fact.status,
-            "location": fact.location,
-            "combat": fact.combat,
-            "group": group_id.get(fact.group_name or ""),
-        }
-    elif isinstance(fact, Condition):
-        fields |= {
-            "kind": fact.condition_kind,
-            "nature": fact.nature,
-            "nation": fact.nation_code,
-            "gates": sorted(c.id for c in fact.gates),
-        }
-    elif isinstance(fact, Statement):
-        fields |= {
-            "speaker": fact.speaker,
-            "speaker_title": fact.speaker_title,
-            "speaker_nation": fact.speaker_nation_code,
-            "mode": fact.mode,
-            "text": fact.text,
-            "topic": fact.topic,
-            "event": fact.event_id,
-        }
+        fields["participants"] = fact.participants
+    if isinstance(fact, Condition):
+        fields["gates"] = sorted(c.id for c in fact.gates)
     return fields
 
 

@@ -142,8 +142,11 @@ def _write(
         raise PreconditionFailed(f"{spec.id!r} was changed by another writer: retry.") from exc
 
 
-def _lock(session: Session, resource: FactResource, fact_id: str) -> Fact:
-    """The fact, row-locked until commit (PostgreSQL; SQLite writers already hold the lock)."""
+def _lock_for_change(
+    request: Request, session: Session, resource: FactResource, fact_id: str
+) -> Fact:
+    """The fact to change, row-locked until commit (PostgreSQL; SQLite writers already hold the
+    lock), after checking the client's If-Match and that the fact still stands."""
     locked = session.scalar(
         select(Fact.id)
         .where(Fact.id == fact_id, Fact.kind == resource.model.__mapper__.polymorphic_identity)
@@ -151,7 +154,11 @@ def _lock(session: Session, resource: FactResource, fact_id: str) -> Fact:
     )
     if locked is None:
         raise NotFound(f"No {resource.name} {fact_id!r}.")
-    return session.get_one(resource.model, fact_id)
+    require_if_match(request, render(session, resource, fact_id))
+    fact = session.get_one(resource.model, fact_id)
+    if fact.retracted_at is not None:
+        raise Conflict(f"{resource.name} {fact_id!r} is retracted; it cannot change any more.")
+    return fact
 
 
 def add_write_routes(router: APIRouter, resource: FactResource) -> None:
@@ -219,10 +226,7 @@ def add_write_routes(router: APIRouter, resource: FactResource) -> None:
         body: Annotated[update_body, Body()],
     ) -> Response:
         """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
-        fact = _lock(session, resource, fact_id)
-        require_if_match(request, render(session, resource, fact_id))
-        if fact.retracted_at is not None:
-            raise Conflict(f"{resource.name} {fact_id!r} is retracted; it cannot be corrected.")
+        fact = _lock_for_change(request, session, resource, fact_id)
         patch = body.model_dump(exclude_unset=True)
         reason = patch.pop("reason", None)
         merged = fields_of(fact, request.app.state.reference[1]) | patch
@@ -249,10 +253,7 @@ def add_write_routes(router: APIRouter, resource: FactResource) -> None:
     ) -> Response:
         """The fact and its evidence stay, marked retracted with the reason; lists hide it.
         Needs If-Match."""
-        fact = _lock(session, resource, fact_id)
-        require_if_match(request, render(session, resource, fact_id))
-        if fact.retracted_at is not None:
-            raise Conflict(f"{resource.name} {fact_id!r} is already retracted.")
+        fact = _lock_for_change(request, session, resource, fact_id)
         retract_fact(session, fact, Actor(key.name, Origin.api), utcnow(), body.reason)
         try:
             session.commit()
