@@ -18,7 +18,6 @@ from app.auth import create_key
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.facts import HEDGE_WORDS, Dataset
-from app.limits import RateLimiter
 from app.main import create_app
 from app.seed import seed
 from app.vocab import Scope
@@ -113,8 +112,9 @@ class Curation:
         self, location: str, reason: str, etag: str | None, who: str = "alice"
     ) -> httpx.Response:
         headers = self.auth(who) if etag is None else self.auth(who, if_match=etag)
-        return await self.client.post(f"{location}/retract", json={"reason": reason},
-                                      headers=headers)  # fmt: skip
+        return await self.client.post(
+            f"{location}/retract", json={"reason": reason}, headers=headers
+        )
 
     async def changes(self, **params: Any) -> list[dict[str, Any]]:
         """The whole audit feed (with the given filters), walked page by page."""
@@ -141,10 +141,8 @@ def client_for(app: FastAPI) -> httpx.AsyncClient:
 
 
 def curation_app(url: str) -> FastAPI:
-    app = create_app(Settings(database_url=url))
     # Tests make many writes from one address; the rate limits have their own tests.
-    app.state.write_limiter = RateLimiter(1_000_000)
-    return app
+    return create_app(Settings(database_url=url, write_rate_per_minute=1_000_000))
 
 
 # --- fact bodies -----------------------------------------------------------------------------

@@ -8,13 +8,21 @@ import datetime as dt
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from app.main import app as default_app
-from tests.curation import Curation, commitment_body, parse_time, stated, wait_past
+from tests.curation import (
+    Curation,
+    commitment_body,
+    evidence_as_sent,
+    parse_time,
+    stated,
+    wait_past,
+)
 
 pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.curation_fixtures"]
@@ -30,56 +38,68 @@ AS_OF_PATHS = sorted(
 AS_OF_LISTS = [path for path in AS_OF_PATHS if "{" not in path]
 
 
-def answer(response: httpx.Response) -> tuple[int, Any]:
+Answer = tuple[int, Any]  # status and JSON body
+NOT_FOUND: Answer = (404, None)
+
+
+def answer(response: httpx.Response) -> Answer:
     return response.status_code, response.json()
 
 
+def same_answer(got: Answer, captured: Answer) -> bool:
+    """The same status and body (of a 404, the status: its problem names the request)."""
+    if captured[0] == 404:
+        return got[0] == 404
+    return got == captured
+
+
+@dataclass
+class Moment:
+    step: str
+    at: dt.datetime
+    answers: dict[str, Answer]  # what each endpoint answered then
+
+
 class Timeline:
-    """The captured answers of the three endpoints, per moment."""
+    """What three endpoints answered after each step of a commitment's life, and when."""
 
     def __init__(self, curation: Curation) -> None:
         self.curation = curation
-        self.fact_id = "not-created-yet"
-        self.moments: list[tuple[str, dt.datetime, dict[str, tuple[int, Any]]]] = []
-        self.written: list[dt.datetime] = []  # when each step after the first was written
+        self.fact_id: str | None = None  # until the commitment is created
+        self.moments: list[Moment] = []
+        self.written: list[dt.datetime] = []  # when each step after the first was stamped
 
-    def paths(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        return {
-            "commitment": (f"/commitments/{self.fact_id}", {}),
-            "list": ("/commitments", {"nation": NATION, "limit": 500}),
-            "nation": (f"/nations/{NATION}", {}),
-        }
-
-    async def read(self, **params: Any) -> dict[str, tuple[int, Any]]:
-        client = self.curation.client
-        return {
-            name: answer(await client.get(path, params={**query, **params}))
-            for name, (path, query) in self.paths().items()
-        }
+    async def read(self, **params: Any) -> dict[str, Answer]:
+        get = self.curation.client.get
+        listed = await get("/commitments", params={"nation": NATION, "limit": 500, **params})
+        nation = await get(f"/nations/{NATION}", params=params)
+        if self.fact_id is None:
+            return {"commitment": NOT_FOUND, "list": answer(listed), "nation": answer(nation)}
+        page = await get(f"/commitments/{self.fact_id}", params=params)
+        return {"commitment": answer(page), "list": answer(listed), "nation": answer(nation)}
 
     async def capture(self, step: str, written: httpx.Response | None = None) -> None:
         if written is not None:
             self.written.append(parse_time(written.json()["updated_at"]))
         answers = await self.read()
         moment = dt.datetime.now(dt.UTC)
-        self.moments.append((step, moment, answers))
+        self.moments.append(Moment(step, moment, answers))
         wait_past(moment)  # the next step is stamped strictly later
+
+    async def assert_as_of(self, as_of: str, moment: Moment) -> None:
+        got = await self.read(as_of=as_of)
+        for name, captured in moment.answers.items():
+            assert same_answer(got[name], captured), (moment.step, name, as_of, got[name])
 
 
 async def live_through(curation: Curation) -> Timeline:
     """Create, correct twice, retract: capturing the answers after each step."""
     timeline = Timeline(curation)
-    await timeline.capture("seeded")
+    await timeline.capture("seeded")  # the commitment's page: not found
 
     created = await curation.create("/commitments", commitment_body())
     location = created.headers["location"]
     timeline.fact_id = created.json()["id"]
-    # The commitment did not exist at the first moment: that answer is a 404 too.
-    step, moment, answers = timeline.moments[0]
-    not_yet = answer(await curation.client.get(location))
-    answers["commitment"] = (404, None)
-    timeline.moments[0] = (step, moment, answers)
-    assert not_yet[0] == 200
     await timeline.capture("created", created)
 
     patched = await curation.patch(location, {"status": "considering"}, created.headers["etag"])
@@ -87,42 +107,35 @@ async def live_through(curation: Curation) -> Timeline:
     await timeline.capture("status corrected", patched)
 
     quote = "Italy has already clarified that it will not commit ground troops"
-    evidence = [*created.json()["evidence"], {**stated("article-a", quote)}]
-    evidence = [
-        {"source": e["source"], "quote": e["quote"], "certainty": e["certainty"]} for e in evidence
-    ]
+    evidence = [evidence_as_sent(e) for e in created.json()["evidence"]]
     patched = await curation.patch(
         location,
-        {"evidence": evidence, "summary": "Italy monitors ceasefires, with more evidence."},
+        {
+            "evidence": [*evidence, stated("article-a", quote)],
+            "summary": "Italy monitors ceasefires, with more evidence.",
+        },
         patched.headers["etag"],
         who="bob",
     )
     assert patched.status_code == 200, patched.text
     await timeline.capture("evidence and summary corrected", patched)
 
-    retracted = await curation.retract(location, "The report was withdrawn.",
-                                       patched.headers["etag"])  # fmt: skip
+    retracted = await curation.retract(
+        location, "The report was withdrawn.", patched.headers["etag"]
+    )
     assert retracted.status_code == 200, retracted.text
     await timeline.capture("retracted", retracted)
     return timeline
 
 
-def same_answer(got: tuple[int, Any], captured: tuple[int, Any]) -> bool:
-    if captured[0] == 404:
-        return got[0] == 404
-    return got == captured
-
-
 async def test_as_of_each_moment_answers_as_captured_then(curation: Curation) -> None:
     timeline = await live_through(curation)
     # Each step changed what the commitment's page says.
-    pages = [answers["commitment"] for _, _, answers in timeline.moments]
-    assert len({repr(p) for p in pages}) == len(pages)
+    pages = [repr(moment.answers["commitment"]) for moment in timeline.moments]
+    assert len(set(pages)) == len(pages)
 
-    for step, moment, captured in timeline.moments:
-        got = await timeline.read(as_of=moment.isoformat())
-        for name in captured:
-            assert same_answer(got[name], captured[name]), (step, name, got[name], captured[name])
+    for moment in timeline.moments:
+        await timeline.assert_as_of(moment.at.isoformat(), moment)
 
 
 async def test_as_of_the_instant_of_a_write_includes_it(curation: Curation) -> None:
@@ -130,16 +143,11 @@ async def test_as_of_the_instant_of_a_write_includes_it(curation: Curation) -> N
     state is the one before it."""
     timeline = await live_through(curation)
     assert len(timeline.written) == len(timeline.moments) - 1
-    for (step, _, captured), (next_step, _, next_captured), written in zip(
+    for before, after, written in zip(
         timeline.moments, timeline.moments[1:], timeline.written, strict=False
     ):
-        just_before = await timeline.read(
-            as_of=(written - dt.timedelta(microseconds=1)).isoformat()
-        )
-        at_the_instant = await timeline.read(as_of=written.isoformat())
-        for name in captured:
-            assert same_answer(just_before[name], captured[name]), (step, name)
-            assert same_answer(at_the_instant[name], next_captured[name]), (next_step, name)
+        await timeline.assert_as_of((written - dt.timedelta(microseconds=1)).isoformat(), before)
+        await timeline.assert_as_of(written.isoformat(), after)
 
 
 async def test_as_of_now_is_the_present(curation: Curation) -> None:
@@ -150,12 +158,11 @@ async def test_as_of_now_is_the_present(curation: Curation) -> None:
     assert await timeline.read(as_of=future.isoformat()) == present
 
 
-async def test_as_of_also_shows_a_fact_since_retracted_in_the_lists(curation: Curation) -> None:
+async def test_as_of_lists_show_a_fact_that_stood_then(curation: Curation) -> None:
     timeline = await live_through(curation)
-    _, created_at, _ = timeline.moments[1]
-    _, retracted_at, _ = timeline.moments[-1]
-    then = await curation.get("/commitments", nation=NATION, as_of=created_at.isoformat())
-    now = await curation.get("/commitments", nation=NATION, as_of=retracted_at.isoformat())
+    created, retracted = timeline.moments[1], timeline.moments[-1]
+    then = await curation.get("/commitments", nation=NATION, as_of=created.at.isoformat())
+    now = await curation.get("/commitments", nation=NATION, as_of=retracted.at.isoformat())
     assert timeline.fact_id in {c["id"] for c in then.json()["items"]}
     assert timeline.fact_id not in {c["id"] for c in now.json()["items"]}
 
@@ -173,10 +180,8 @@ async def test_as_of_also_shows_a_fact_since_retracted_in_the_lists(curation: Cu
 )
 async def test_as_of_the_same_instant_spelled_differently(curation: Curation, spell: Any) -> None:
     timeline = await live_through(curation)
-    for step, moment, captured in timeline.moments:
-        got = await timeline.read(as_of=spell(moment))
-        for name in captured:
-            assert same_answer(got[name], captured[name]), (step, name, spell(moment))
+    for moment in timeline.moments:
+        await timeline.assert_as_of(spell(moment.at), moment)
 
 
 @pytest.fixture
@@ -204,10 +209,8 @@ async def test_as_of_without_offset_is_utc_not_local_time(
     local zone west of UTC after everything, east of it before the seed."""
     assert time.localtime().tm_gmtoff != 0, local_zone
     timeline = await live_through(curation)
-    for step, moment, captured in timeline.moments:
-        got = await timeline.read(as_of=moment.replace(tzinfo=None).isoformat())
-        for name in captured:
-            assert same_answer(got[name], captured[name]), (step, name, local_zone)
+    for moment in timeline.moments:
+        await timeline.assert_as_of(moment.at.replace(tzinfo=None).isoformat(), moment)
 
 
 def counts(body: Any, key: str = "") -> list[tuple[str, int]]:

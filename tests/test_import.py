@@ -116,8 +116,9 @@ async def test_import_creates_updates_and_retracts_and_says_so(
     }
     seen = len(await changes(api))
 
-    result = run_import(seeded_url, batch, tmp_path, "--actor", "newsdesk", "--reason",
-                        "Batch 7 from the newsdesk.")  # fmt: skip
+    result = run_import(
+        seeded_url, batch, tmp_path, "--actor", "newsdesk", "--reason", "Batch 7 from the newsdesk."
+    )
 
     assert report(result) == {
         "it-monitoring-imported": "created",

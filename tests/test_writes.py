@@ -6,6 +6,7 @@ written" is checked against the audit total and a dump of every table."""
 import copy
 from typing import Any
 
+import httpx
 import pytest
 
 from app.config import PROJECT_ROOT
@@ -20,6 +21,7 @@ from tests.curation import (
     sha256,
     stated,
 )
+from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.curation_fixtures"]
@@ -45,10 +47,9 @@ async def get_with_etag(curation: Curation, location: str) -> tuple[dict[str, An
     return response.json(), response.headers["etag"]
 
 
-def assert_problem(response: Any, status: int, *words: str) -> str:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    detail: str = response.json()["detail"]
+def assert_problem(response: httpx.Response, status: int, *words: str) -> str:
+    """The response is a problem with this status whose detail says every one of ``words``."""
+    detail: str = problem(response, status)["detail"]
     for word in words:
         assert word in detail, (word, detail)
     return detail
@@ -128,9 +129,10 @@ async def test_a_quote_in_another_source_is_refused(curation: Curation, kind: Ki
     before = await curation.state()
 
     response = await curation.client.post(
-        kind.path, json={**kind.body, "evidence": [{**item, "source": other}]},
+        kind.path,
+        json={**kind.body, "evidence": [{**item, "source": other}]},
         headers=curation.auth(),
-    )  # fmt: skip
+    )
 
     assert_problem(response, 422, item["quote"], other)
     assert await curation.state() == before
@@ -142,19 +144,27 @@ async def test_a_quote_in_another_source_is_refused(curation: Curation, kind: Ki
     [
         (stated("article-a", HEDGED_QUOTE), ["reportedly", "hedged"]),
         (
-            {"source": "article-a", "quote": HEDGED_QUOTE, "certainty": "reported",
-             "outlet": "reuters"},
+            {
+                "source": "article-a",
+                "quote": HEDGED_QUOTE,
+                "certainty": "reported",
+                "outlet": "reuters",
+            },
             ["reportedly", "hedged"],
         ),
         (
             # A hedge that stands neither in the quote nor in the 400 characters before it.
-            {"source": "article-b", "quote": "Conclusion", "certainty": "hedged",
-             "hedge": "reportedly"},
+            {
+                "source": "article-b",
+                "quote": "Conclusion",
+                "certainty": "hedged",
+                "hedge": "reportedly",
+            },
             ["'reportedly'", "Conclusion"],
         ),
     ],
     ids=["stated", "reported", "hedge-far-away"],
-)  # fmt: skip
+)
 async def test_hedge_rules_are_enforced(
     curation: Curation, kind: Kind, evidence: dict[str, Any], words: list[str]
 ) -> None:
@@ -170,8 +180,12 @@ async def test_hedge_rules_are_enforced(
 
 
 async def test_a_properly_hedged_quote_is_accepted(curation: Curation) -> None:
-    hedged = {"source": "article-a", "quote": HEDGED_QUOTE, "certainty": "hedged",
-              "hedge": "reportedly"}  # fmt: skip
+    hedged = {
+        "source": "article-a",
+        "quote": HEDGED_QUOTE,
+        "certainty": "hedged",
+        "hedge": "reportedly",
+    }
     response = await curation.create("/commitments", with_evidence(commitment_body(), hedged))
     assert response.json()["evidence"][1]["hedge"] == "reportedly"
     assert response.json()["evidence"][1]["certainty"] == "hedged"
@@ -193,6 +207,21 @@ async def test_writes_need_a_curator_key(curation: Curation) -> None:
     response = await curation.client.post("/commitments", json=commitment_body())
     assert response.status_code == 401, response.text
     assert await curation.state() == before
+
+
+async def test_a_conditional_get_is_304_until_the_fact_changes(curation: Curation) -> None:
+    location, _ = await create(curation, KINDS[1])
+    etag = (await curation.get(location)).headers["etag"]
+
+    unchanged = await curation.client.get(location, headers={"If-None-Match": etag})
+    patched = await curation.patch(location, {"status": "hesitant"}, etag)
+    changed = await curation.client.get(location, headers={"If-None-Match": etag})
+
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    assert unchanged.headers["etag"] == etag
+    assert patched.status_code == 200, patched.text
+    assert changed.status_code == 200
+    assert changed.headers["etag"] == patched.headers["etag"] != etag
 
 
 # --- correct (PATCH) -------------------------------------------------------------------------
@@ -412,12 +441,17 @@ async def test_a_membership_retraction_removes_the_nation_from_the_nations_list(
 ) -> None:
     kind = KINDS[0]
     location, _ = await create(curation, kind)
-    assert kind.nation in {n["code"] for n in (await curation.get("/nations", limit=500)).json()[
-        "items"]}  # fmt: skip
+    assert kind.nation in await nation_codes(curation)
     etag = (await curation.get(location)).headers["etag"]
+
     assert (await curation.retract(location, "Not a member after all.", etag)).status_code == 200
-    codes = {n["code"] for n in (await curation.get("/nations", limit=500)).json()["items"]}
-    assert kind.nation not in codes
+
+    assert kind.nation not in await nation_codes(curation)
+    assert (await curation.client.get(f"/nations/{kind.nation}")).status_code == 404
+
+
+async def nation_codes(curation: Curation) -> set[str]:
+    return {n["code"] for n in (await curation.get("/nations", limit=500)).json()["items"]}
 
 
 async def retract_a_gated_commitment(curation: Curation) -> tuple[str, str, list[str]]:
@@ -510,22 +544,26 @@ async def test_post_sources_is_admin_only_and_refuses_the_same_text_twice(
 
     before = await curation.state()
     duplicate = await curation.client.post(
-        "/sources", json={**NEW_SOURCE, "title": "Same text, other title"},
+        "/sources",
+        json={**NEW_SOURCE, "title": "Same text, other title"},
         headers=curation.auth("root"),
-    )  # fmt: skip
+    )
     assert_problem(duplicate, 409, source["id"])
     seeded = await curation.client.post(
-        "/sources", json={"title": "Article A again", "text": curation.sources["article-a"]},
+        "/sources",
+        json={"title": "Article A again", "text": curation.sources["article-a"]},
         headers=curation.auth("root"),
-    )  # fmt: skip
+    )
     assert_problem(seeded, 409, "article-a")
     assert await curation.state() == before
     # Stored immutably: there is no way to change a source.
     for method in ("PATCH", "PUT", "DELETE"):
         response = await curation.client.request(
-            method, f"/sources/{source['id']}", json={"text": "x" * 30},
+            method,
+            f"/sources/{source['id']}",
+            json={"text": "x" * 30},
             headers=curation.auth("root"),
-        )  # fmt: skip
+        )
         assert response.status_code == 405, (method, response.text)
 
 
@@ -566,9 +604,10 @@ async def test_a_fact_can_quote_a_new_source_with_exact_offsets(curation: Curati
     # An ambiguous quote without `occurrence` is refused.
     before = await curation.state()
     ambiguous = await curation.client.post(
-        "/commitments", json=commitment_body(evidence=[stated(source_id, "Dutch")]),
+        "/commitments",
+        json=commitment_body(evidence=[stated(source_id, "Dutch")]),
         headers=curation.auth(),
-    )  # fmt: skip
+    )
     assert_problem(ambiguous, 422, "occurrence")
     assert await curation.state() == before
 
