@@ -246,6 +246,9 @@ def document_common_problems(app: FastAPI) -> None:
                             "description": description,
                             "content": {PROBLEM_JSON: ref},
                         }
+        # FastAPI's own validation-error schemas describe a body this API never sends.
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
         app.openapi_schema = schema
         return schema
 

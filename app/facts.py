@@ -55,13 +55,35 @@ class Strict(BaseModel):
 
 
 class EvidenceIn(Strict):
-    source: str
-    quote: str = Field(min_length=3)
-    outlet: str | None = None
-    certainty: Certainty
+    source: str = Field(
+        description="Id of the stored source the quote comes from.", examples=["article-a"]
+    )
+    quote: str = Field(
+        description="Verbatim words of the source (curly quotes and dashes included); "
+        "refused unless found.",
+        examples=["Italy has already clarified that it will not commit ground troops"],
+        min_length=3,
+    )
+    outlet: str | None = Field(
+        default=None,
+        description='Id of the outlet the source attributes this to ("According to Reuters").',
+        examples=["reuters"],
+    )
+    certainty: Certainty = Field(
+        description="stated, reported (needs outlet) or hedged (needs hedge)."
+    )
     # One hedge, or several where the wording stacks them ("reportedly … potentially").
-    hedge: str | list[str] | None = None
-    occurrence: int | None = Field(default=None, ge=1)
+    hedge: str | list[str] | None = Field(
+        default=None,
+        description="With hedged: the hedging word(s) as written, in the quote or the 400 "
+        "characters before it.",
+        examples=["reportedly"],
+    )
+    occurrence: int | None = Field(
+        description="Which occurrence (1-based), when the quote occurs more than once.",
+        default=None,
+        ge=1,
+    )
 
     @model_validator(mode="after")
     def certainty_fits(self) -> Self:
@@ -86,8 +108,14 @@ class FactBody(Strict):
     """What every fact states, whether written in a file (with its id) or through the API
     (which assigns the id)."""
 
-    summary: str = Field(min_length=3, max_length=2000)
-    evidence: list[EvidenceIn] = Field(min_length=1, max_length=50)
+    summary: str = Field(
+        description="One sentence in your words that says no more than the evidence.",
+        min_length=3,
+        max_length=2000,
+    )
+    evidence: list[EvidenceIn] = Field(
+        description="One or more verbatim quotes supporting the fact.", min_length=1, max_length=50
+    )
 
 
 class FactIn(FactBody):
@@ -109,11 +137,18 @@ class EventFields(FactBody):
 
 
 class MembershipFields(FactBody):
-    nation: str
-    status: MembershipStatus
-    part: Part
-    basis: Basis
-    group: str | None = None
+    nation: str = Field(
+        description="ISO 3166-1 alpha-2 code; a nation new to the data is added from ISO data.",
+        examples=["NL"],
+    )
+    status: MembershipStatus = Field(description="member, potential or non_member.")
+    part: Part = Field(description="guarantor, beneficiary, adversary or third_country.")
+    basis: Basis = Field(description="named, implied, or inferred_from_group (then give group).")
+    group: str | None = Field(
+        default=None,
+        description="With inferred_from_group: the group id (data/reference/groups.yaml).",
+        examples=["nordic-states"],
+    )
 
     @model_validator(mode="after")
     def group_iff_inferred(self) -> Self:
@@ -123,14 +158,28 @@ class MembershipFields(FactBody):
 
 
 class CommitmentFields(FactBody):
-    actor: ActorKind
-    nation: str | None = None
-    coalition_scope: CoalitionScope | None = None
-    role: Role
-    status: Status
-    location: Location
-    combat: Combat
-    group: str | None = None
+    actor: ActorKind = Field(
+        description="nation (give nation) or coalition (give coalition_scope)."
+    )
+    nation: str | None = Field(
+        default=None, description="With actor nation: its alpha-2 code.", examples=["IT"]
+    )
+    coalition_scope: CoalitionScope | None = Field(
+        default=None,
+        description="With actor coalition: whole (the force as a whole) or some_members "
+        "(members the source does not name).",
+    )
+    role: Role = Field(description="Role from the vocabulary (GET /roles).", examples=["training"])
+    status: Status = Field(
+        description="pledged, open_to, considering, pending, hesitant or ruled_out."
+    )
+    location: Location = Field(description="inside_ukraine, outside_ukraine or unspecified.")
+    combat: Combat = Field(description="combat, non_combat or unspecified.")
+    group: str | None = Field(
+        default=None,
+        description="With some_members: the group the unnamed members come from.",
+        examples=["asia-pacific"],
+    )
 
     @model_validator(mode="after")
     def actor_fits(self) -> Self:
@@ -144,20 +193,47 @@ class CommitmentFields(FactBody):
 
 
 class ConditionFields(FactBody):
-    kind: ConditionKind
-    nature: ConditionNature
-    nation: str | None = None
-    gates: list[str] = []
+    kind: ConditionKind = Field(
+        description="ceasefire, ground_conditions, rules_of_engagement, parliamentary_approval, "
+        "us_engagement or russian_opposition."
+    )
+    nature: ConditionNature = Field(description="precondition (must happen first) or obstacle.")
+    nation: str | None = Field(
+        default=None,
+        description="The nation whose condition or obstacle it is, if any.",
+        examples=["DE"],
+    )
+    gates: list[str] = Field(default=[], description="Ids of the commitments this condition gates.")
 
 
 class StatementFields(FactBody):
-    speaker: str
-    speaker_title: str | None = None
-    speaker_nation: str | None = None
-    mode: StatementMode
-    text: str = Field(min_length=2)
-    topic: str | None = Field(default=None, pattern=SLUG, max_length=80)
-    event: str | None = None
+    speaker: str = Field(
+        description="Who spoke, as the source names them (must occur in a source).",
+        examples=["Emmanuel Macron"],
+    )
+    speaker_title: str | None = Field(
+        default=None, description="The speaker's office.", examples=["President of France"]
+    )
+    speaker_nation: str | None = Field(
+        default=None, description="The speaker's nation (alpha-2).", examples=["FR"]
+    )
+    mode: StatementMode = Field(
+        description="direct (their own words, in quotation marks) or reported (paraphrase)."
+    )
+    text: str = Field(
+        description="The words or the paraphrase, verbatim; must lie inside one of the quotes.",
+        min_length=2,
+    )
+    topic: str | None = Field(
+        description="What the words are about (a slug), to compare sources.",
+        examples=["reaction-to-pledge"],
+        default=None,
+        pattern=SLUG,
+        max_length=80,
+    )
+    event: str | None = Field(
+        default=None, description="Id of the event, if the source places the words at one."
+    )
 
 
 class EventIn(FactIn, EventFields):

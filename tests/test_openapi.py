@@ -146,3 +146,25 @@ async def test_docs_answer_html(client: httpx.AsyncClient) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "<html" in response.text.lower()
     assert "/openapi.json" in response.text
+
+
+async def test_every_schema_field_is_described(client: httpx.AsyncClient) -> None:
+    schemas = (await openapi(client))["components"]["schemas"]
+    missing = [
+        f"{name}.{field}"
+        for name, schema in schemas.items()
+        for field, spec in schema.get("properties", {}).items()
+        if not spec.get("description")
+    ]
+    assert missing == []
+
+
+async def test_every_error_is_documented_as_a_problem(client: httpx.AsyncClient) -> None:
+    for path, method, op in operations(await openapi(client)):
+        for code, response in op["responses"].items():
+            if code.startswith(("4", "5")):
+                assert "application/problem+json" in response.get("content", {}), (
+                    method,
+                    path,
+                    code,
+                )

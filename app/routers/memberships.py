@@ -65,7 +65,9 @@ def list_memberships(
 def get_membership(
     request: Request,
     session: ReadSessionDep,
-    membership_id: Annotated[str, Path(max_length=80, examples=["membership-it"])],
+    membership_id: Annotated[
+        str, Path(max_length=80, description="Id of the membership.", examples=["membership-it"])
+    ],
 ) -> Response:
     """One membership with its evidence."""
     found = get_or_404(session, Membership, membership_id, "membership")

@@ -10,7 +10,7 @@ from app.curation import Actor, text_sha256, upsert_row, utcnow
 from app.db import ReadSessionDep, WriteSessionDep
 from app.errors import PROBLEM_RESPONSES, Conflict, NotFound
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
-from app.models import Evidence, Outlet, Source
+from app.models import Evidence, Fact, Outlet, Source
 from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.sources import OutletCited, SourceCreate, SourceDetail, SourceRead
@@ -26,7 +26,8 @@ def _counts(
     totals = dict(
         session.execute(
             select(Evidence.source_id, func.count())
-            .where(Evidence.source_id.in_(source_ids))
+            .join(Fact, Fact.id == Evidence.fact_id)
+            .where(Evidence.source_id.in_(source_ids), Fact.retracted_at.is_(None))
             .group_by(Evidence.source_id)
         )
         .tuples()
@@ -36,7 +37,8 @@ def _counts(
         session.execute(
             select(Evidence.source_id, Outlet, func.count())
             .join(Outlet, Evidence.outlet_id == Outlet.id)
-            .where(Evidence.source_id.in_(source_ids))
+            .join(Fact, Fact.id == Evidence.fact_id)
+            .where(Evidence.source_id.in_(source_ids), Fact.retracted_at.is_(None))
             .group_by(Evidence.source_id, Outlet.id, Outlet.name, Outlet.url)
             .order_by(Evidence.source_id, Outlet.name)
         )

@@ -32,7 +32,7 @@ class SourceRead(ReadModel):
     text_sha256: str = Field(description="sha256 of the text (UTF-8); the text never changes.")
     origin: str = Field(description="`seed` (cut from the seed document) or `api` (registered).")
     created_at: dt.datetime = Field(description="When the source was stored (UTC).")
-    evidence_count: int = Field(description="Evidence items quoting this source.")
+    evidence_count: int = Field(description="Evidence items of standing facts quoting this source.")
     outlets_cited: list[OutletCited] = Field(
         description="Outlets this source attributes claims to, with how often."
     )
@@ -47,13 +47,23 @@ class SourceCreate(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    title: str = Field(min_length=3, max_length=300, examples=["Dutch parliament backs troops"])
+    title: str = Field(
+        min_length=3,
+        max_length=300,
+        description="Headline.",
+        examples=["Dutch parliament backs troops"],
+    )
     publisher: str | None = Field(
         default=None, max_length=200, description="Outlet or publisher.", examples=["Reuters"]
     )
     published: dt.date | None = Field(default=None, description="Publication date.")
-    url: str | None = Field(default=None, max_length=500, examples=["https://example.org/a"])
-    note: str | None = Field(default=None, max_length=2000)
+    url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Where it was published.",
+        examples=["https://example.org/a"],
+    )
+    note: str | None = Field(default=None, max_length=2000, description="Curators' note.")
     text: str = Field(
         min_length=20,
         max_length=500_000,
