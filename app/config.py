@@ -1,12 +1,16 @@
 """Settings, read once from the environment (prefix ``PLEDGEDB_``) or a ``.env`` file."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import orjson
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -35,6 +39,35 @@ class Settings(BaseSettings):
     write_rate_per_minute: int = 60
     # Longer request lines (path and query) are refused with 414.
     max_url_bytes: int = 8192
+    # Time limit of a request's database work: PostgreSQL statement_timeout for each statement;
+    # on SQLite, for each transaction. Over it the request answers 503 /problems/timeout.
+    # 0 turns the limit off.
+    statement_timeout_ms: int = Field(default=5000, ge=0)
+    # Browser origins allowed to call the API (CORS). Empty: CORS off. A comma-separated list
+    # or a JSON array of origins such as https://example.org (no wildcard, no path).
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # Cache-Control max-age of public GET responses (revalidate with their ETag afterwards).
+    cache_max_age: int = Field(default=60, ge=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return orjson.loads(value)
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"not an origin (scheme://host[:port], no path or wildcard): {origin!r}"
+                )
+        return value
 
 
 @lru_cache

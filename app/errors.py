@@ -2,6 +2,7 @@
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -109,6 +111,67 @@ class Unavailable(AppError):
     status = 503
     title = "Service unavailable"
     type = "/problems/unavailable"
+
+
+class QueryTimeout(AppError):
+    status = 503
+    title = "Query time limit exceeded"
+    type = "/problems/timeout"
+
+
+# Seconds a client is asked to wait when the database is unreachable.
+UNAVAILABLE_RETRY_AFTER = 5
+# SQLite result codes that say the database file cannot be used (busy, locked, unreadable,
+# gone, not a database, corrupt, full): whatever exception class the driver raises them as.
+SQLITE_UNAVAILABLE = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+# PostgreSQL's SQLSTATE for a statement cancelled (statement_timeout, or an operator's cancel).
+QUERY_CANCELED = "57014"
+
+
+def database_problem(exc: Exception) -> AppError | None:
+    """The answer to a database error, or None when it is a bug (500). The one place where
+    driver errors become problems: a query cut off by the time limit (SQLite's progress handler
+    interrupts it, PostgreSQL cancels it) is a timeout; a database that cannot be reached, is
+    locked for too long, dropped the connection or has no free connection is unavailable."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no free connection in the pool in time
+        return Unavailable(
+            "The database is busy; retry shortly.",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        )
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return None
+    orig = exc.orig
+    # SQLite's primary result code (its extended codes add detail in the higher bits).
+    sqlite_code = (getattr(orig, "sqlite_errorcode", None) or -1) & 0xFF
+    if sqlite_code == sqlite3.SQLITE_INTERRUPT or getattr(orig, "sqlstate", None) == QUERY_CANCELED:
+        return QueryTimeout(
+            "The request's database work ran over its time limit and was stopped. Narrow the "
+            "query (filters, a smaller limit) and retry."
+        )
+    if sqlite_code == sqlite3.SQLITE_ERROR:
+        return None  # SQLite's OperationalError for bad SQL (no such table, syntax): a bug
+    if (
+        isinstance(exc, sa_exc.OperationalError)
+        or exc.connection_invalidated
+        or sqlite_code in SQLITE_UNAVAILABLE
+    ):
+        return Unavailable(
+            "The database is unavailable; retry shortly.",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        )
+    return None
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -218,12 +281,30 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    problem = database_problem(exc)
+    if problem is None:
+        return await _unexpected(request, exc)
+    # The driver's message, not the statement: parameters are hidden by the engine anyway.
+    orig = getattr(exc, "orig", None) or exc
+    logger.warning(
+        "%s on %s %s: %s: %s",
+        problem.type,
+        request.method,
+        request.url.path,
+        type(orig).__name__,
+        str(orig).splitlines()[0] if str(orig) else "",
+    )
+    return await _app_error(request, problem)
+
+
 # Problems any operation can answer (bad or unknown parameters, an over-long URL, a crash):
 # added to every operation of the OpenAPI document, so clients and fuzzers know them all.
 COMMON_PROBLEMS = {
     "414": "URL or query string too long",
     "422": "Invalid or unknown parameter",
     "500": "Unexpected error (never for bad input)",
+    "503": "Database unavailable (with Retry-After) or query time limit exceeded",
 }
 
 
@@ -259,4 +340,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

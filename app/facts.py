@@ -208,6 +208,8 @@ class ConditionFields(FactBody):
 
 class StatementFields(FactBody):
     speaker: str = Field(
+        min_length=2,
+        max_length=100,
         description="Who spoke, as the source names them (must occur in a source).",
         examples=["Emmanuel Macron"],
     )

@@ -162,7 +162,9 @@ class History:
             state = _build(session, last_id)
             self._states[last_id] = state
             while len(self._states) > CACHE_SIZE:
-                self._states.popitem(last=False)[1].close()
+                # Dropped, not closed: a request on another thread may still be reading it.
+                # Its connections close when the last session lets go of it.
+                self._states.popitem(last=False)
             return state.sessionmaker
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import document_common_problems, install_error_handlers
 from app.facts import read_reference
+from app.headers import install_headers
 from app.history import History
 from app.limits import install_limits
 from app.listing import reject_unknown_query_params
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(reject_unknown_query_params)],
         license_info={"name": "MIT (code); quotes remain their publishers'"},
     )
+    app.state.statement_timeout_ms = settings.statement_timeout_ms
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.schema_head = head_revision(settings.database_url)
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reference = read_reference(settings.data_dir)
     install_error_handlers(app)
     install_limits(app, settings)
+    install_headers(app, settings)  # added last: outermost, so it dresses every answer
     routers = (
         nations, memberships, commitments, conditions, quotes, events, disputes, sources, roles,
         changes, summary, health,

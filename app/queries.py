@@ -2,6 +2,7 @@
 
 from typing import TypeVar
 
+import pycountry
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -72,12 +73,21 @@ def get_or_404(session: Session, model: type[F], fact_id: str, what: str) -> F:
 
 
 def resolve_nation(session: Session, code: str) -> str:
-    """Alpha-2 for an alpha-2 or alpha-3 code in any case; 422 for a nation not in the data."""
+    """Alpha-2 for an alpha-2 or alpha-3 code in any case. A country with no nation in the data
+    (or none yet at `as_of`) filters to nothing; 422 for a code that names no country."""
     column = Nation.code if len(code) == 2 else Nation.alpha3
     found = session.scalar(select(Nation.code).where(column == code.upper()))
-    if found is None:
-        raise InvalidParameter(f"query.nation: no nation {code!r} in the data.")
-    return found
+    if found is not None:
+        return found
+    if len(code) == 2:
+        country = pycountry.countries.get(alpha_2=code.upper())
+    elif len(code) == 3:
+        country = pycountry.countries.get(alpha_3=code.upper())
+    else:
+        country = None
+    if country is None:
+        raise InvalidParameter(f"query.nation: {code!r} is not an ISO 3166-1 country code.")
+    return str(country.alpha_2)
 
 
 def require_source(session: Session, source_id: str) -> None:

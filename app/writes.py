@@ -182,15 +182,45 @@ def add_write_routes(router: APIRouter, resource: FactResource) -> None:
         **update_fields,
     )
     scope = {"x-required-scope": "curator"}
+    # If-Match is read by `require_if_match` (428 without it, 412 when stale), not by FastAPI:
+    # declared here so OpenAPI says what the write needs.
+    if_match = {
+        "x-required-scope": "curator",
+        "parameters": [
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "description": "The ETag of the fact as last read (GET, or this write's last "
+                "answer). Missing: 428; stale: 412.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 1000},
+            }
+        ],
+    }
     # The same path parameter name as the resource's GET, so OpenAPI shows one path.
     id_name = f"{resource.name}_id"
     id_path = Path(alias=id_name, max_length=80, description=f"Id of the {resource.name}.")
+    # OpenAPI links: what a client (or a stateful fuzzer) does next with a fact it wrote.
+    item = "#/paths/" + f"{resource.path}/{{{id_name}}}".replace("/", "~1")
+    get_it = {"operationRef": f"{item}/get", "parameters": {id_name: "$response.body#/id"}}
+    edit = {id_name: "$response.body#/id", "header.If-Match": "$response.header.ETag"}
+    update_it = {"operationRef": f"{item}/patch", "parameters": edit}
+    retract_it = {"operationRef": f"{item}~1retract/post", "parameters": edit}
+    created = {
+        "description": f"The new {resource.name}; `Location` names it and `ETag` is what a "
+        "correction or retraction sends as If-Match.",
+        "links": {"GetCreated": get_it, "UpdateCreated": update_it, "RetractCreated": retract_it},
+    }
+    corrected = {
+        "description": f"The {resource.name} as it now stands, with its new ETag.",
+        "links": {"GetChanged": get_it, "RetractChanged": retract_it},
+    }
 
     @router.post(
         "",
         status_code=201,
         response_model=resource.read,
-        responses=WRITE_RESPONSES,
+        responses={**WRITE_RESPONSES, 201: created},
         openapi_extra=scope,
         summary=f"Create a {resource.name}",
     )
@@ -214,8 +244,8 @@ def add_write_routes(router: APIRouter, resource: FactResource) -> None:
     @router.patch(
         f"/{{{id_name}}}",
         response_model=resource.read,
-        responses=WRITE_RESPONSES,
-        openapi_extra=scope,
+        responses={**WRITE_RESPONSES, 200: corrected},
+        openapi_extra=if_match,
         summary=f"Correct a {resource.name}",
     )
     def update(
@@ -241,7 +271,7 @@ def add_write_routes(router: APIRouter, resource: FactResource) -> None:
         f"/{{{id_name}}}/retract",
         response_model=resource.read,
         responses=WRITE_RESPONSES,
-        openapi_extra=scope,
+        openapi_extra=if_match,
         summary=f"Retract a {resource.name}",
     )
     def retract(

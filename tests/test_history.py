@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
+from app.history import CACHE_SIZE
 from app.main import app as default_app
 from tests.curation import (
     Curation,
@@ -267,3 +269,36 @@ async def test_a_bad_as_of_is_422(curation: Curation, as_of: str) -> None:
     response = await curation.client.get("/commitments", params={"as_of": as_of})
     assert response.status_code == 422, response.text
     assert "as_of" in response.json()["detail"]
+
+
+async def test_many_past_moments_read_at_once_all_answer(curation: Curation) -> None:
+    """More distinct past states than the cache holds, read concurrently: each request keeps
+    its snapshot while others push older ones out (no 500, the right answer every time)."""
+    moments = []
+    location, etag = None, None
+    for i in range(CACHE_SIZE + 4):
+        if location is None:
+            created = await curation.create("/commitments", commitment_body())
+            location, etag = created.headers["location"], created.headers["etag"]
+        else:
+            patched = await curation.patch(location, {"summary": f"edit number {i}"}, etag)
+            assert patched.status_code == 200, patched.text
+            etag = patched.headers["etag"]
+        moments.append((dt.datetime.now(dt.UTC), (await curation.get(location)).json()))
+        wait_past(moments[-1][0])
+
+    async def read(at: dt.datetime) -> Any:
+        response = await curation.client.get(location, params={"as_of": at.isoformat()})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    results: dict[int, Any] = {}
+
+    async def one(i: int, at: dt.datetime) -> None:
+        results[i] = await read(at)
+
+    for _ in range(2):
+        async with anyio.create_task_group() as group:
+            for i, (at, _) in enumerate(moments):
+                group.start_soon(one, i, at)
+        assert [results[i] for i in range(len(moments))] == [body for _, body in moments]

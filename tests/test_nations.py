@@ -365,7 +365,15 @@ async def test_unknown_region_is_refused_with_the_allowed_regions(
     response = await client.get("/nations", params={"region": "Middle Earth"})
     body = problem(response, 422)
     assert "Middle Earth" in body["detail"]
-    assert sorted(body["allowed"]) == sorted({n.region for n in dataset.nations})
+    # Every UN M49 sub-region of the reference data is allowed, those with no nation too.
+    assert sorted(body["allowed"]) == sorted(dataset.reference.regions.members)
+    assert {n.region for n in dataset.nations} <= set(body["allowed"])
+
+
+async def test_a_region_with_no_nation_is_an_empty_list(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nations", params={"region": "Central Asia"})
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
 
 
 @pytest.mark.parametrize("q", ["czech", "CZECH", "Republic", "kingdom", "us", "gbr", "Fr"])

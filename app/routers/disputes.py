@@ -1,12 +1,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
 from app.config import get_settings
 from app.db import ReadSessionDep
 from app.disputes import find_disputes
 from app.errors import PROBLEM_RESPONSES, NotFound
 from app.queries import resolve_nation
+from app.representation import respond_model
 from app.schemas.disputes import (
     DISPUTE_KIND_DEFINITIONS,
     DisputeKind,
@@ -18,7 +20,7 @@ router = APIRouter(prefix="/disputes", tags=["disputes"])
 _settings = get_settings()
 
 
-@router.get("", responses=PROBLEM_RESPONSES)
+@router.get("", response_model=DisputePage, responses=PROBLEM_RESPONSES)
 def list_disputes(
     request: Request,
     session: ReadSessionDep,
@@ -47,7 +49,7 @@ def list_disputes(
         ),
     ] = _settings.default_page_size,
     offset: Annotated[int, Query(ge=0, le=_settings.max_offset, description="Rows to skip.")] = 0,
-) -> DisputePage:
+) -> Response:
     """List the places where the sources disagree, each with both claims and their evidence."""
     code = resolve_nation(session, nation) if nation is not None else None
     found = [
@@ -58,17 +60,19 @@ def list_disputes(
     next_url = None
     if offset + limit < len(found):
         next_url = str(request.url.include_query_params(offset=offset + limit))
-    return DisputePage(
+    page = DisputePage(
         items=found[offset : offset + limit],
         total=len(found),
         limit=limit,
         offset=offset,
         next=next_url,
     )
+    return respond_model(request, page)
 
 
-@router.get("/{dispute_id}", responses=PROBLEM_RESPONSES)
+@router.get("/{dispute_id}", response_model=DisputeRead, responses=PROBLEM_RESPONSES)
 def get_dispute(
+    request: Request,
     session: ReadSessionDep,
     dispute_id: Annotated[
         str,
@@ -78,9 +82,9 @@ def get_dispute(
             examples=["nation-de-stance"],
         ),
     ],
-) -> DisputeRead:
+) -> Response:
     """One dispute: the subject, each source's claim and its evidence."""
     for found in find_disputes(session):
         if found.id == dispute_id:
-            return found
+            return respond_model(request, found)
     raise NotFound(f"No dispute {dispute_id!r}.")

@@ -139,10 +139,13 @@ def list_nations(
     if eu is not None:
         stmt = stmt.where(Nation.eu == eu)
     if region is not None:
+        # Any M49 sub-region of the reference data is a valid filter, even one with no nation
+        # (at `as_of`): an empty list. A name that is no sub-region is a mistake: 422.
         regions = session.scalars(select(Nation.region).distinct()).all()
-        if region.lower() not in {r.lower() for r in regions}:
+        m49 = request.app.state.reference[0].regions.members
+        if region.lower() not in {r.lower() for r in [*regions, *m49]}:
             raise InvalidParameter(
-                f"query.region: no nation in region {region!r}.", allowed=sorted(regions)
+                f"query.region: {region!r} is not a UN M49 sub-region.", allowed=sorted(m49)
             )
         stmt = stmt.where(func.lower(Nation.region) == region.lower())
     if q is not None:

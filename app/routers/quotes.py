@@ -109,6 +109,6 @@ add_write_routes(
         spec=StatementIn,
         read=StatementRead,
         path="/quotes",
-        make_id=lambda v: new_id(str(v["speaker"]).split()[-1], v.get("topic") or "statement"),
+        make_id=lambda v: new_id(v["speaker"], v.get("topic") or "statement"),
     ),
 )

@@ -1,16 +1,18 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from app.db import ReadSessionDep
 from app.models import Commitment
+from app.representation import respond_model
 from app.schemas.meta import Definition, RoleList, RoleRead
 from app.vocab import CERTAINTY_DEFINITIONS, ROLE_DEFINITIONS, STATUS_DEFINITIONS, Status
 
 router = APIRouter(prefix="/roles", tags=["vocabulary"])
 
 
-@router.get("")
-def list_roles(session: ReadSessionDep) -> RoleList:
+@router.get("", response_model=RoleList)
+def list_roles(request: Request, session: ReadSessionDep) -> Response:
     """The role vocabulary with definitions and counts, plus statuses and certainty levels."""
     commitments = dict(
         session.execute(select(Commitment.role, func.count()).group_by(Commitment.role))
@@ -35,11 +37,14 @@ def list_roles(session: ReadSessionDep) -> RoleList:
         )
         for role, definition in ROLE_DEFINITIONS.items()
     ]
-    return RoleList(
-        items=items,
-        total=len(items),
-        statuses=[Definition(value=s, definition=d) for s, d in STATUS_DEFINITIONS.items()],
-        certainty_levels=[
-            Definition(value=c, definition=d) for c, d in CERTAINTY_DEFINITIONS.items()
-        ],
+    return respond_model(
+        request,
+        RoleList(
+            items=items,
+            total=len(items),
+            statuses=[Definition(value=s, definition=d) for s, d in STATUS_DEFINITIONS.items()],
+            certainty_levels=[
+                Definition(value=c, definition=d) for c, d in CERTAINTY_DEFINITIONS.items()
+            ],
+        ),
     )

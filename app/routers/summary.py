@@ -1,9 +1,11 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from app.db import ReadSessionDep
 from app.models import Commitment, Event, Evidence, Membership, Nation
 from app.queries import evidence_options
+from app.representation import respond_model
 from app.schemas.common import EvidenceRead
 from app.schemas.meta import Identified, RoleCounts, Summary
 from app.vocab import ActorKind, Basis, Certainty, MembershipStatus, Role, Status
@@ -11,8 +13,8 @@ from app.vocab import ActorKind, Basis, Certainty, MembershipStatus, Role, Statu
 router = APIRouter(prefix="/summary", tags=["summary"])
 
 
-@router.get("")
-def get_summary(session: ReadSessionDep) -> Summary:
+@router.get("", response_model=Summary)
+def get_summary(request: Request, session: ReadSessionDep) -> Response:
     """Counts for dashboards: claimed and identified nations; by role, status, region."""
     event = session.scalar(
         select(Event)
@@ -72,25 +74,28 @@ def get_summary(session: ReadSessionDep) -> Summary:
         .all()
     )
     identified = sum(by_basis.values())
-    return Summary(
-        claimed_nation_count=claimed,
-        # Only the evidence that states the count, not everything said about the event.
-        claimed_by=[
-            EvidenceRead.model_validate(e)
-            for e in (event.evidence if event else [])
-            if claimed is not None and str(claimed) in e.quote
-        ],
-        identified=Identified(
-            total=identified,
-            named=by_basis.get(Basis.named, 0),
-            implied=by_basis.get(Basis.implied, 0),
-            inferred_from_group=by_basis.get(Basis.inferred_from_group, 0),
-            unidentified=max((claimed or 0) - identified, 0),
+    return respond_model(
+        request,
+        Summary(
+            claimed_nation_count=claimed,
+            # Only the evidence that states the count, not everything said about the event.
+            claimed_by=[
+                EvidenceRead.model_validate(e)
+                for e in (event.evidence if event else [])
+                if claimed is not None and str(claimed) in e.quote
+            ],
+            identified=Identified(
+                total=identified,
+                named=by_basis.get(Basis.named, 0),
+                implied=by_basis.get(Basis.implied, 0),
+                inferred_from_group=by_basis.get(Basis.inferred_from_group, 0),
+                unidentified=max((claimed or 0) - identified, 0),
+            ),
+            potential_members=by_membership.get(MembershipStatus.potential, 0),
+            by_membership={s.value: by_membership.get(s, 0) for s in MembershipStatus},
+            by_role=roles,
+            by_status=by_status,
+            by_region=by_region,
+            by_certainty=by_certainty,
         ),
-        potential_members=by_membership.get(MembershipStatus.potential, 0),
-        by_membership={s.value: by_membership.get(s, 0) for s in MembershipStatus},
-        by_role=roles,
-        by_status=by_status,
-        by_region=by_region,
-        by_certainty=by_certainty,
     )

@@ -1,0 +1,68 @@
+"""Contract fuzzing with Schemathesis (RELIABILITY row 1), in process, on the backend under test:
+every operation of the OpenAPI document, every check. Settings (fixed seed, expected statuses,
+hooks) are in schemathesis.toml.
+
+Schemathesis reads the schema when tests are collected, so the seeded database, the app and a
+curator key are made at import (a private database, dropped at exit)."""
+
+import atexit
+import contextlib
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.generation.case import Case
+
+import tests.fuzz_hooks  # noqa: F401  (registers the hooks for this process)
+from app.auth import hash_key
+from app.config import PROJECT_ROOT
+from app.db import make_engine, make_sessionmaker
+from app.facts import load_dataset
+from app.models import ApiKey
+from app.vocab import Scope
+from tests.conftest import scratch_database
+from tests.curation import curation_app, seed_database
+
+EXAMPLES = 40  # per operation and generation phase
+FUZZ_KEY = "pdb_fuzz-curator-key-for-the-contract-fuzz"
+
+_cleanup = contextlib.ExitStack()
+atexit.register(_cleanup.close)
+URL = _cleanup.enter_context(scratch_database(Path(tempfile.mkdtemp(prefix="pledgedb-fuzz-"))))
+seed_database(URL, load_dataset(PROJECT_ROOT / "data"))
+_engine = make_engine(URL)
+with make_sessionmaker(_engine)() as _session:
+    _session.add(
+        ApiKey(
+            name="fuzz",
+            scope=Scope.curator,
+            key_sha256=hash_key(FUZZ_KEY),
+            prefix=FUZZ_KEY[:8],
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    _session.commit()
+_engine.dispose()
+APP = curation_app(URL)
+_cleanup.callback(APP.state.engine.dispose)
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@schema.auth()
+class CuratorKey:
+    """Writes are fuzzed with a curator key (reads ignore it)."""
+
+    def get(self, case: Case, context: object) -> str:
+        return FUZZ_KEY
+
+    def set(self, case: Case, data: str, context: object) -> None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_keeps_its_contract(case: Case) -> None:
+    case.call_and_validate()
