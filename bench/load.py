@@ -241,15 +241,15 @@ class Server:
 @contextlib.contextmanager
 def scratch_database(database_url: str | None, folder: Path) -> Iterator[str]:
     """An empty SQLite file in ``folder`` or, for a PostgreSQL URL, a fresh database on the
-    same server (dropped afterwards)."""
+    same server (dropped afterwards). The test suite makes its databases with this too."""
     if not database_url or database_url.startswith("sqlite"):
-        yield f"sqlite:///{folder / f'load-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        yield f"sqlite:///{folder / f'scratch-{uuid.uuid4().hex[:8]}.sqlite3'}"
         return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     base = make_url(database_url)
-    name = f"{base.database}_load_{uuid.uuid4().hex[:8]}"
+    name = f"{base.database}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

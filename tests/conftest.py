@@ -3,16 +3,14 @@ PLEDGEDB_TEST_DATABASE_URL is set), and an HTTP client over httpx's ASGI transpo
 
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from app import migrations
 from app.config import PROJECT_ROOT, Settings
@@ -21,6 +19,7 @@ from app.facts import Dataset, load_dataset
 from app.limits import RateLimiter
 from app.main import create_app
 from app.seed import seed
+from bench.load import scratch_database as bench_scratch_database
 
 PG_URL = os.environ.get("PLEDGEDB_TEST_DATABASE_URL")
 DATA_DIR = PROJECT_ROOT / "data"
@@ -31,23 +30,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@contextmanager
-def scratch_database(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the backend under test, dropped afterwards."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / f'scratch-{uuid.uuid4().hex[:8]}.sqlite3'}"
-        return
-    base = make_url(PG_URL)
-    name = f"{base.database}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def scratch_database(folder: Path) -> AbstractContextManager[str]:
+    """An empty database of the backend under test (SQLite in ``folder``, or a new database
+    next to PLEDGEDB_TEST_DATABASE_URL), dropped afterwards."""
+    return bench_scratch_database(PG_URL, folder)
 
 
 @pytest.fixture(scope="session")

@@ -22,3 +22,31 @@ async def list_ids(client: httpx.AsyncClient, path: str, **params: Any) -> list[
     body = response.json()
     assert body["total"] == len(body["items"])
     return [item["id"] for item in body["items"]]
+
+
+async def walk_pages(
+    client: httpx.AsyncClient, path: str, limit: int, **params: Any
+) -> list[dict[str, Any]]:
+    """Every item of a list, following `next_cursor` from the first page; checks what each page
+    says about itself (total, limit, offset, the `Link` header) on the way."""
+    items: list[dict[str, Any]] = []
+    query: dict[str, Any] = {**params, "limit": limit}
+    total = None
+    for _ in range(1000):
+        response = await client.get(path, params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["limit"] == limit
+        assert page["offset"] == (None if "cursor" in query else 0)
+        total = page["total"] if total is None else total
+        assert page["total"] == total
+        items += page["items"]
+        if page["next_cursor"] is None:
+            assert page["next"] is None
+            assert "link" not in response.headers
+            break
+        assert len(page["items"]) == limit
+        assert response.headers["link"] == f'<{page["next"]}>; rel="next"'
+        query = {**params, "limit": limit, "cursor": page["next_cursor"]}
+    assert total == len(items)
+    return items

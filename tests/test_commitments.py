@@ -13,7 +13,7 @@ import pytest
 
 from app.facts import CommitmentIn, Dataset
 from app.vocab import ActorKind, CoalitionScope, Role, Status
-from tests.helpers import list_ids, problem
+from tests.helpers import list_ids, problem, walk_pages
 
 pytestmark = pytest.mark.anyio
 
@@ -182,22 +182,7 @@ async def test_sort(client: httpx.AsyncClient, dataset: Dataset, sort: str) -> N
 
 
 async def walk(client: httpx.AsyncClient, limit: int, **params: Any) -> list[str]:
-    seen: list[str] = []
-    query: dict[str, Any] = {**params, "limit": limit}
-    totals = set()
-    for _ in range(200):
-        response = await client.get("/commitments", params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        totals.add(page["total"])
-        assert page["offset"] == (None if "cursor" in query else 0)
-        seen += [i["id"] for i in page["items"]]
-        if page["next_cursor"] is None:
-            break
-        assert len(page["items"]) == limit
-        query = {**params, "limit": limit, "cursor": page["next_cursor"]}
-    assert totals == {len(seen)}
-    return seen
+    return [item["id"] for item in await walk_pages(client, "/commitments", limit, **params)]
 
 
 @pytest.mark.parametrize("sort", list(SORTS))

@@ -12,7 +12,7 @@ import pytest
 
 from app.facts import ConditionIn, Dataset
 from app.vocab import ConditionKind, ConditionNature
-from tests.helpers import list_ids, problem
+from tests.helpers import list_ids, problem, walk_pages
 
 pytestmark = pytest.mark.anyio
 
@@ -145,19 +145,7 @@ async def test_cursor_walk_visits_every_condition_once_in_order(
     client: httpx.AsyncClient, dataset: Dataset
 ) -> None:
     want = sorted(c.id for c in dataset.conditions)
-    seen: list[str] = []
-    query: dict[str, Any] = {"limit": 2}
-    for _ in range(100):
-        response = await client.get("/conditions", params=query)
-        assert response.status_code == 200
-        page = response.json()
-        assert page["total"] == len(want)
-        seen += [i["id"] for i in page["items"]]
-        if not page["next_cursor"]:
-            assert "link" not in response.headers
-            break
-        assert response.headers["link"] == f'<{page["next"]}>; rel="next"'
-        query = {"limit": 2, "cursor": page["next_cursor"]}
+    seen = [item["id"] for item in await walk_pages(client, "/conditions", 2)]
     assert seen == want
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.facts import Dataset
-from tests.helpers import problem
+from tests.helpers import problem, walk_pages
 
 pytestmark = pytest.mark.anyio
 
@@ -65,19 +65,7 @@ async def test_unknown_event_is_404_problem(client: httpx.AsyncClient) -> None:
 
 async def test_cursor_walk_and_offset(client: httpx.AsyncClient, dataset: Dataset) -> None:
     want = sorted(e.id for e in dataset.events)
-    seen: list[str] = []
-    query: dict[str, Any] = {"limit": 1}
-    for _ in range(50):
-        response = await client.get("/events", params=query)
-        assert response.status_code == 200
-        page = response.json()
-        assert page["total"] == len(want)
-        seen += [i["id"] for i in page["items"]]
-        if not page["next_cursor"]:
-            assert "link" not in response.headers
-            break
-        assert response.headers["link"] == f'<{page["next"]}>; rel="next"'
-        query = {"limit": 1, "cursor": page["next_cursor"]}
+    seen = [item["id"] for item in await walk_pages(client, "/events", 1)]
     assert seen == want
     last = await client.get("/events", params={"limit": 1, "offset": len(want) - 1})
     assert [i["id"] for i in last.json()["items"]] == want[-1:]

@@ -19,7 +19,7 @@ from app.facts import Dataset, NationRef
 from app.main import create_app
 from app.seed import seed
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
-from tests.helpers import problem
+from tests.helpers import problem, walk_pages
 
 pytestmark = pytest.mark.anyio
 
@@ -408,28 +408,7 @@ async def test_q_treats_like_wildcards_literally(client: httpx.AsyncClient, q: s
 
 
 async def walk(client: httpx.AsyncClient, limit: int, **params: Any) -> list[dict[str, Any]]:
-    """Every item, following next_cursor; checks what each page says about itself."""
-    items: list[dict[str, Any]] = []
-    query: dict[str, Any] = {**params, "limit": limit}
-    total = None
-    for _ in range(100):
-        response = await client.get("/nations", params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert len(page["items"]) <= limit
-        assert page["limit"] == limit
-        assert page["offset"] == (0 if "cursor" not in query else None)
-        total = page["total"] if total is None else total
-        assert page["total"] == total
-        items += page["items"]
-        if page["next_cursor"] is None:
-            assert page["next"] is None
-            assert "link" not in response.headers
-            break
-        assert len(page["items"]) == limit
-        query = {**params, "limit": limit, "cursor": page["next_cursor"]}
-    assert total == len(items)
-    return items
+    return await walk_pages(client, "/nations", limit, **params)
 
 
 @pytest.mark.parametrize("sort", list(SORT_KEYS))

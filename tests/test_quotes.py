@@ -12,7 +12,7 @@ import pytest
 
 from app.facts import Dataset, StatementIn
 from app.vocab import StatementMode
-from tests.helpers import list_ids, problem
+from tests.helpers import list_ids, problem, walk_pages
 
 pytestmark = pytest.mark.anyio
 
@@ -123,17 +123,7 @@ async def test_filters_combine(client: httpx.AsyncClient, dataset: Dataset) -> N
 
 async def test_cursor_walk_and_offset(client: httpx.AsyncClient, dataset: Dataset) -> None:
     want = sorted(s.id for s in dataset.statements)
-    seen: list[str] = []
-    query: dict[str, Any] = {"limit": 5}
-    for _ in range(100):
-        response = await client.get("/quotes", params=query)
-        assert response.status_code == 200
-        page = response.json()
-        assert page["total"] == len(want)
-        seen += [i["id"] for i in page["items"]]
-        if not page["next_cursor"]:
-            break
-        query = {"limit": 5, "cursor": page["next_cursor"]}
+    seen = [item["id"] for item in await walk_pages(client, "/quotes", 5)]
     assert seen == want
     response = await client.get("/quotes", params={"limit": 2, "offset": 3})
     assert [i["id"] for i in response.json()["items"]] == want[3:5]
