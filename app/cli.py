@@ -10,11 +10,12 @@ import typer
 from app import migrations
 from app.config import get_settings
 from app.curation import Actor, Tally, retract_fact, utcnow, write_facts
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_sessionmaker, refresh_statistics
 from app.facts import Dataset, FactsError, load_dataset, parse_facts, read_reference, read_yaml
 from app.keys_cli import keys
 from app.models import Fact
 from app.seed import seed as apply_seed
+from app.synth import SynthError, synthesize
 from app.vocab import Origin
 
 cli = typer.Typer(
@@ -74,6 +75,8 @@ def seed(
     try:
         with make_sessionmaker(engine)() as session:
             report = apply_seed(session, data)
+        if report.changed:
+            refresh_statistics(engine)
     finally:
         engine.dispose()
     if as_json:
@@ -85,6 +88,27 @@ def seed(
             f"{table:16} +{c.inserted} ~{c.updated} -{c.deleted} ={c.unchanged} x{c.retracted}"
         )
     typer.echo(f"seed loaded: {report.changed} row(s) changed")
+
+
+@cli.command()
+def synth(
+    factor: Annotated[int, typer.Option(min=1, help="How many times the seed's facts.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same data.")] = 0,
+    database_url: Annotated[
+        str | None, typer.Option(help="Target database (default: DATABASE_URL).")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Fill an EMPTY database with synthetic facts shaped like the seed, FACTOR times over,
+    all marked synthetic (for benchmarks). Refuses a database that holds any rows."""
+    data = _load(data_dir)
+    try:
+        report = synthesize(database_url or get_settings().database_url, data, factor, seed)
+    except SynthError as exc:
+        typer.secho(f"refused: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
+    typer.echo(f"synthetic data written in {report.seconds:.1f} s: {counts}")
 
 
 @cli.command("import")

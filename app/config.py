@@ -10,6 +10,8 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# How long an SQLite write waits for its turn (behind the writers of this process and others).
+DEFAULT_SQLITE_WRITE_WAIT_MS = 30_000
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 
 
@@ -43,11 +45,19 @@ class Settings(BaseSettings):
     # on SQLite, for each transaction. Over it the request answers 503 /problems/timeout.
     # 0 turns the limit off.
     statement_timeout_ms: int = Field(default=5000, ge=0)
+    # SQLite only: how long a write waits for the database's single write lock, queued behind
+    # the writers of this process and of others on the same file, before it answers 503
+    # /problems/unavailable with Retry-After. Keep it under the proxy's and clients' timeouts.
+    sqlite_write_wait_ms: int = Field(default=DEFAULT_SQLITE_WRITE_WAIT_MS, ge=0)
     # Browser origins allowed to call the API (CORS). Empty: CORS off. A comma-separated list
     # or a JSON array of origins such as https://example.org (no wildcard, no path).
     cors_origins: Annotated[list[str], NoDecode] = []
     # Cache-Control max-age of public GET responses (revalidate with their ETag afterwards).
     cache_max_age: int = Field(default=60, ge=0)
+    # The in-process response cache (app.response_cache): how many answers, and how many bytes
+    # of them in all, each process keeps. 0 entries turns it off (every request runs its queries).
+    response_cache_entries: int = Field(default=1024, ge=0)
+    response_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -388,10 +388,13 @@ def retract_fact(
 
 def database_references(session: Session, groups: dict[str, GroupIn]) -> References:
     """What facts written now may refer to: everything stored and not retracted."""
-    live = Fact.retracted_at.is_(None)
     memberships = session.execute(
-        select(Membership.nation_code, Membership.id).where(live)
+        select(Membership.nation_code, Membership.id, Membership.retracted_at)
     ).tuples()
+    live: dict[str, str] = {}
+    retracted: dict[str, str] = {}
+    for nation, membership_id, retracted_at in memberships:
+        (live if retracted_at is None else retracted)[nation] = membership_id
     return References(
         sources={
             sid: SourceRef(sid, text, first or 1)
@@ -401,7 +404,8 @@ def database_references(session: Session, groups: dict[str, GroupIn]) -> Referen
         },
         outlets=set(session.scalars(select(Outlet.id))),
         groups=groups,
-        membership_of=dict(memberships.all()),
+        membership_of=live,
+        retracted_membership_of=retracted,
         # Retracted events and commitments stay referable: a correction must not fail (or
         # silently drop the link) because a fact it points at was withdrawn.
         events=set(session.scalars(select(Event.id))),

@@ -136,8 +136,20 @@ SQLITE_UNAVAILABLE = frozenset(
         sqlite3.SQLITE_NOTADB,
     }
 )
+# SQLite result codes that say the file under a connection went bad or away (not a database,
+# corrupt, I/O error, cannot be opened): app.db treats them as a dropped connection.
+SQLITE_FILE_LOST = frozenset(
+    {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+)
 # PostgreSQL's SQLSTATE for a statement cancelled (statement_timeout, or an operator's cancel).
 QUERY_CANCELED = "57014"
+
+
+def sqlite_result_code(error: BaseException | None) -> int | None:
+    """SQLite's primary result code of a driver error (the extended codes add detail in the
+    higher bits), or None for an error that is not SQLite's."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def database_problem(exc: Exception) -> AppError | None:
@@ -153,8 +165,7 @@ def database_problem(exc: Exception) -> AppError | None:
     if not isinstance(exc, sa_exc.DBAPIError):
         return None
     orig = exc.orig
-    # SQLite's primary result code (its extended codes add detail in the higher bits).
-    sqlite_code = (getattr(orig, "sqlite_errorcode", None) or -1) & 0xFF
+    sqlite_code = sqlite_result_code(orig)
     if sqlite_code == sqlite3.SQLITE_INTERRUPT or getattr(orig, "sqlstate", None) == QUERY_CANCELED:
         return QueryTimeout(
             "The request's database work ran over its time limit and was stopped. Narrow the "

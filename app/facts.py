@@ -47,8 +47,29 @@ class FactsError(Exception):
         super().__init__("\n".join(problems))
 
 
+def _without_nul(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where or 'value'}: NUL characters are not allowed")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _without_nul(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _without_nul(item, f"{where}[{i}]")
+
+
 class Strict(BaseModel):
+    """The bodies the API and the data files take: no unknown field, and no NUL character in
+    any text (PostgreSQL text cannot hold one; refused alike on both backends)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        _without_nul(data, "")
+        return data
 
 
 # --- the file formats ------------------------------------------------------------------------
@@ -534,6 +555,8 @@ class References:
     membership_of: dict[str, str]  # nation code -> membership fact id
     events: set[str]
     commitments: set[str]
+    # nation code -> its retracted membership fact: a nation has one membership fact, ever.
+    retracted_membership_of: dict[str, str] = field(default_factory=dict)
 
     def all_text(self) -> str:
         return "\n".join(s.text for s in self.sources.values())
@@ -571,7 +594,13 @@ def _check_references(facts: list[FactIn], refs: References) -> list[str]:
     problems: list[str] = []
     owners = dict(refs.membership_of)
     for m in (f for f in facts if isinstance(f, MembershipIn)):
-        if owners.get(m.nation, m.id) != m.id:
+        withdrawn = refs.retracted_membership_of.get(m.nation, m.id)
+        if withdrawn != m.id:
+            problems.append(
+                f"nation {m.nation}: its membership fact {withdrawn!r} was retracted, and a "
+                "nation has one membership fact; it cannot be given another"
+            )
+        elif owners.get(m.nation, m.id) != m.id:
             problems.append(f"nation {m.nation}: more than one membership fact ({m.id!r})")
         owners[m.nation] = m.id
     nations = set(owners)

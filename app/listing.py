@@ -5,7 +5,9 @@ import base64
 import binascii
 import csv
 import io
-from collections.abc import Sequence
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -15,10 +17,21 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.db import LIVE, READ_REVISION
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, NotAcceptable, Problem
 from app.representation import respond
 from app.schemas.common import Page
@@ -38,8 +51,15 @@ MAX_CURSOR_LENGTH = 1000
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageParams:
+    limit: int
+    offset: int
+    cursor: str | None
+    format: Literal["json", "csv"] | None
+
+
+async def page_params(
     limit: Annotated[
         int,
         Query(
@@ -48,7 +68,7 @@ class PageParams:
             description=f"Page size, 1–{_settings.max_page_size}.",
             examples=[50],
         ),
-    ] = _settings.default_page_size
+    ] = _settings.default_page_size,
     offset: Annotated[
         int,
         Query(
@@ -56,7 +76,7 @@ class PageParams:
             le=_settings.max_offset,
             description="Rows to skip. Prefer `cursor` for walking a whole result.",
         ),
-    ] = 0
+    ] = 0,
     cursor: Annotated[
         str | None,
         Query(
@@ -64,15 +84,20 @@ class PageParams:
             description="Opaque cursor from a previous page's `next_cursor` (keyset pagination; "
             "stable while rows are added). Not combined with `offset`.",
         ),
-    ] = None
+    ] = None,
     format: Annotated[
         Literal["json", "csv"] | None,
-        Query(description="`csv` for the same page as CSV; the default is JSON, or CSV when "
-              "the `Accept` header asks for `text/csv`."),
-    ] = None  # fmt: skip
+        Query(
+            description="`csv` for the same page as CSV; the default is JSON, or CSV when "
+            "the `Accept` header asks for `text/csv`."
+        ),
+    ] = None,
+) -> PageParams:
+    # async: FastAPI calls a plain function or class in its thread pool, a hop per request.
+    return PageParams(limit, offset, cursor, format)
 
 
-PageDep = Annotated[PageParams, Depends()]
+PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,20 @@ class SortKey:
     columns: Sequence[SQLColumnExpression[Any]]
     tiebreak: SQLColumnExpression[Any]
     descending: bool = False
+    # A column always equal to the tiebreak: the base table's id of a joined subclass (facts.id
+    # for commitments.id). An id-only cursor bound is repeated on it, so that PostgreSQL walks
+    # that table's index from the bound too instead of from its start (deep pages cost no more
+    # than the first).
+    same_as: SQLColumnExpression[Any] | None = None
+
+    def after(self, values: list[Any]) -> ColumnElement[bool]:
+        """Rows strictly after ``values`` (the sort columns, then the tiebreak)."""
+        exprs = [*self.columns, self.tiebreak]
+        bound = _after(exprs, values, self.descending)
+        if self.same_as is not None and not self.columns:
+            also = self.same_as < values[0] if self.descending else self.same_as > values[0]
+            bound = and_(bound, also)
+        return bound
 
 
 def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
@@ -139,15 +178,14 @@ def fetch_page(
     """Run ``stmt`` (selecting one entity) for one page; return rows, total and next cursor."""
     if page.cursor is not None and page.offset:
         raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = counted_total(session, count, {}, lambda: session.scalar(count) or 0)
     exprs = [*sort.columns, sort.tiebreak]
     ordered = stmt.add_columns(*exprs).order_by(
         *[e.desc() if sort.descending else e.asc() for e in exprs]
     )
     if page.cursor is not None:
-        ordered = ordered.where(
-            _after(exprs, _decode_cursor(page.cursor, sort_name, exprs), sort.descending)
-        )
+        ordered = ordered.where(sort.after(_decode_cursor(page.cursor, sort_name, exprs)))
     else:
         ordered = ordered.offset(page.offset)
     rows = session.execute(ordered.limit(page.limit + 1)).all()
@@ -155,6 +193,108 @@ def fetch_page(
     rows = rows[: page.limit]
     next_cursor = _encode_cursor(sort_name, list(rows[-1][1:])) if has_more and rows else None
     return [row[0] for row in rows], total, next_cursor
+
+
+# Totals of list queries, per engine: (statement, parameters) -> (data revision, total).
+TOTALS: "weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[int, int]]]" = (
+    weakref.WeakKeyDictionary()
+)
+MAXTOTALS = 4096
+
+
+def counted_total(
+    session: Session, count: Select[Any], params: dict[str, Any], run: Callable[[], int]
+) -> int:
+    """The `total` of a list, counted once per data revision.
+
+    Counting is the one part of a page whose cost grows with the data (every matching row is
+    visited, where the page itself walks an index from its bound), so a process keeps the count
+    of each query until the data revision changes (app.db bumps it with every committed
+    write, in the writing transaction). The revision is read in the request's own transaction.
+    Sessions at `as_of` (rebuilt states, fixed once built) and databases without the revision
+    table just count."""
+    if not session.info.get(LIVE):
+        return run()
+    revision = session.execute(READ_REVISION).scalar()
+    if revision is None:
+        return run()
+    key_of = count._generate_cache_key()
+    if key_of is None:
+        return run()
+    # In the key's order; their names are per statement object (anonymous), not per shape.
+    bound = tuple(_hashable(p.effective_value) for p in key_of.bindparams)
+    key = (key_of.key, bound, tuple(sorted((k, _hashable(v)) for k, v in params.items())))
+    totals = TOTALS.setdefault(session.get_bind(), OrderedDict())
+    known = totals.get(key)
+    if known is not None and known[0] == revision:
+        totals.move_to_end(key)
+        return known[1]
+    total = run()
+    totals[key] = (revision, total)
+    if len(totals) > MAXTOTALS:
+        totals.popitem(last=False)
+    return total
+
+
+def _hashable(value: Any) -> Hashable:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """A list query of columns, built once per filter shape with bound parameters for the
+    values: a request then pays for neither building its statements nor hashing them for
+    SQLAlchemy's compiled cache (the same statement objects keep their cache keys), nor for
+    loading ORM objects. The sort columns come last in each page row."""
+
+    count: Select[Any]
+    by_offset: Select[Any]
+    by_cursor: Select[Any]
+    exprs: Sequence[SQLColumnExpression[Any]]
+
+    @classmethod
+    def build(cls, stmt: Select[Any], sort: SortKey) -> "PreparedPage":
+        exprs = [*sort.columns, sort.tiebreak]
+        ordered = stmt.add_columns(*exprs).order_by(
+            *[e.desc() if sort.descending else e.asc() for e in exprs]
+        )
+        after: list[Any] = [bindparam(f"_after_{i}") for i in range(len(exprs))]
+        return cls(
+            count=select(func.count()).select_from(stmt.order_by(None).subquery()),
+            by_offset=ordered.offset(bindparam("_offset")).limit(bindparam("_limit")),
+            by_cursor=ordered.where(sort.after(after)).limit(bindparam("_limit")),
+            exprs=exprs,
+        )
+
+    def fetch(
+        self, session: Session, params: dict[str, Any], page: PageParams, sort_name: str
+    ) -> tuple[list[Row[Any]], int, str | None]:
+        """One page of rows (sort columns last), the total, and the next cursor."""
+        connection = session.connection()
+        if page.cursor is not None and page.offset:
+            raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
+        total = counted_total(
+            session, self.count, params, lambda: connection.execute(self.count, params).scalar_one()
+        )
+        if page.cursor is not None:
+            values = _decode_cursor(page.cursor, sort_name, self.exprs)
+            after = {f"_after_{i}": v for i, v in enumerate(values)}
+            stmt, params = self.by_cursor, {**params, **after, "_limit": page.limit + 1}
+        else:
+            stmt, params = (
+                self.by_offset,
+                {**params, "_offset": page.offset, "_limit": page.limit + 1},
+            )
+        rows = list(connection.execute(stmt, params).all())
+        has_more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        n = len(self.exprs)
+        next_cursor = _encode_cursor(sort_name, list(rows[-1][-n:])) if has_more and rows else None
+        return rows, total, next_cursor
 
 
 def wants_csv(request: Request, page: PageParams) -> bool:
@@ -249,7 +389,7 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def reject_unknown_query_params(request: Request) -> None:
+async def reject_unknown_query_params(request: Request) -> None:
     """A misspelt filter must fail loudly, never silently return everything. NUL characters
     are refused too: PostgreSQL text cannot hold them and SQLite's LIKE stops at them."""
     for where, values in (("query", request.query_params), ("path", request.path_params)):

@@ -11,6 +11,7 @@ from app.history import History
 from app.limits import install_limits
 from app.listing import reject_unknown_query_params
 from app.migrations import head_revision
+from app.response_cache import ResponseCache
 from app.routers import (
     changes,
     commitments,
@@ -83,7 +84,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reference = read_reference(settings.data_dir)
     install_error_handlers(app)
     install_limits(app, settings)
-    install_headers(app, settings)  # added last: outermost, so it dresses every answer
+    install_headers(app, settings)  # outside the rest, so it dresses every answer
+    if settings.response_cache_entries:
+        # Outermost: a hit skips everything else (and keeps the headers it was first sent with).
+        app.add_middleware(
+            ResponseCache,
+            engine=app.state.engine,
+            max_entries=settings.response_cache_entries,
+            max_bytes=settings.response_cache_bytes,
+        )
     routers = (
         nations, memberships, commitments, conditions, quotes, events, disputes, sources, roles,
         changes, summary, health,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -183,7 +184,7 @@ class Fact(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # Facts with evidence are never deleted: a retraction keeps the row and says why.
-    retracted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    retracted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     retraction_reason: Mapped[str | None] = mapped_column(Text)
 
     evidence: Mapped[list[Evidence]] = relationship(
@@ -191,6 +192,19 @@ class Fact(Base):
     )
 
     __mapper_args__ = {"polymorphic_on": "kind", "version_id_col": version}
+    __table_args__ = (
+        # Only the few retracted facts: a full index on a column that is NULL for nearly every
+        # row misleads SQLite's planner (with no statistics) into scanning it for IS NULL.
+        Index(
+            "ix_facts_retracted_at",
+            "retracted_at",
+            sqlite_where=text("retracted_at IS NOT NULL"),
+            postgresql_where=text("retracted_at IS NOT NULL"),
+        ),
+        # Every read joins a fact's kind table to `facts` to hide retracted facts: this answers
+        # that join (and the counts behind `total`) from the index alone.
+        Index("ix_facts_id_retracted_at", "id", "retracted_at"),
+    )
 
 
 def fact_fk() -> Mapped[str]:
@@ -240,7 +254,11 @@ condition_gates = Table(
 
 class Commitment(Fact):
     __tablename__ = "commitments"
-    __table_args__ = (Index("ix_commitments_role_status", "role", "status"),)
+    __table_args__ = (
+        Index("ix_commitments_role_status", "role", "status"),
+        # `?role=` in id order (the default sort): a page, however deep, reads only its rows.
+        Index("ix_commitments_role_id", "role", "id"),
+    )
     __mapper_args__ = {"polymorphic_identity": FactKind.commitment}
 
     id: Mapped[str] = fact_fk()
@@ -328,3 +346,14 @@ class Change(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DataRevision(Base):
+    """One row whose number goes up with every committed write (app.db bumps it in the same
+    transaction). API processes compare it before answering from their response cache, so a
+    write through any process is seen by every other one on its next request."""
+
+    __tablename__ = "data_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))

@@ -20,6 +20,11 @@ def _tags(header: str) -> list[str]:
     return [t.strip() for t in header.split(",") if t.strip()]
 
 
+def matches_if_none_match(header: str, tag: str) -> bool:
+    """Whether an If-None-Match header names this (strong) tag, or any (``*``)."""
+    return header.strip() == "*" or tag in _tags(header)
+
+
 def respond(
     request: Request,
     body: bytes,
@@ -32,7 +37,7 @@ def respond(
     headers = {"ETag": tag, **(headers or {})}
     if request.method == "GET":
         if_none_match = request.headers.get("if-none-match")
-        if if_none_match and (if_none_match.strip() == "*" or tag in _tags(if_none_match)):
+        if if_none_match and matches_if_none_match(if_none_match, tag):
             return Response(status_code=304, headers=headers)
     return Response(body, status_code=status, media_type=media_type, headers=headers)
 

@@ -149,6 +149,8 @@ class Origin(StrEnum):
     seed = "seed"
     api = "api"
     import_ = "import"
+    # Written by `pledgedb synth` for measuring the API at scale; never mixed with the others.
+    synthetic = "synthetic"
 
 
 class Scope(StrEnum):

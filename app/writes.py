@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,7 +29,7 @@ from app.errors import (
     PreconditionFailed,
     Problem,
 )
-from app.facts import FactBody, FactIn, FactsError
+from app.facts import FactBody, FactIn, FactsError, Strict
 from app.models import Fact
 from app.queries import OPTIONS
 from app.representation import require_if_match, respond_model
@@ -60,9 +61,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class Retraction(BaseModel):
-    model_config = {"extra": "forbid"}
-
+class Retraction(Strict):
     reason: str = Field(
         min_length=3,
         max_length=1000,
@@ -85,7 +84,8 @@ class FactResource:
 def new_id(*parts: Any) -> str:
     """A readable, unique slug for a fact created through the API: clients never choose ids."""
     words = "-".join(str(p) for p in parts if p)
-    slug = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")[:60]
+    # Cut, then trim: a cut may end on a hyphen ("--" before the suffix is no valid id).
+    slug = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")[:60].rstrip("-") or "fact"
     return f"{slug}-{uuid.uuid4().hex[:8]}"
 
 
@@ -169,13 +169,16 @@ def add_write_routes(router: APIRouter, resource: FactResource) -> None:
         __doc__=f"A new {resource.name}, with its evidence. The id is assigned by the API.",
         reason=(str | None, REASON),
     )
+    # Every field optional, each with all the limits it has in a new fact (length, pattern,
+    # items), and nullable only where a new fact's field is: the schema a client and a fuzzer
+    # read is the one the correction is held to.
     update_fields: dict[str, Any] = {
-        name: (info.annotation | None, Field(default=None, description=info.description))  # type: ignore[operator]
+        name: (info.annotation, FieldInfo.merge_field_infos(info, default=None))
         for name, info in resource.fields.model_fields.items()
     }
     update_body = create_model(
         f"{label}Update",
-        __config__={"extra": "forbid"},
+        __base__=Strict,
         __doc__=f"A correction: only the fields given change (evidence, if given, is replaced "
         f"as a whole). The result is verified like a new {resource.name}.",
         reason=(str | None, REASON),

@@ -5,7 +5,8 @@ The fixtures that build them are in tests/curation_fixtures.py."""
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +139,24 @@ class Curation:
 
 def client_for(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@asynccontextmanager
+async def curation_over(app: FastAPI, url: str, dataset: Dataset) -> AsyncIterator[Curation]:
+    """A client of ``app`` over the seeded database ``url``, with keys; the app is closed after."""
+    try:
+        async with client_for(app) as client:
+            yield Curation(
+                url=url,
+                app=app,
+                client=client,
+                keys=make_keys(url),
+                data=dataset,
+                sources={s.spec.id: s.text for s in dataset.sources},
+            )
+    finally:
+        app.state.history.close()
+        app.state.engine.dispose()
 
 
 def curation_app(url: str) -> FastAPI:

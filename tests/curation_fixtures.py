@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.facts import Dataset
-from tests.curation import Curation, client_for, curation_app, make_keys, seed_database
+from tests.curation import Curation, curation_app, curation_over, seed_database
 
 
 @pytest.fixture
@@ -23,17 +23,5 @@ def seeded_url(scratch_url: str, dataset: Dataset) -> str:
 
 @pytest.fixture
 async def curation(seeded_url: str, dataset: Dataset) -> AsyncIterator[Curation]:
-    app = curation_app(seeded_url)
-    try:
-        async with client_for(app) as client:
-            yield Curation(
-                url=seeded_url,
-                app=app,
-                client=client,
-                keys=make_keys(seeded_url),
-                data=dataset,
-                sources={s.spec.id: s.text for s in dataset.sources},
-            )
-    finally:
-        app.state.history.close()
-        app.state.engine.dispose()
+    async with curation_over(curation_app(seeded_url), seeded_url, dataset) as curation:
+        yield curation

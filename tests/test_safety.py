@@ -158,16 +158,16 @@ async def test_the_time_limit_applies_to_each_request_afresh(
         assert response.status_code == 200
 
 
-def test_pooled_connections_go_back_without_guards(safety_app: FastAPI) -> None:
+async def test_pooled_connections_go_back_without_guards(safety_app: FastAPI) -> None:
     """After a read session, its connection is writable again and has no time limit."""
     request = Request({"type": "http", "app": safety_app, "query_string": b"", "headers": []})
     sessions = get_read_session(request, None)
-    session: Session = next(sessions)
+    session: Session = await anext(sessions)
     raw: Any = session.connection().connection.driver_connection
     with pytest.raises(DBAPIError):
         session.execute(text(HARMLESS_WRITE))
     time.sleep(TIMEOUT_MS / 1000 * 1.5)  # past the deadline
-    sessions.close()
+    await sessions.aclose()
 
     if POSTGRES:
         with raw.cursor() as cursor:
@@ -499,3 +499,13 @@ def test_the_access_log_names_no_key_or_body() -> None:
     access = LOGGING_CONFIG["formatters"]["access"]["fmt"]
     assert "request_line" in access and "status_code" in access
     assert "headers" not in access and "body" not in access
+
+
+async def test_the_pool_has_a_connection_for_every_request_thread(safety_app: FastAPI) -> None:
+    """A burst of slow requests must never leave request threads waiting for connections (the
+    "QueuePool limit reached" stall): the pool is at least as large as the thread pool."""
+    import anyio.to_thread
+
+    pool: Any = safety_app.state.engine.pool
+    threads = anyio.to_thread.current_default_thread_limiter().total_tokens
+    assert pool.size() + pool._max_overflow >= threads

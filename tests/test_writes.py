@@ -649,3 +649,63 @@ async def test_a_membership_for_a_new_nation_creates_the_nation_with_iso_data(
     second = await curation.client.post("/memberships", json=body, headers=curation.auth())
     assert_problem(second, 422, "NL")
     assert await curation.state() == before
+
+
+# --- what the contract fuzz found (tests/test_fuzz_live.py) ----------------------------------
+
+
+async def test_a_nation_whose_membership_was_retracted_cannot_get_another(
+    curation: Curation,
+) -> None:
+    kind = KINDS[0]
+    location, membership = await create(curation, kind)
+    etag = (await curation.get(location)).headers["etag"]
+    assert (await curation.retract(location, "Not a member after all.", etag)).status_code == 200
+    before = await curation.state()
+
+    again = await curation.client.post(kind.path, json=kind.body, headers=curation.auth())
+
+    assert_problem(again, 422, kind.nation, membership["id"], "retracted")
+    assert await curation.state() == before
+
+
+async def test_an_id_cut_at_a_hyphen_is_still_a_valid_id(curation: Curation) -> None:
+    """The id is a slug of the fields cut to 60 characters: the cut may fall on a hyphen."""
+    kind = KINDS[3]
+    topic = "a" * 59 + "-" + "b" * 10  # the 60th character of the slug is a hyphen
+    created = await curation.create(kind.path, {**kind.body, "topic": topic})
+    fact_id = created.json()["id"]
+    assert "--" not in fact_id and not fact_id.startswith("-")
+    assert (await curation.client.get(created.headers["location"])).status_code == 200
+
+
+@pytest.mark.parametrize("field", ["summary", "reason"])
+async def test_a_nul_character_in_a_text_is_refused_on_every_backend(
+    curation: Curation, field: str
+) -> None:
+    before = await curation.state()
+    body = {**KINDS[1].body, field: "Italy will train\x00 Ukrainian forces."}
+    response = await curation.client.post("/commitments", json=body, headers=curation.auth())
+    assert_problem(response, 422, "NUL")
+    location, _ = await create(curation, KINDS[1])
+    etag = (await curation.get(location)).headers["etag"]
+    before = await curation.state()
+    for attempt in (
+        curation.patch(location, {field: "Changed\x00."}, etag),
+        curation.retract(location, "Withdrawn\x00.", etag),
+    ):
+        assert_problem(await attempt, 422, "NUL")
+    assert await curation.state() == before
+
+
+async def test_a_correction_is_held_to_the_limits_of_a_new_fact(curation: Curation) -> None:
+    """The PATCH bodies in OpenAPI keep each field's limits, and are nullable only where a new
+    fact's field is."""
+    schemas = curation.app.openapi()["components"]["schemas"]
+    for kind in ("Commitment", "Statement", "Membership", "Condition"):
+        new, update = schemas[f"{kind}Create"], schemas[f"{kind}Update"]
+        assert not update.get("required")
+        for name, prop in new["properties"].items():
+            # Absent means "unchanged" in a correction, so only the default differs.
+            without_default = {k: v for k, v in prop.items() if k != "default"}
+            assert update["properties"][name] == without_default, (kind, name)

@@ -9,7 +9,7 @@ from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.facts import CommitmentFields, CommitmentIn
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
-from app.models import Commitment, Evidence
+from app.models import Commitment, Evidence, Fact
 from app.queries import commitment_options, get_or_404, require_source, resolve_nation
 from app.representation import respond_model
 from app.schemas.commitments import CommitmentRead
@@ -30,8 +30,8 @@ class CommitmentSort(StrEnum):
 
 _nation = func.coalesce(Commitment.nation_code, "")
 SORTS = {
-    CommitmentSort.id: SortKey([], Commitment.id),
-    CommitmentSort.id_desc: SortKey([], Commitment.id, descending=True),
+    CommitmentSort.id: SortKey([], Commitment.id, same_as=Fact.id),
+    CommitmentSort.id_desc: SortKey([], Commitment.id, descending=True, same_as=Fact.id),
     CommitmentSort.role: SortKey([Commitment.role], Commitment.id),
     CommitmentSort.status: SortKey([Commitment.status], Commitment.id),
     CommitmentSort.nation: SortKey([_nation], Commitment.id),

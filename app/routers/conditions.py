@@ -8,7 +8,7 @@ from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.facts import ConditionFields, ConditionIn
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
-from app.models import Commitment, Condition, Evidence
+from app.models import Commitment, Condition, Evidence, Fact
 from app.queries import (
     condition_options,
     get_or_404,
@@ -75,7 +75,9 @@ def list_conditions(
     if source is not None:
         require_source(session, source)
         stmt = stmt.where(Condition.evidence.any(Evidence.source_id == source))
-    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Condition.id))
+    rows, total, next_cursor = fetch_page(
+        session, stmt, page, "id", SortKey([], Condition.id, same_as=Fact.id)
+    )
     items = [ConditionRead.model_validate(c) for c in rows]
     body = Page[ConditionRead](**make_page(request, page, items, total, next_cursor))
     return render_page(request, page, body, "conditions", ConditionRead)

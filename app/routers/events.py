@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
-from app.models import Event
+from app.models import Event, Fact
 from app.queries import evidence_options, get_or_404
 from app.representation import respond_model
 from app.schemas.common import Page
@@ -20,7 +20,9 @@ router = APIRouter(prefix="/events", tags=["events"])
 def list_events(request: Request, session: ReadSessionDep, page: PageDep) -> Response:
     """Events: the Paris summit and the video call with the US president."""
     stmt = select(Event).options(*evidence_options(Event))
-    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Event.id))
+    rows, total, next_cursor = fetch_page(
+        session, stmt, page, "id", SortKey([], Event.id, same_as=Fact.id)
+    )
     items = [EventRead.model_validate(e) for e in rows]
     body = Page[EventRead](**make_page(request, page, items, total, next_cursor))
     return render_page(request, page, body, "events", EventRead)

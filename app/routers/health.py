@@ -1,9 +1,9 @@
+from alembic.runtime.migration import MigrationContext
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import PROBLEM_JSON, Problem, Unavailable
-from app.migrations import current_revision
 from app.models import Fact
 from app.schemas.meta import Health, Readiness
 
@@ -24,8 +24,13 @@ def readyz(request: Request) -> Readiness:
     """The database answers, its schema is at the latest migration and the seed is loaded."""
     engine = request.app.state.engine
     try:
-        revision = current_revision(engine)
         with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # Read the file, not this pooled connection's page cache, which goes on answering
+                # after the file was overwritten. A file gone bad fails here, and that error
+                # invalidates the whole pool (app.db), so every request notices it too.
+                conn.exec_driver_sql("PRAGMA shrink_memory")
+            revision = MigrationContext.configure(conn).get_current_revision()
             facts = conn.scalar(select(func.count()).select_from(Fact)) if revision else 0
     except SQLAlchemyError as exc:
         raise Unavailable(f"Database unreachable: {type(exc).__name__}.") from exc

@@ -5,9 +5,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from app.db import ReadSessionDep
+from app.errors import PROBLEM_RESPONSES
 from app.facts import MembershipFields, MembershipIn
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
-from app.models import Evidence, Membership
+from app.models import Evidence, Fact, Membership
 from app.queries import evidence_options, get_or_404, require_source, resolve_nation
 from app.representation import respond_model
 from app.schemas.common import Page
@@ -55,13 +56,15 @@ def list_memberships(
     if source is not None:
         require_source(session, source)
         stmt = stmt.where(Membership.evidence.any(Evidence.source_id == source))
-    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Membership.id))
+    rows, total, next_cursor = fetch_page(
+        session, stmt, page, "id", SortKey([], Membership.id, same_as=Fact.id)
+    )
     items = [MembershipRead.model_validate(m) for m in rows]
     body = Page[MembershipRead](**make_page(request, page, items, total, next_cursor))
     return render_page(request, page, body, "memberships", MembershipRead)
 
 
-@router.get("/{membership_id}", response_model=MembershipRead, responses=LIST_RESPONSES)
+@router.get("/{membership_id}", response_model=MembershipRead, responses=PROBLEM_RESPONSES)
 def get_membership(
     request: Request,
     session: ReadSessionDep,

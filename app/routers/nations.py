@@ -1,16 +1,35 @@
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, Exists, and_, func, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import selectinload
 
 from app.db import ReadSessionDep
 from app.disputes import disputes_for_nation
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
-from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import (
+    LIST_RESPONSES,
+    PageDep,
+    PreparedPage,
+    SortKey,
+    make_page,
+    render_page,
+)
 from app.models import Commitment, Condition, Evidence, Membership, Nation, Statement
 from app.queries import (
     coalition_wide,
@@ -50,6 +69,122 @@ def standing_commitments(*criteria: ColumnElement[bool]) -> Exists:
     """EXISTS over commitments that are not retracted. (The read session hides retracted facts
     from ORM queries, but not inside a hand-built EXISTS: say it here.)"""
     return select(Commitment.id).where(Commitment.retracted_at.is_(None), *criteria).exists()
+
+
+@dataclass(frozen=True)
+class NationFilters:
+    """Which filters a nation list request uses (not their values): its query's shape."""
+
+    role: bool
+    coalition: bool
+    status: bool
+    membership: bool
+    nato: bool
+    eu: bool
+    region: bool
+    q: bool
+    sort: NationSort
+
+
+NATION_COLUMNS = (
+    Nation.code,
+    Nation.alpha3,
+    Nation.name,
+    Nation.official_name,
+    Nation.nato,
+    Nation.eu,
+    Nation.region,
+    Membership.status.label("membership"),
+    Membership.part,
+    Membership.basis,
+    Membership.group_name,
+)
+
+
+# The page's nations' own commitments and the coalition's, in one query.
+@functools.lru_cache(maxsize=4)
+def page_commitments(role: bool, include_coalition: bool) -> Select[Any]:
+    """The page's nations' own commitments and, in the same query, the coalition's that the
+    answer can show: those of the roles asked for (`coalition_commitments`, and inherited roles
+    with include_coalition), or without a role, those of the force as a whole that members
+    inherit with include_coalition."""
+    coalition: ColumnElement[bool] | None = None
+    if role:
+        coalition = and_(
+            Commitment.actor == ActorKind.coalition,
+            Commitment.role.in_(bindparam("roles", expanding=True)),
+        )
+    elif include_coalition:
+        coalition = coalition_wide()
+    mine = Commitment.nation_code.in_(bindparam("codes", expanding=True))
+    shown = mine if coalition is None else or_(mine, coalition)
+    return (
+        select(
+            Commitment.id,
+            Commitment.actor,
+            Commitment.nation_code,
+            Commitment.coalition_scope,
+            Commitment.role,
+            Commitment.status,
+            Commitment.summary,
+        )
+        .where(Commitment.retracted_at.is_(None), shown)
+        .order_by(Commitment.id)
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def prepared_nation_list(shape: NationFilters) -> PreparedPage:
+    """The list query for one shape of filters, values bound at execution. Retracted facts are
+    left out here in so many words: these are column queries, which the read session's
+    retraction filter (for ORM entities) does not reach."""
+    roles: BindParameter[Any] = bindparam("roles", expanding=True)
+    statuses: BindParameter[Any] = bindparam("statuses", expanding=True)
+    stmt = (
+        select(*NATION_COLUMNS)
+        .join(Membership, Membership.nation_code == Nation.code)
+        .where(Membership.retracted_at.is_(None))
+    )
+    if shape.role:
+        own = standing_commitments(
+            Commitment.nation_code == Nation.code,
+            Commitment.role.in_(roles),
+            Commitment.status.in_(statuses),
+        )
+        if shape.coalition:
+            inherited = standing_commitments(
+                coalition_wide(), Commitment.role.in_(roles), Commitment.status.in_(statuses)
+            )
+            stmt = stmt.where(
+                or_(own, and_(Membership.status == MembershipStatus.member, inherited))
+            )
+        else:
+            stmt = stmt.where(own)
+    elif shape.status:
+        stmt = stmt.where(
+            standing_commitments(
+                Commitment.nation_code == Nation.code, Commitment.status.in_(statuses)
+            )
+        )
+    if shape.membership:
+        stmt = stmt.where(Membership.status.in_(bindparam("memberships", expanding=True)))
+    if shape.nato:
+        stmt = stmt.where(Nation.nato == bindparam("nato"))
+    if shape.eu:
+        stmt = stmt.where(Nation.eu == bindparam("eu"))
+    if shape.region:
+        stmt = stmt.where(func.lower(Nation.region) == bindparam("region"))
+    if shape.q:
+        pattern: BindParameter[str] = bindparam("pattern")
+        stmt = stmt.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (Nation.name, Nation.official_name, Nation.code, Nation.alpha3)
+                )
+            )
+        )
+    return PreparedPage.build(stmt, SORTS[shape.sort])
 
 
 @router.get("", response_model=NationPage, responses=LIST_RESPONSES)
@@ -106,38 +241,6 @@ def list_nations(
 ) -> Response:
     """List nations in the story, filtered by role, status, membership, alliance, region or name."""
     statuses = status or (NOT_RULED_OUT if role else None)
-    stmt = (
-        select(Nation)
-        .join(Membership, Membership.nation_code == Nation.code)
-        .options(contains_eager(Nation.membership))
-    )
-    if role:
-        own = standing_commitments(
-            Commitment.nation_code == Nation.code,
-            Commitment.role.in_(role),
-            Commitment.status.in_(statuses or NOT_RULED_OUT),
-        )
-        if include_coalition:
-            inherited = standing_commitments(
-                coalition_wide(), Commitment.role.in_(role), Commitment.status.in_(statuses or [])
-            )
-            stmt = stmt.where(
-                or_(own, and_(Membership.status == MembershipStatus.member, inherited))
-            )
-        else:
-            stmt = stmt.where(own)
-    elif statuses:
-        stmt = stmt.where(
-            standing_commitments(
-                Commitment.nation_code == Nation.code, Commitment.status.in_(statuses)
-            )
-        )
-    if membership:
-        stmt = stmt.where(Membership.status.in_(membership))
-    if nato is not None:
-        stmt = stmt.where(Nation.nato == nato)
-    if eu is not None:
-        stmt = stmt.where(Nation.eu == eu)
     if region is not None:
         # Any M49 sub-region of the reference data is a valid filter, even one with no nation
         # (at `as_of`): an empty list. A name that is no sub-region is a mistake: 422.
@@ -147,37 +250,46 @@ def list_nations(
             raise InvalidParameter(
                 f"query.region: {region!r} is not a UN M49 sub-region.", allowed=sorted(m49)
             )
-        stmt = stmt.where(func.lower(Nation.region) == region.lower())
-    if q is not None:
-        pattern = like_pattern(q)
-        stmt = stmt.where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Nation.name, Nation.official_name, Nation.code, Nation.alpha3)
-                )
-            )
+    shape = NationFilters(
+        role=bool(role),
+        coalition=bool(role) and include_coalition,
+        status=bool(statuses),
+        membership=bool(membership),
+        nato=nato is not None,
+        eu=eu is not None,
+        region=region is not None,
+        q=q is not None,
+        sort=sort,
+    )
+    params = {
+        "roles": role or [],
+        "statuses": statuses or [],
+        "memberships": membership or [],
+        "nato": nato,
+        "eu": eu,
+        "region": (region or "").lower(),
+        "pattern": like_pattern(q or ""),
+    }
+    rows, total, next_cursor = prepared_nation_list(shape).fetch(session, params, page, sort.value)
+    commitments = (
+        session.connection()
+        .execute(
+            page_commitments(bool(role), include_coalition),
+            {"codes": [row.code for row in rows], "roles": role or []},
         )
-    nations, total, next_cursor = fetch_page(session, stmt, page, sort.value, SORTS[sort])
-
-    codes = [n.code for n in nations]
-    own_commitments = session.scalars(
-        select(Commitment).where(Commitment.nation_code.in_(codes)).order_by(Commitment.id)
-    ).all()
-    coalition_commitments = session.scalars(
-        select(Commitment).where(Commitment.actor == ActorKind.coalition).order_by(Commitment.id)
-    ).all()
+        .all()
+    )
+    own_commitments = [c for c in commitments if c.actor is not ActorKind.coalition]
+    coalition_commitments = [c for c in commitments if c.actor is ActorKind.coalition]
     whole = [c for c in coalition_commitments if c.coalition_scope is CoalitionScope.whole]
     items = []
-    for nation in nations:
-        membership_row = nation.membership
-        assert membership_row is not None  # noqa: S101 - the inner join guarantees it
+    for nation in rows:
         roles = [
             NationRole(role=c.role, status=c.status, via="nation", commitment=c.id)
             for c in own_commitments
             if c.nation_code == nation.code
         ]
-        is_member = membership_row.status is MembershipStatus.member
+        is_member = nation.membership is MembershipStatus.member
         if include_coalition and is_member:
             roles += [
                 NationRole(role=c.role, status=c.status, via="coalition", commitment=c.id)
@@ -197,10 +309,10 @@ def list_nations(
                 alpha3=nation.alpha3,
                 name=nation.name,
                 official_name=nation.official_name,
-                membership=membership_row.status,
-                part=membership_row.part,
-                basis=membership_row.basis,
-                group=membership_row.group_name,
+                membership=nation.membership,
+                part=nation.part,
+                basis=nation.basis,
+                group=nation.group_name,
                 nato=nation.nato,
                 eu=nation.eu,
                 region=nation.region,
@@ -212,7 +324,7 @@ def list_nations(
     body = NationPage(
         **make_page(request, page, items, total, next_cursor),
         coalition_commitments=[
-            CommitmentRef.model_validate(c)
+            CommitmentRef.model_validate(c._mapping)
             for c in coalition_commitments
             if role and c.role in role and c.status in (statuses or NOT_RULED_OUT)
         ],

@@ -8,7 +8,7 @@ from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.facts import StatementFields, StatementIn
 from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
-from app.models import Event, Evidence, Statement
+from app.models import Event, Evidence, Fact, Statement
 from app.queries import (
     evidence_options,
     get_or_404,
@@ -74,7 +74,9 @@ def list_quotes(
     if source is not None:
         require_source(session, source)
         stmt = stmt.where(Statement.evidence.any(Evidence.source_id == source))
-    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Statement.id))
+    rows, total, next_cursor = fetch_page(
+        session, stmt, page, "id", SortKey([], Statement.id, same_as=Fact.id)
+    )
     items = [StatementRead.model_validate(s) for s in rows]
     body = Page[StatementRead](**make_page(request, page, items, total, next_cursor))
     return render_page(request, page, body, "quotes", StatementRead)

@@ -2,6 +2,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from app.facts import Strict
 from app.schemas.common import ReadModel
 
 
@@ -42,10 +43,8 @@ class SourceDetail(SourceRead):
     text: str = Field(description="The source's full text; evidence offsets index into it.")
 
 
-class SourceCreate(BaseModel):
+class SourceCreate(Strict):
     """A source text to quote from. Stored as given, never changed afterwards."""
-
-    model_config = {"extra": "forbid"}
 
     title: str = Field(
         min_length=3,

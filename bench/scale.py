@@ -1,0 +1,325 @@
+"""Latency of the list and filter endpoints at 1× (the seed) and at FACTOR× (`pledgedb synth`),
+and of deep pages against the first.
+
+    .venv/bin/python -m bench.scale
+    .venv/bin/python -m bench.scale --factor 1000 --repeat 15 \
+        --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/pledgedb_dev --write-results
+
+For each backend (SQLite always, PostgreSQL with --pg-url) it makes two scratch databases: one
+migrated and seeded from the fact files, as the tests do, and one filled by `pledgedb synth
+--factor FACTOR`. Requests run in process (httpx's ASGI transport against
+`app.main.create_app`), with the response cache off where the settings have one, so every
+request runs its queries. Each figure is the median of --repeat requests after two warm-ups.
+
+- *1× vs FACTOR×*: the first page of each endpoint at both scales, as many rows at both (the
+  rows of the 1× page, at most --limit): what scale costs, not what a fuller page costs.
+- *Deep pages*: follow `next` until --deep of the rows lie behind, then time the page there
+  by its cursor, and the same page by `offset`; both against the first page.
+- *count*: the share of each request spent in the `SELECT count(*)` behind `total`, timed at
+  the driver (SQLAlchemy cursor events).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+
+from app import migrations
+from app.config import PROJECT_ROOT, Settings
+from app.db import make_engine, make_sessionmaker
+from app.facts import Dataset, load_dataset
+from app.main import create_app
+from app.seed import seed
+from app.synth import synthesize
+from bench.load import scratch_database
+
+RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
+START_MARK, END_MARK = "<!-- scale -->", "<!-- /scale -->"
+# Endpoint, query: what a dashboard or a newsroom script asks most.
+CASES: list[tuple[str, dict[str, str]]] = [
+    ("/commitments", {}),
+    ("/commitments", {"role": "training"}),
+    ("/commitments", {"nation": "IT"}),
+    ("/nations", {"role": "training"}),
+    ("/events", {}),
+    ("/sources", {}),
+    ("/quotes", {}),
+]
+
+
+@dataclass
+class Timing:
+    ms: float  # median request time
+    count_ms: float  # median time of the count(*) statements in it
+    sql_ms: float  # median time of all its statements
+    items: int
+    total: int
+
+
+@dataclass
+class CaseResult:
+    name: str
+    first: dict[str, Timing] = field(default_factory=dict)  # by scale label, same page size
+    deep_first: Timing | None = None  # first page of --limit rows at the large scale
+    deep_cursor: Timing | None = None  # at the large scale
+    deep_offset: Timing | None = None
+    position: int = 0  # rows before the deep page
+
+
+class StatementClock:
+    """Driver-level time of each SQL statement the app's engine runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.log: list[tuple[str, float]] = []
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, _cursor: Any, _stmt: str, *_args: Any) -> None:
+        conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    def _after(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        started = conn.info["bench_started"].pop()
+        self.log.append((statement, (time.perf_counter() - started) * 1000))
+
+
+COUNT = re.compile(r"^\s*SELECT count\(\*\)", re.IGNORECASE)
+
+
+@dataclass
+class Target:
+    """One app in process, and the time its engine spends in SQL."""
+
+    client: httpx.AsyncClient
+    clock: StatementClock
+
+
+async def timed_together(requests: list[tuple[Target, str]], repeat: int) -> list[Timing]:
+    """Time the requests in turn, round after round: on a shared machine, load that comes and
+    goes then weighs on all of them alike, not on whichever was measured at the time."""
+    samples: list[list[tuple[float, float, float]]] = [[] for _ in requests]
+    bodies: list[dict[str, Any]] = [{} for _ in requests]
+    for round_ in range(repeat + 2):
+        for i, (target, url) in enumerate(requests):
+            target.clock.log.clear()
+            started = time.perf_counter()
+            response = await target.client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+            response.raise_for_status()
+            if round_ < 2:  # warm-ups: connection pool, statement caches
+                continue
+            log = target.clock.log
+            count_ms = sum(ms for stmt, ms in log if COUNT.match(stmt))
+            samples[i].append((elapsed, count_ms, sum(ms for _, ms in log)))
+            bodies[i] = response.json()
+    return [
+        Timing(
+            statistics.median(s[0] for s in rows),
+            statistics.median(s[1] for s in rows),
+            statistics.median(s[2] for s in rows),
+            len(body["items"]),
+            body["total"],
+        )
+        for rows, body in zip(samples, bodies, strict=True)
+    ]
+
+
+def page_url(path: str, params: dict[str, str], **extra: Any) -> str:
+    return str(httpx.URL(path, params={**params, **{k: str(v) for k, v in extra.items()}}))
+
+
+def app_settings(url: str) -> Settings:
+    options: dict[str, Any] = {"database_url": url}
+    if "response_cache_entries" in Settings.model_fields:
+        options["response_cache_entries"] = 0
+    return Settings(**options)
+
+
+async def deep_cursor(
+    client: httpx.AsyncClient, path: str, params: dict[str, str], args: argparse.Namespace
+) -> tuple[int, str | None]:
+    """Follow `next` from the first page until about --deep of the rows lie behind; return
+    how many rows that is and the cursor that continues from there. Walks in big pages (the
+    cursor does not depend on the page size), so reaching row 30,000 takes few requests."""
+    first = (await client.get(page_url(path, params, limit=args.limit))).json()
+    target = int(first["total"] * args.deep)
+    step = max(args.limit, min(500, target // 20))
+    url, behind, cursor = page_url(path, params, limit=step), 0, None
+    while behind + step <= target:
+        body = (await client.get(url)).json()
+        if body["next_cursor"] is None:
+            break
+        behind, cursor, url = behind + len(body["items"]), body["next_cursor"], body["next"]
+    return behind, cursor
+
+
+@asynccontextmanager
+async def in_process(url: str) -> AsyncIterator[Target]:
+    app = create_app(app_settings(url))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            yield Target(client, StatementClock(app.state.engine))
+    finally:
+        app.state.engine.dispose()
+
+
+async def measure(
+    one_url: str, big_url: str, big: str, results: list[CaseResult], args: argparse.Namespace
+) -> None:
+    async with in_process(one_url) as one, in_process(big_url) as many:
+        for (path, params), result in zip(CASES, results, strict=True):
+            first = page_url(path, params, limit=args.limit)
+            rows_at_1x = len((await one.client.get(first)).json()["items"])
+            same_size = page_url(path, params, limit=max(1, rows_at_1x))
+            result.first["1×"], result.first[big] = await timed_together(
+                [(one, same_size), (many, same_size)], args.repeat
+            )
+            result.position, cursor = await deep_cursor(many.client, path, params, args)
+            if cursor is None:  # the list fits on one page: nothing deeper to time
+                continue
+            result.deep_first, result.deep_cursor, result.deep_offset = await timed_together(
+                [
+                    (many, first),
+                    (many, page_url(path, params, limit=args.limit, cursor=cursor)),
+                    (many, page_url(path, params, limit=args.limit, offset=result.position)),
+                ],
+                args.repeat,
+            )
+
+
+def seeded(url: str, data: Dataset) -> None:
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        seed(session, data)
+    engine.dispose()
+
+
+@contextmanager
+def databases(pg_url: str | None, data: Dataset, factor: int) -> Iterator[tuple[str, str, float]]:
+    """A seeded 1× database and a synthetic FACTOR× one; yields both URLs and synth seconds."""
+    with (
+        tempfile.TemporaryDirectory(prefix="pledgedb-scale-") as folder,
+        scratch_database(pg_url, Path(folder)) as one,
+        scratch_database(pg_url, Path(folder)) as big,
+    ):
+        seeded(one, data)
+        report = synthesize(big, data, factor)
+        yield one, big, report.seconds
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "–"
+
+
+def render(
+    backend: str, factor: int, synth_s: float, results: list[CaseResult], limit: int, load: str
+) -> str:
+    big = f"{factor}×"
+    lines = [
+        f"**{backend}** (synthetic {big} database built in {synth_s:.1f} s; median ms per "
+        f"request; {load}). First pages, as many rows at both scales (rows = items on the "
+        "page / total):",
+        "",
+        f"| endpoint | rows 1× | 1× ms | rows {big} | {big} ms | ratio | count(*) ms 1× → {big} |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        one, many = r.first["1×"], r.first[big]
+        lines.append(
+            f"| `{r.name}` | {one.items}/{one.total} | {one.ms:.1f} | {many.items}/{many.total} "
+            f"| {many.ms:.1f} | **{ratio(many.ms, one.ms)}** | {one.count_ms:.2f} → "
+            f"{many.count_ms:.2f} |"
+        )
+    lines += [
+        "",
+        f"Deep pages at {big}, pages of {limit}: the page after row N, reached by following "
+        "`next` (then timed with its cursor) and by `offset=N`, against the first page.",
+        "",
+        "| endpoint | N | first ms | cursor ms | cursor/first | offset ms | offset/first |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        first, cursor, offset = r.deep_first, r.deep_cursor, r.deep_offset
+        if first is None or cursor is None or offset is None:
+            lines.append(f"| `{r.name}` | – | | one page only | | | |")
+            continue
+        lines.append(
+            f"| `{r.name}` | {r.position} | {first.ms:.1f} | {cursor.ms:.1f} | "
+            f"**{ratio(cursor.ms, first.ms)}** | {offset.ms:.1f} | {ratio(offset.ms, first.ms)} |"
+        )
+    return "\n".join(lines)
+
+
+def run_backend(pg_url: str | None, data: Dataset, args: argparse.Namespace) -> str:
+    backend = "PostgreSQL" if pg_url else "SQLite"
+    results = [CaseResult(page_url(path, params)) for path, params in CASES]
+    print(f"{backend}: building the 1× and {args.factor}× databases…", file=sys.stderr)
+    with databases(pg_url, data, args.factor) as (one, big, synth_s):
+        print(f"{backend}: measuring…", file=sys.stderr)
+        load_before = os.getloadavg()[0]
+        asyncio.run(measure(one, big, f"{args.factor}×", results, args))
+        load = f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f}"
+    return render(backend, args.factor, synth_s, results, args.limit, load)
+
+
+def write_results(section: str, command: str) -> None:
+    today = dt.date.today().strftime("%-d %B %Y")
+    block = (
+        f"{START_MARK}\n## Scale: 1× against the synthetic database\n\n"
+        f"Measured on {today} on this machine (2 CPUs), in process, with\n\n"
+        f"```\n{command}\n```\n\n{section}\n{END_MARK}"
+    )
+    text = RESULTS.read_text(encoding="utf-8")
+    if START_MARK in text and END_MARK in text:
+        head, rest = text.split(START_MARK, 1)
+        tail = rest.split(END_MARK, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--factor", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=15, help="timed requests per figure")
+    parser.add_argument("--limit", type=int, default=20, help="page size")
+    parser.add_argument(
+        "--deep", type=float, default=0.9, help="share of the rows before the deep page"
+    )
+    parser.add_argument("--pg-url", help="also measure PostgreSQL (scratch databases next to it)")
+    parser.add_argument("--write-results", action="store_true", help=f"update {RESULTS.name}")
+    args = parser.parse_args()
+    data = load_dataset(PROJECT_ROOT / "data")
+    sections = [run_backend(None, data, args)]
+    if args.pg_url:
+        sections.append(run_backend(args.pg_url, data, args))
+    section = "\n\n".join(sections)
+    print(section)
+    if args.write_results:
+        command = ".venv/bin/python -m bench.scale " + " ".join(
+            make_url(a).render_as_string(hide_password=True) if "://" in a else a
+            for a in sys.argv[1:]
+        )
+        write_results(section, command.strip())
+
+
+if __name__ == "__main__":
+    main()
