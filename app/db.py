@@ -333,11 +333,13 @@ def _guard_transaction(
         return
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        # Nothing has run in this transaction yet: SET TRANSACTION must come first.
-        if guard.read_only:
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        # Nothing has run in this transaction yet: SET TRANSACTION must come first. One round
+        # trip for both (no parameters: psycopg sends them as one simple query).
+        settings = ["SET TRANSACTION READ ONLY"] if guard.read_only else []
         if guard.timeout_ms > 0:
-            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(guard.timeout_ms)}")
+            settings.append(f"SET LOCAL statement_timeout = {int(guard.timeout_ms)}")
+        if settings:
+            connection.exec_driver_sql("; ".join(settings))
     elif dialect == "sqlite":
         raw: Any = connection.connection.driver_connection
         record = connection.info  # the pooled connection's own dict, kept across checkouts
