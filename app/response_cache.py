@@ -44,14 +44,14 @@ class RevisionProbe:
 
     The connection is detached from the engine's pool at once (so it never takes a request's
     place) and runs in autocommit mode, each read seeing the latest committed revision. For an
-    SQLite file it is reopened when the path names another file (moved, replaced, restored),
-    as the pool's own connections are."""
+    SQLite file it is reopened when the path names another file (moved, replaced, restored)
+    or the file changed under it, and after any request's connection was found broken."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sqlite_path = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
         self._connection: Any = None
-        self._file: tuple[int, int] | None = None
+        self._file: tuple[int, ...] | None = None
         self._retry_at = 0.0
         # The pool was invalidated (app.db marks a file gone bad as a disconnect): this
         # connection, outside the pool, may still answer from its page cache. Reopen it.
@@ -62,14 +62,17 @@ class RevisionProbe:
         if context.is_disconnect:
             self._stale = True
 
-    def _file_identity(self) -> tuple[int, int] | None:
+    def _file_identity(self) -> tuple[int, ...] | None:
+        """The file and its last change: a file replaced, or changed in place by anything but
+        SQLite's own writes (which go to the WAL and reach the file only at checkpoints, when
+        reopening costs little), gets a fresh connection, not this one's page cache."""
         if self.sqlite_path is None:
             return None
         try:
             stat = os.stat(self.sqlite_path)
         except OSError:
             return None
-        return (stat.st_dev, stat.st_ino)
+        return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
     def _open(self) -> Any:
         proxied = self.engine.raw_connection()

@@ -4,19 +4,24 @@ Each test has its own seeded database and app (tests/curation_fixtures.py). "Not
 written" is checked against the audit total and a dump of every table."""
 
 import copy
+import time
 from typing import Any
 
 import httpx
 import pytest
 
-from app.config import PROJECT_ROOT
-from app.facts import nation_ref, read_reference
+from app.config import PROJECT_ROOT, Settings
+from app.db import make_engine
+from app.facts import Dataset, nation_ref, read_reference
+from app.main import create_app
+from tests.conftest import PG_URL
 from tests.curation import (
     KINDS,
     Curation,
     Kind,
     as_sent,
     commitment_body,
+    curation_over,
     expected_as_sent,
     sha256,
     stated,
@@ -709,3 +714,32 @@ async def test_a_correction_is_held_to_the_limits_of_a_new_fact(curation: Curati
             # Absent means "unchanged" in a correction, so only the default differs.
             without_default = {k: v for k, v in prop.items() if k != "default"}
             assert update["properties"][name] == without_default, (kind, name)
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="SQLite's database-wide write lock")
+async def test_a_write_waits_its_turn_for_the_configured_time_then_answers_503(
+    seeded_url: str, dataset: Dataset
+) -> None:
+    """PLEDGEDB_SQLITE_WRITE_WAIT_MS reaches the engine: with another process holding the
+    file's write lock, a write waits that long, then answers 503 with Retry-After."""
+    app = create_app(
+        Settings(database_url=seeded_url, write_rate_per_minute=1_000, sqlite_write_wait_ms=300)
+    )
+    async with curation_over(app, seeded_url, dataset) as curation:
+        before = await curation.state()
+        holder = make_engine(seeded_url)
+        try:
+            with holder.connect() as conn:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # another process's long write
+                started = time.monotonic()
+                response = await curation.client.post(
+                    "/commitments", json=commitment_body(), headers=curation.auth()
+                )
+                waited = time.monotonic() - started
+                conn.exec_driver_sql("ROLLBACK")
+        finally:
+            holder.dispose()
+        assert_problem(response, 503)
+        assert "retry-after" in response.headers
+        assert 0.3 <= waited < 5, waited
+        assert await curation.state() == before
