@@ -146,12 +146,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_path(url: URL, uri: bool) -> str | None:
-    """The file an SQLite URL names, or None for an in-memory database."""
+def sqlite_file(url: URL) -> str | None:
+    """The file an SQLite URL names (plain or ``file:`` URI form), or None for memory."""
     database = url.database or ""
     if not database or database == ":memory:" or url.query.get("mode") == "memory":
         return None
-    if uri:
+    if url.query.get("uri") == "true" or database.startswith("file:"):
         return database.removeprefix("file:").split("?", 1)[0] or None
     return database
 
@@ -195,12 +195,6 @@ def _write_lock(path: str | None) -> threading.Lock:
 POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 30}
 
 
-def sqlite_file(url: URL) -> str | None:
-    """The file an SQLite URL names (plain or ``file:`` URI form), or None for memory."""
-    uri = url.query.get("uri") == "true" or (url.database or "").startswith("file:")
-    return _sqlite_path(url, uri)
-
-
 def make_engine(
     database_url: str, sqlite_write_wait_ms: int = DEFAULT_SQLITE_WRITE_WAIT_MS
 ) -> Engine:
@@ -208,10 +202,9 @@ def make_engine(
     # values bound to it, which can come from request bodies.
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        uri = url.query.get("uri") == "true" or (url.database or "").startswith("file:")
-        if url.database and url.database != ":memory:" and not uri:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        path = _sqlite_path(url, uri)
+        path = sqlite_file(url)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False},

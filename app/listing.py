@@ -113,10 +113,20 @@ class SortKey:
     # than the first).
     same_as: SQLColumnExpression[Any] | None = None
 
+    @property
+    def exprs(self) -> list[SQLColumnExpression[Any]]:
+        return [*self.columns, self.tiebreak]
+
+    def ordered(self, stmt: Select[Any]) -> Select[Any]:
+        """``stmt`` in this order, with the sort columns added last to each row (the cursor)."""
+        exprs = self.exprs
+        return stmt.add_columns(*exprs).order_by(
+            *[e.desc() if self.descending else e.asc() for e in exprs]
+        )
+
     def after(self, values: list[Any]) -> ColumnElement[bool]:
         """Rows strictly after ``values`` (the sort columns, then the tiebreak)."""
-        exprs = [*self.columns, self.tiebreak]
-        bound = _after(exprs, values, self.descending)
+        bound = _after(self.exprs, values, self.descending)
         if self.same_as is not None and not self.columns:
             also = self.same_as < values[0] if self.descending else self.same_as > values[0]
             bound = and_(bound, also)
@@ -176,30 +186,45 @@ def fetch_page(
     sort: SortKey,
 ) -> tuple[list[Any], int, str | None]:
     """Run ``stmt`` (selecting one entity) for one page; return rows, total and next cursor."""
-    if page.cursor is not None and page.offset:
-        raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
-    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    _refuse_offset_with_cursor(page)
+    count = _count_of(stmt)
     total = counted_total(session, count, {}, lambda: session.scalar(count) or 0)
-    exprs = [*sort.columns, sort.tiebreak]
-    ordered = stmt.add_columns(*exprs).order_by(
-        *[e.desc() if sort.descending else e.asc() for e in exprs]
-    )
+    ordered = sort.ordered(stmt)
     if page.cursor is not None:
-        ordered = ordered.where(sort.after(_decode_cursor(page.cursor, sort_name, exprs)))
+        ordered = ordered.where(sort.after(_decode_cursor(page.cursor, sort_name, sort.exprs)))
     else:
         ordered = ordered.offset(page.offset)
-    rows = session.execute(ordered.limit(page.limit + 1)).all()
-    has_more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    next_cursor = _encode_cursor(sort_name, list(rows[-1][1:])) if has_more and rows else None
+    rows, next_cursor = _one_page(
+        session.execute(ordered.limit(page.limit + 1)).all(), page, sort_name, len(sort.exprs)
+    )
     return [row[0] for row in rows], total, next_cursor
+
+
+def _refuse_offset_with_cursor(page: PageParams) -> None:
+    if page.cursor is not None and page.offset:
+        raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
+
+
+def _count_of(stmt: Select[Any]) -> Select[Any]:
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def _one_page(
+    rows: Sequence[Row[Any]], page: PageParams, sort_name: str, n_sort: int
+) -> tuple[list[Row[Any]], str | None]:
+    """The page's rows (one more was fetched, to know whether another page follows) and the
+    cursor after the last, from its trailing sort columns."""
+    page_rows = list(rows[: page.limit])
+    if len(rows) <= page.limit or not page_rows:
+        return page_rows, None
+    return page_rows, _encode_cursor(sort_name, list(page_rows[-1][-n_sort:]))
 
 
 # Totals of list queries, per engine: (statement, parameters) -> (data revision, total).
 TOTALS: "weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[int, int]]]" = (
     weakref.WeakKeyDictionary()
 )
-MAXTOTALS = 4096
+MAX_TOTALS = 4096
 
 
 def counted_total(
@@ -231,7 +256,7 @@ def counted_total(
         return known[1]
     total = run()
     totals[key] = (revision, total)
-    if len(totals) > MAXTOTALS:
+    if len(totals) > MAX_TOTALS:
         totals.popitem(last=False)
     return total
 
@@ -258,16 +283,13 @@ class PreparedPage:
 
     @classmethod
     def build(cls, stmt: Select[Any], sort: SortKey) -> "PreparedPage":
-        exprs = [*sort.columns, sort.tiebreak]
-        ordered = stmt.add_columns(*exprs).order_by(
-            *[e.desc() if sort.descending else e.asc() for e in exprs]
-        )
-        after: list[Any] = [bindparam(f"_after_{i}") for i in range(len(exprs))]
+        ordered = sort.ordered(stmt)
+        after: list[Any] = [bindparam(f"_after_{i}") for i in range(len(sort.exprs))]
         return cls(
-            count=select(func.count()).select_from(stmt.order_by(None).subquery()),
+            count=_count_of(stmt),
             by_offset=ordered.offset(bindparam("_offset")).limit(bindparam("_limit")),
             by_cursor=ordered.where(sort.after(after)).limit(bindparam("_limit")),
-            exprs=exprs,
+            exprs=sort.exprs,
         )
 
     def fetch(
@@ -275,8 +297,7 @@ class PreparedPage:
     ) -> tuple[list[Row[Any]], int, str | None]:
         """One page of rows (sort columns last), the total, and the next cursor."""
         connection = session.connection()
-        if page.cursor is not None and page.offset:
-            raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
+        _refuse_offset_with_cursor(page)
         total = counted_total(
             session, self.count, params, lambda: connection.execute(self.count, params).scalar_one()
         )
@@ -289,11 +310,9 @@ class PreparedPage:
                 self.by_offset,
                 {**params, "_offset": page.offset, "_limit": page.limit + 1},
             )
-        rows = list(connection.execute(stmt, params).all())
-        has_more = len(rows) > page.limit
-        rows = rows[: page.limit]
-        n = len(self.exprs)
-        next_cursor = _encode_cursor(sort_name, list(rows[-1][-n:])) if has_more and rows else None
+        rows, next_cursor = _one_page(
+            connection.execute(stmt, params).all(), page, sort_name, len(self.exprs)
+        )
         return rows, total, next_cursor
 
 

@@ -28,10 +28,11 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import sqlite_file
+from app.db import READ_REVISION, sqlite_file
 from app.representation import matches_if_none_match
 
-READ_REVISION = "SELECT revision FROM data_revision WHERE id = 1"
+# The revision query of app.db, as the plain SQL a bare DBAPI connection takes.
+READ_REVISION_SQL = str(READ_REVISION.compile(compile_kwargs={"literal_binds": True}))
 # After the revision could not be read, the cache stands aside this long before trying to
 # reconnect, so a database outage does not cost every request a failed connection attempt.
 RETRY_AFTER_SECONDS = 1.0
@@ -108,7 +109,7 @@ class RevisionProbe:
         try:
             cursor = self._connection.cursor()
             try:
-                cursor.execute(READ_REVISION)
+                cursor.execute(READ_REVISION_SQL)
                 row = cursor.fetchone()
             finally:
                 cursor.close()

@@ -6,10 +6,8 @@ test. Every subprocess call has a timeout; the server is always terminated."""
 
 import contextlib
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +24,8 @@ from app.db import make_engine, make_sessionmaker
 from app.facts import Dataset, load_dataset
 from app.seed import seed
 from app.vocab import ActorKind, MembershipStatus, Role, Status
+from bench.load import PLEDGEDB, cli_env, pledgedb
 
-PLEDGEDB = Path(sys.executable).parent / "pledgedb"
-TIMEOUT = 120  # seconds, for any one command
 SERVER_START = 15.0  # seconds the server may take to answer
 BAD_QUOTE = "Italy has pledged a naval squadron to the Black Sea"
 
@@ -38,29 +35,6 @@ def workdir(tmp_path: Path) -> Path:
     path = tmp_path / "cwd"
     path.mkdir()
     return path
-
-
-def cli_env(database_url: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("PLEDGEDB_") and k != "DATABASE_URL"
-    }
-    env.update(DATABASE_URL=database_url, NO_COLOR="1", TERM="dumb", COLUMNS="200")
-    return env
-
-
-def pledgedb(
-    *args: str, database_url: str, cwd: Path, timeout: float = TIMEOUT
-) -> subprocess.CompletedProcess[str]:
-    assert PLEDGEDB.exists(), f"console script not installed: {PLEDGEDB}"
-    return subprocess.run(
-        [str(PLEDGEDB), *args],
-        cwd=cwd,
-        env=cli_env(database_url),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pycountry
 import pytest
-from sqlalchemy import Engine, MetaData, func, select
+from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
 from app import migrations
@@ -34,6 +34,7 @@ from app.models import (
     condition_gates,
 )
 from tests.conftest import scratch_database
+from tests.curation import dump
 from tests.helpers import walk_pages
 
 FACTOR = 3
@@ -149,27 +150,13 @@ def test_everything_is_marked_synthetic(synth_engine: Engine) -> None:
     assert all(url.startswith("https://synthetic.invalid/") for url in outlets)
 
 
-def snapshot(url: str) -> dict[str, list[Any]]:
-    engine = make_engine(url)
-    try:
-        meta = MetaData()
-        meta.reflect(engine)
-        with engine.connect() as conn:
-            return {
-                name: sorted(map(repr, conn.execute(select(table)).all()))
-                for name, table in meta.tables.items()
-            }
-    finally:
-        engine.dispose()
-
-
 def test_refuses_a_database_that_holds_rows(database_url: str) -> None:
-    before = snapshot(database_url)
+    before = dump(database_url)
     result = synth(database_url, "--factor", "1")
     assert result.exit_code == 1
     assert "not empty" in result.output
     assert "sources" in result.output
-    assert snapshot(database_url) == before
+    assert dump(database_url) == before
 
 
 def test_a_migrated_empty_database_is_accepted(tmp_path: Path) -> None:

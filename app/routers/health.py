@@ -1,9 +1,9 @@
-from alembic.runtime.migration import MigrationContext
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import PROBLEM_JSON, Problem, Unavailable
+from app.migrations import current_revision
 from app.models import Fact
 from app.schemas.meta import Health, Readiness
 
@@ -30,7 +30,7 @@ def readyz(request: Request) -> Readiness:
                 # after the file was overwritten. A file gone bad fails here, and that error
                 # invalidates the whole pool (app.db), so every request notices it too.
                 conn.exec_driver_sql("PRAGMA shrink_memory")
-            revision = MigrationContext.configure(conn).get_current_revision()
+            revision = current_revision(conn)
             facts = conn.scalar(select(func.count()).select_from(Fact)) if revision else 0
     except SQLAlchemyError as exc:
         raise Unavailable(f"Database unreachable: {type(exc).__name__}.") from exc
