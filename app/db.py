@@ -2,12 +2,15 @@
 database stood at a past moment (``as_of``); writes get a live session that already holds the
 database's write lock, so concurrent writers queue instead of failing half-way.
 
-Every transaction a request session begins is guarded (`_guard_transaction`): reads run
-read-only (PostgreSQL ``SET TRANSACTION READ ONLY``, SQLite ``PRAGMA query_only``), and the
-database work has a time limit (PostgreSQL ``SET LOCAL statement_timeout``, per statement;
-SQLite a progress handler that interrupts the transaction's statements once its deadline has
-passed). A query cut off raises the driver's error, which `app.errors` answers with 503
-``/problems/timeout``; the connection stays usable. The CLI's sessions are not guarded."""
+Request sessions are guarded (`_guard_transaction`): reads run read-only, and the database
+work has a time limit. On PostgreSQL the API's connections are read-only with a
+``statement_timeout`` from the moment they open and run in autocommit mode, so each statement
+of a read is a read-only transaction of its own; a write begins its transaction
+``BEGIN READ WRITE; SET LOCAL statement_timeout`` (`make_engine`). On SQLite a read's
+transaction sets ``PRAGMA query_only``, and a progress handler interrupts its statements
+once its deadline has passed. A query cut off raises the driver's error, which `app.errors`
+answers with 503 ``/problems/timeout``; the connection stays usable. The CLI's sessions are
+not guarded."""
 
 import asyncio
 import datetime as dt
@@ -192,12 +195,24 @@ def _write_lock(path: str | None) -> threading.Lock:
 # that were themselves waiting for a thread: the "QueuePool limit reached" stall. 10 are kept
 # open; the rest are opened for a burst and closed after. (PostgreSQL: two workers use 80 of
 # its default 100 connections at most.)
-POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 30}
+POOL: dict[str, Any] = {"pool_size": 40, "max_overflow": 0}
 
 
 def make_engine(
-    database_url: str, sqlite_write_wait_ms: int = DEFAULT_SQLITE_WRITE_WAIT_MS
+    database_url: str,
+    sqlite_write_wait_ms: int = DEFAULT_SQLITE_WRITE_WAIT_MS,
+    *,
+    request_timeout_ms: int | None = None,
 ) -> Engine:
+    """The engine of a database URL; ``request_timeout_ms`` makes it the API's own engine,
+    whose sessions are guarded (`get_read_session`, `get_write_session`).
+
+    On PostgreSQL the API's connections run in autocommit mode, read-only and with the time
+    limit by default (set once, when each connection opens): a read's statements then each run
+    in a read-only transaction of their own, with no BEGIN, SET or ROLLBACK round trips, and
+    a write's guard begins its transaction READ WRITE. (With ROLLBACK ending every read,
+    psycopg also never kept a prepared statement: it forgets those of a rolled back
+    transaction, so the server parsed and planned every query of every request anew.)"""
     # hide_parameters: an error's text (logged with its traceback) names the SQL but never the
     # values bound to it, which can come from request bodies.
     url = make_url(database_url)
@@ -217,9 +232,18 @@ def make_engine(
             _follow_file(engine, path)
         _SQLITE_WRITERS[engine] = SQLiteWriters(_write_lock(path), sqlite_write_wait_ms / 1000)
         return engine
+    serving: dict[str, Any] = {}
+    if request_timeout_ms is not None:
+        serving = {
+            "isolation_level": "AUTOCOMMIT",
+            "connect_args": {
+                "options": "-c default_transaction_read_only=on "
+                f"-c statement_timeout={int(request_timeout_ms)}"
+            },
+        }
     # pool_pre_ping: a connection the server dropped (restart, failover) is replaced on
     # checkout, so the API recovers without a restart once the database is back.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **POOL)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **POOL, **serving)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -326,11 +350,17 @@ def _guard_transaction(
         return
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        # Nothing has run in this transaction yet: SET TRANSACTION must come first. One round
-        # trip for both (no parameters: psycopg sends them as one simple query).
+        limit = f"SET LOCAL statement_timeout = {int(guard.timeout_ms)}"
+        if connection.connection.driver_connection.autocommit:  # type: ignore[union-attr]
+            # The API's own connections (make_engine): read-only and time-limited already, each
+            # statement in a transaction of its own. A write begins one, READ WRITE, here.
+            if not guard.read_only:
+                connection.exec_driver_sql(f"BEGIN READ WRITE; {limit}")
+            return
+        # Nothing has run in this transaction yet: SET TRANSACTION must come first.
         settings = ["SET TRANSACTION READ ONLY"] if guard.read_only else []
         if guard.timeout_ms > 0:
-            settings.append(f"SET LOCAL statement_timeout = {int(guard.timeout_ms)}")
+            settings.append(limit)
         if settings:
             connection.exec_driver_sql("; ".join(settings))
     elif dialect == "sqlite":
@@ -401,14 +431,22 @@ def _sessionmaker_at(
 
 
 async def _close(session: Session) -> None:
-    """Close a request's session: on the loop for SQLite (returning the connection is a local
-    call), in a thread for PostgreSQL (its rollback is a round trip to the server) — a thread of
-    its own limiter, not the request threads': a request holding a connection must never wait
-    for a thread that may be waiting for that connection."""
-    if session.in_transaction() and session.get_bind().dialect.name != "sqlite":
+    """Close a read session on the loop when that is a local call (SQLite; PostgreSQL outside
+    a transaction, as the API's reads run), in a thread when it ends a transaction on the
+    server — a thread of its own limiter, not the request threads': a request holding a
+    connection must never wait for a thread that may be waiting for that connection."""
+    if session.in_transaction() and _server_transaction(session):
         await anyio.to_thread.run_sync(session.close, limiter=_closers())
     else:
         session.close()
+
+
+def _server_transaction(session: Session) -> bool:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        return False
+    raw: Any = connection.connection.driver_connection
+    return bool(raw.info.transaction_status != 0)  # psycopg: 0 is IDLE, outside a transaction
 
 
 _CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (

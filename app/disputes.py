@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.models import Commitment, Fact, Membership, Nation, Source, Statement
+from app.per_revision import PerRevision
 from app.queries import evidence_options
 from app.schemas.common import EvidenceRead
 from app.schemas.disputes import DisputeClaim, DisputeKind, DisputeRead
@@ -484,8 +485,16 @@ def participation_disputes(data: Data) -> Iterator[DisputeRead]:
 # --- entry points ------------------------------------------------------------------------------
 
 
+# The rules read every fact: found once per data revision (app.per_revision).
+FOUND: PerRevision[list[DisputeRead]] = PerRevision(max_entries=1)
+
+
 def find_disputes(session: Session) -> list[DisputeRead]:
-    """Every dispute in the data, ordered by id."""
+    """Every dispute in the data, ordered by id (the list is shared: do not change it)."""
+    return FOUND.get(session, "disputes", lambda: _find_disputes(session))
+
+
+def _find_disputes(session: Session) -> list[DisputeRead]:
     data = load(session)
     found = [
         *exclusive_role_disputes(data),

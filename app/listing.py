@@ -5,8 +5,6 @@ import base64
 import binascii
 import csv
 import io
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -31,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.db import LIVE, READ_REVISION
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, NotAcceptable, Problem
+from app.per_revision import PerRevision
 from app.representation import respond
 from app.schemas.common import Page
 
@@ -220,11 +218,8 @@ def _one_page(
     return page_rows, _encode_cursor(sort_name, list(page_rows[-1][-n_sort:]))
 
 
-# Totals of list queries, per engine: (statement, parameters) -> (data revision, total).
-TOTALS: "weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[int, int]]]" = (
-    weakref.WeakKeyDictionary()
-)
-MAX_TOTALS = 4096
+# Totals of list queries: (statement, parameters) -> total, per data revision.
+TOTALS: PerRevision[int] = PerRevision(max_entries=4096)
 
 
 def counted_total(
@@ -234,31 +229,14 @@ def counted_total(
 
     Counting is the one part of a page whose cost grows with the data (every matching row is
     visited, where the page itself walks an index from its bound), so a process keeps the count
-    of each query until the data revision changes (app.db bumps it with every committed
-    write, in the writing transaction). The revision is read in the request's own transaction.
-    Sessions at `as_of` (rebuilt states, fixed once built) and databases without the revision
-    table just count."""
-    if not session.info.get(LIVE):
-        return run()
-    revision = session.execute(READ_REVISION).scalar()
-    if revision is None:
-        return run()
+    of each query until the data changes (app.per_revision)."""
     key_of = count._generate_cache_key()
     if key_of is None:
         return run()
     # In the key's order; their names are per statement object (anonymous), not per shape.
     bound = tuple(_hashable(p.effective_value) for p in key_of.bindparams)
     key = (key_of.key, bound, tuple(sorted((k, _hashable(v)) for k, v in params.items())))
-    totals = TOTALS.setdefault(session.get_bind(), OrderedDict())
-    known = totals.get(key)
-    if known is not None and known[0] == revision:
-        totals.move_to_end(key)
-        return known[1]
-    total = run()
-    totals[key] = (revision, total)
-    if len(totals) > MAX_TOTALS:
-        totals.popitem(last=False)
-    return total
+    return TOTALS.get(session, key, run)
 
 
 def _hashable(value: Any) -> Hashable:

@@ -76,7 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info={"name": "MIT (code); quotes remain their publishers'"},
     )
     app.state.statement_timeout_ms = settings.statement_timeout_ms
-    app.state.engine = make_engine(settings.database_url, settings.sqlite_write_wait_ms)
+    app.state.engine = make_engine(
+        settings.database_url,
+        settings.sqlite_write_wait_ms,
+        request_timeout_ms=settings.statement_timeout_ms,
+    )
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.schema_head = head_revision(settings.database_url)
     app.state.history = History()

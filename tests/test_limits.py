@@ -89,7 +89,7 @@ def app(limits_url: str, clock: Clock) -> Iterator[FastAPI]:
     app = probe_app(limits_url)
 
     # Probes every write method, and an authenticated read.
-    @app.api_route("/_probe/any", methods=[*WRITE_METHODS, "GET"])
+    @app.api_route("/_probe/any", methods=[*WRITE_METHODS, "GET"], include_in_schema=False)
     def any_method(key: CuratorKey) -> dict[str, str]:
         return {"key": key.name}
 

@@ -188,12 +188,14 @@ async def test_an_unreadable_revision_sends_requests_to_the_application(seeded_u
     app = create_app(Settings(database_url=seeded_url))
     try:
         async with client_for(app) as client:
-            assert (await client.get("/summary")).status_code == 200
+            # A fact's own page: its queries do not read the revision themselves.
+            path = "/commitments/coalition-troops"
+            assert (await client.get(path)).status_code == 200
             engine = make_engine(seeded_url)
             with engine.begin() as conn:
                 conn.execute(text("ALTER TABLE data_revision RENAME TO data_revision_away"))
             with statements(app) as seen:
-                bypassed = await client.get("/summary")
+                bypassed = await client.get(path)
             with engine.begin() as conn:
                 conn.execute(text("ALTER TABLE data_revision_away RENAME TO data_revision"))
             engine.dispose()
@@ -235,3 +237,39 @@ async def test_list_totals_are_counted_once_per_revision(curation: Curation) -> 
     assert latest == first + 1
     assert not any("count(" in s.lower() for s in again), again
     assert any("count(" in s.lower() for s in after_write), after_write
+
+
+async def test_disputes_and_summary_are_found_once_per_revision(curation: Curation) -> None:
+    """The disputes and the summary are found once per data revision (app.per_revision): a
+    repeated read does not read the facts again, and a write through another process makes the
+    dispute list, a nation's page and the summary find them anew."""
+    async with second_process(curation.url, response_cache_entries=0) as other:
+        app = other._transport.app  # type: ignore[attr-defined]
+        disputes = {d["id"] for d in (await other.get("/disputes")).json()["items"]}
+        summary = (await other.get("/summary")).json()
+        assert "leadership" in disputes
+        with statements(app) as again:
+            gb = (await other.get("/nations/GB")).json()
+            assert (await other.get("/disputes/leadership")).status_code == 200
+            assert (await other.get("/summary")).json() == summary
+        assert "leadership" in {d["id"] for d in gb["disputes"]}
+        location = "/commitments/gb-leadership-pledged-b"  # the UK named as co-leader
+        etag = (await curation.get(location)).headers["etag"]
+        retracted = await curation.retract(location, "Article B was corrected.", etag)
+        assert retracted.status_code == 200, retracted.text
+        with statements(app) as after_write:
+            gone = await other.get("/disputes/leadership")
+            summarised = (await other.get("/summary")).json()
+        gb = (await other.get("/nations/GB")).json()
+        listed = {d["id"] for d in (await other.get("/disputes")).json()["items"]}
+    assert gone.status_code == 404
+    assert "leadership" not in {d["id"] for d in gb["disputes"]}
+    assert listed == disputes - {"leadership"}
+    leading = summary["by_role"]["leadership"]["commitments"]
+    assert summarised["by_role"]["leadership"]["commitments"] == leading - 1
+    for seen in (again, after_write):
+        seen[:] = [" ".join(s.split()) for s in seen]
+    assert not any("statements.topic IS NOT NULL" in s for s in again), again
+    assert not any("GROUP BY" in s for s in again), again
+    assert any("statements.topic IS NOT NULL" in s for s in after_write), after_write
+    assert any("GROUP BY commitments.role" in s for s in after_write), after_write
