@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     # Cache-Control max-age of public GET responses (revalidate with their ETag afterwards).
     cache_max_age: int = Field(default=60, ge=0)
+    # How many requests a worker process runs at once in its thread pool (every endpoint that
+    # reads or writes the database); the others wait their turn, in order. Beyond a few, more
+    # threads only contend for Python's one interpreter lock: each database round trip gives it
+    # up and waits to get it back (bench/RESULTS.md: 8 answered 10-20% more requests a second
+    # than anyio's default of 40, more so on PostgreSQL). At most 40: the connection pool's size.
+    request_threads: int = Field(default=8, ge=1, le=40)
     # The in-process response cache (app.response_cache): how many answers, and how many bytes
     # of them in all, each process keeps. 0 entries turns it off (every request runs its queries).
     response_cache_entries: int = Field(default=1024, ge=0)

@@ -189,13 +189,13 @@ def _write_lock(path: str | None) -> threading.Lock:
 
 
 # The connection pool is never the bottleneck of a burst: it holds as many connections as the
-# request thread pool has threads (anyio's default, 40), and a request's connection is taken in
-# its endpoint's thread and given back without waiting for another thread (`_close`). With a
-# smaller pool, a burst of slow requests left threads waiting for connections held by requests
-# that were themselves waiting for a thread: the "QueuePool limit reached" stall. 10 are kept
-# open; the rest are opened for a burst and closed after. (PostgreSQL: two workers use 80 of
-# its default 100 connections at most.)
-POOL: dict[str, Any] = {"pool_size": 40, "max_overflow": 0}
+# request thread pool can have threads (`Settings.request_threads`, at most 40), and a
+# request's connection is taken in its endpoint's thread and given back without waiting for
+# another thread (`_close`). With a smaller pool, a burst of slow requests left threads waiting
+# for connections held by requests that were themselves waiting for a thread: the "QueuePool
+# limit reached" stall. 10 are kept open; the rest are opened for a burst and closed after.
+# (PostgreSQL: two workers use 80 of its default 100 connections at most.)
+POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 30}
 
 
 def make_engine(

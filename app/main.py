@@ -1,5 +1,9 @@
 """The ASGI application: ``app.main:app``."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from app.config import Settings, get_settings
@@ -64,9 +68,17 @@ TAGS = [
 ]
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The thread pool belongs to the event loop the server runs: size it there.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.request_threads
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="pledgedb",
         version="0.1.0",
         summary="Security guarantees pledged to Ukraine, Paris, 4 September 2025 — with evidence.",
@@ -76,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info={"name": "MIT (code); quotes remain their publishers'"},
     )
     app.state.statement_timeout_ms = settings.statement_timeout_ms
+    app.state.request_threads = settings.request_threads
     app.state.engine = make_engine(
         settings.database_url,
         settings.sqlite_write_wait_ms,

@@ -529,11 +529,24 @@ def test_the_access_log_names_no_key_or_body() -> None:
     assert "headers" not in access and "body" not in access
 
 
-async def test_the_pool_has_a_connection_for_every_request_thread(safety_app: FastAPI) -> None:
+async def test_the_pool_has_a_connection_for_every_request_thread(database_url: str) -> None:
     """A burst of slow requests must never leave request threads waiting for connections (the
-    "QueuePool limit reached" stall): the pool is at least as large as the thread pool."""
+    "QueuePool limit reached" stall): the pool is at least as large as the thread pool, which
+    the server's start-up (the app's lifespan) sizes from the settings, up to their maximum."""
     import anyio.to_thread
 
-    pool: Any = safety_app.state.engine.pool
-    threads = anyio.to_thread.current_default_thread_limiter().total_tokens
-    assert pool.size() + pool._max_overflow >= threads
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    default = limiter.total_tokens
+    most = Settings.model_fields["request_threads"].metadata[-1].le
+    for threads in (3, most):
+        app = make_app(database_url, request_threads=threads)
+        try:
+            async with app.router.lifespan_context(app):
+                assert limiter.total_tokens == threads
+                pool: Any = app.state.engine.pool
+                assert pool.size() + pool._max_overflow >= threads
+        finally:
+            limiter.total_tokens = default
+            app.state.engine.dispose()
+    with pytest.raises(ValueError, match="less than or equal"):
+        Settings(database_url=database_url, request_threads=most + 1)
