@@ -26,7 +26,7 @@ import anyio
 from fastapi import Depends, Query, Request
 from sqlalchemy import Connection, Engine, create_engine, event, insert, or_, select, update
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import (
     ORMExecuteState,
     Session,
@@ -442,10 +442,13 @@ async def _close(session: Session) -> None:
 
 
 def _server_transaction(session: Session) -> bool:
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
+    """Whether closing the session ends a transaction on the server (a round trip)."""
+    if session.get_bind().dialect.name == "sqlite":
         return False
-    raw: Any = connection.connection.driver_connection
+    try:
+        raw: Any = session.connection().connection.driver_connection
+    except SQLAlchemyError:  # a connection lost mid-request: close() cleans up, in a thread
+        return True
     return bool(raw.info.transaction_status != 0)  # psycopg: 0 is IDLE, outside a transaction
 
 

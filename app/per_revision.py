@@ -3,7 +3,7 @@
 Every committed write bumps the data revision in its own transaction (app.db), so a value kept
 with the revision it was computed at is current exactly while the revision read in the
 request's transaction is the same: a write through any process is seen on the next request.
-Sessions at `as_of` (rebuilt states) and databases without the revision table just compute."""
+Sessions at `as_of` (rebuilt states) and databases without a revision row just compute."""
 
 import threading
 import weakref
@@ -44,7 +44,10 @@ class PerRevision(Generic[T]):
             if known is not None and known[0] == revision:
                 kept.move_to_end(key)
                 return known[1]
-        value = compute()  # outside the lock: two first requests may both compute, alike
+        # After the revision was read: a write committed in between makes the value newer than
+        # its revision, never older (the next request sees the new revision and computes again).
+        # Outside the lock: two first requests may both compute, alike.
+        value = compute()
         with self._lock:
             kept[key] = (revision, value)
             while len(kept) > self.max_entries:
