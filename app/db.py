@@ -51,6 +51,8 @@ LIVE = "live"
 READ_REVISION = select(DataRevision.revision).where(DataRevision.id == 1)
 # Execution option: the id of a fact to show even though it is retracted (its own page).
 SHOW_FACT = "show_fact"
+# Execution option: the statement leaves retracted facts out itself (app.listing's counts).
+RETRACTED_LEFT_OUT = "retracted_left_out"
 # Session.info key: how to guard each transaction the session begins (a `Guard`).
 GUARD = "guard"
 # Connection-record flags: what a guard changed on a pooled SQLite connection, undone at checkin.
@@ -305,7 +307,11 @@ def _hide_retracted(state: ORMExecuteState) -> None:
     """In read sessions, retracted facts disappear from every query — lists, counts, joins and
     relationship loads alike — except the one fact whose own page is asked for, which shows
     itself with its retraction (but not the retracted facts it links to)."""
-    if state.is_select and state.session.info.get("hide_retracted"):
+    if (
+        state.is_select
+        and state.session.info.get("hide_retracted")
+        and not state.execution_options.get(RETRACTED_LEFT_OUT)
+    ):
         shown = state.execution_options.get(SHOW_FACT)
         if shown is None:
             state.statement = state.statement.options(_HIDE_RETRACTED)

@@ -20,21 +20,27 @@ from sqlalchemy import (
     Row,
     Select,
     SQLColumnExpression,
+    Table,
     and_,
     bindparam,
     func,
+    inspect,
     or_,
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
 
 from app.config import get_settings
+from app.db import RETRACTED_LEFT_OUT
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, NotAcceptable, Problem
+from app.models import Fact
 from app.per_revision import PerRevision
 from app.representation import respond
 from app.schemas.common import Page
 
 _settings = get_settings()
+FACTS = Fact.__table__
 # OpenAPI for list endpoints: JSON (the response model), the same page as CSV, and problems.
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
@@ -185,7 +191,7 @@ def fetch_page(
 ) -> tuple[list[Any], int, str | None]:
     """Run ``stmt`` (selecting one entity) for one page; return rows, total and next cursor."""
     _refuse_offset_with_cursor(page)
-    count = _count_of(stmt)
+    count = _count_of(stmt, hides_retracted=bool(session.info.get("hide_retracted")))
     total = counted_total(session, count, {}, lambda: session.scalar(count) or 0)
     ordered = sort.ordered(stmt)
     if page.cursor is not None:
@@ -203,8 +209,37 @@ def _refuse_offset_with_cursor(page: PageParams) -> None:
         raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
 
 
-def _count_of(stmt: Select[Any]) -> Select[Any]:
+def _count_of(stmt: Select[Any], hides_retracted: bool = False) -> Select[Any]:
+    """The statement that counts ``stmt``'s rows.
+
+    A kind of fact has its own table under `facts` (joined inheritance), and `facts` holds the
+    retraction mark: counting the live rows the plain way joins every row to `facts`. When the
+    filters read the kind's own table only, count that table alone and leave out the retracted
+    facts by their (partial) index, a short list: at 1,000× the seed, 3.5 ms instead of 20-30
+    ms for every commitment on PostgreSQL, 1 ms instead of 13 for one role."""
+    mapper = stmt.column_descriptions[0].get("entity")
+    table = getattr(inspect(mapper, raiseerr=False), "local_table", None) if mapper else None
+    criteria = stmt.whereclause
+    if (
+        hides_retracted
+        and isinstance(mapper, type)
+        and issubclass(mapper, Fact)
+        and isinstance(table, Table)
+        and table is not FACTS
+        and (criteria is None or _reads_only(criteria, table))
+    ):
+        retracted = select(FACTS.c.id).where(FACTS.c.retracted_at.is_not(None))
+        count = select(func.count()).select_from(table).where(table.c.id.not_in(retracted))
+        if criteria is not None:
+            count = count.where(criteria)
+        return count.execution_options(**{RETRACTED_LEFT_OUT: True})
     return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def _reads_only(criteria: ColumnElement[bool], table: Table) -> bool:
+    """Whether ``criteria`` reads ``table`` and nothing else (no join, no subquery)."""
+    found = find_tables(criteria, check_columns=True, include_aliases=True, include_selects=True)
+    return all(isinstance(t, Table) and t.name == table.name for t in found)
 
 
 def _one_page(

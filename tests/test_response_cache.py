@@ -273,3 +273,29 @@ async def test_disputes_and_summary_are_found_once_per_revision(curation: Curati
     assert not any("GROUP BY" in s for s in again), again
     assert any("statements.topic IS NOT NULL" in s for s in after_write), after_write
     assert any("GROUP BY commitments.role" in s for s in after_write), after_write
+
+
+async def test_list_totals_count_the_kinds_table_alone_and_leave_retracted_facts_out(
+    curation: Curation,
+) -> None:
+    """A total over filters on the fact kind's own table counts that table alone, leaving the
+    retracted facts out by their ids (app.listing._count_of): no join to `facts`. A filter on
+    another table (evidence from a source) counts the joined way. Both leave a retraction out."""
+    filters = [{"role": "leadership"}, {"role": "leadership", "source": "article-b"}]
+    before = [(await curation.get("/commitments", **f)).json()["total"] for f in filters]
+    location = "/commitments/gb-leadership-pledged-b"  # article B: the UK as co-leader
+    etag = (await curation.get(location)).headers["etag"]
+    retracted = await curation.retract(location, "Article B was corrected.", etag)
+    assert retracted.status_code == 200, retracted.text
+    async with second_process(curation.url, response_cache_entries=0) as other:
+        app = other._transport.app  # type: ignore[attr-defined]
+        for f, total in zip(filters, before, strict=True):
+            with statements(app) as seen:
+                page = (await other.get("/commitments", params=f)).json()
+            ids = [item["id"] for item in page["items"]]
+            assert page["total"] == total - 1 == len(ids), (f, page["total"], total)
+            assert "gb-leadership-pledged-b" not in ids
+            counts = [" ".join(s.split()) for s in seen if "count(" in s.lower()]
+            assert len(counts) == 1, seen
+            joined = " JOIN " in counts[0]
+            assert joined == ("source" in f), counts[0]
