@@ -22,7 +22,6 @@ from app.disputes import disputes_for_nation
 from app.facts import CommitmentIn, Dataset, FactIn, load_dataset
 from app.main import create_app
 from app.models import Fact
-from app.routers import disputes
 from app.schemas.disputes import DisputeKind
 from app.seed import seed
 from app.vocab import ActorKind, Role
@@ -43,16 +42,9 @@ SEED_DISPUTES = {
 }
 
 
-def with_disputes(app: FastAPI) -> FastAPI:
-    # Until app/main.py lists the disputes router, include it here.
-    if not any(getattr(route, "path", "").startswith("/disputes") for route in app.routes):
-        app.include_router(disputes.router)
-    return app
-
-
 @pytest.fixture(scope="module")
 def app(database_url: str) -> Iterator[FastAPI]:
-    app = with_disputes(create_app(Settings(database_url=database_url)))
+    app = create_app(Settings(database_url=database_url))
     yield app
     app.state.engine.dispose()
 
@@ -104,7 +96,7 @@ async def serve(url: str, *datasets: Dataset) -> AsyncIterator[httpx.AsyncClient
         with make_sessionmaker(engine)() as session:
             seed(session, data)
     engine.dispose()
-    app = with_disputes(create_app(Settings(database_url=url)))
+    app = create_app(Settings(database_url=url))
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

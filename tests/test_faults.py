@@ -329,6 +329,20 @@ def judge_outage(down: dict[str, tuple[int, str]], up: dict[str, tuple[int, str]
     assert all_ok(up), up
 
 
+def outages(
+    server: Server, cycles: int, break_it: Callable[[], None], mend_it: Callable[[], None]
+) -> None:
+    """``cycles`` outages in a row, each observed and judged, every problem of them
+    /problems/unavailable; the database is mended even when a cycle fails."""
+    for _ in range(cycles):
+        try:
+            down, up, types = observe_outage(server, break_it, mend_it)
+        finally:
+            mend_it()
+        judge_outage(down, up)
+        assert set(types) == {"/problems/unavailable"}, types
+
+
 @SQLITE_ONLY
 @OUTAGE_CYCLES
 def test_sqlite_file_unreadable_answers_503_and_recovers(
@@ -352,13 +366,7 @@ def test_sqlite_file_unreadable_answers_503_and_recovers(
             file.write(saved)
 
     with Server(prepared_url, folder) as server:
-        for _ in range(cycles):
-            try:
-                down, up, types = observe_outage(server, zero, restore)
-            finally:
-                restore()
-            judge_outage(down, up)
-            assert set(types) == {"/problems/unavailable"}, types
+        outages(server, cycles, zero, restore)
 
 
 @pytest.mark.slow
@@ -382,13 +390,7 @@ def test_sqlite_file_moved_away_answers_503_and_recovers(prepared_url: str, fold
                 os.replace(away / name, path.parent / name)
 
     with Server(prepared_url, folder) as server:
-        for _ in range(2):
-            try:
-                down, up, types = observe_outage(server, move_away, put_back)
-            finally:
-                put_back()
-            judge_outage(down, up)
-            assert set(types) == {"/problems/unavailable"}, types
+        outages(server, 2, move_away, put_back)
 
 
 def pg_binary(name: str) -> str:
@@ -488,17 +490,12 @@ def test_postgresql_database_refusing_connections_answers_503_and_recovers(
     """The short outage for PostgreSQL: the server stays up, the API's database refuses
     connections and drops the ones it had, then takes them again."""
     with Server(prepared_url, folder) as server:
-        for _ in range(cycles):
-            try:
-                down, up, types = observe_outage(
-                    server,
-                    lambda: allow_connections(prepared_url, False),
-                    lambda: allow_connections(prepared_url, True),
-                )
-            finally:
-                allow_connections(prepared_url, True)
-            judge_outage(down, up)
-            assert set(types) == {"/problems/unavailable"}, types
+        outages(
+            server,
+            cycles,
+            lambda: allow_connections(prepared_url, False),
+            lambda: allow_connections(prepared_url, True),
+        )
 
 
 # --- several API processes over one database -------------------------------------------------
