@@ -36,6 +36,7 @@ from app.db import RETRACTED_LEFT_OUT
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, NotAcceptable, Problem
 from app.models import Fact
 from app.per_revision import PerRevision
+from app.queries import not_retracted
 from app.representation import respond
 from app.schemas.common import Page
 
@@ -228,8 +229,7 @@ def _count_of(stmt: Select[Any], hides_retracted: bool = False) -> Select[Any]:
         and table is not FACTS
         and (criteria is None or _reads_only(criteria, table))
     ):
-        retracted = select(FACTS.c.id).where(FACTS.c.retracted_at.is_not(None))
-        count = select(func.count()).select_from(table).where(table.c.id.not_in(retracted))
+        count = select(func.count()).select_from(table).where(not_retracted(table.c.id))
         if criteria is not None:
             count = count.where(criteria)
         return count.execution_options(**{RETRACTED_LEFT_OUT: True})

@@ -192,7 +192,7 @@ class Fact(Base):
     )
 
     __mapper_args__ = {"polymorphic_on": "kind", "version_id_col": version}
-    __table_args__ = (
+    __table_args__: tuple[Index, ...] = (
         # Only the few retracted facts: a full index on a column that is NULL for nearly every
         # row misleads SQLite's planner (with no statistics) into scanning it for IS NULL.
         Index(
@@ -258,6 +258,8 @@ class Commitment(Fact):
         Index("ix_commitments_role_status", "role", "status"),
         # `?role=` in id order (the default sort): a page, however deep, reads only its rows.
         Index("ix_commitments_role_id", "role", "id"),
+        # A nation page's coalition commitments of a role, counted from the index alone.
+        Index("ix_commitments_actor_role_status_id", "actor", "role", "status", "id"),
     )
     __mapper_args__ = {"polymorphic_identity": FactKind.commitment}
 

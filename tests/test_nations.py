@@ -119,8 +119,11 @@ async def test_lists_every_nation_in_the_data_with_its_reference_facts(
         own = sorted(c.id for c in dataset.commitments if c.nation == item["code"])
         assert sorted(r["commitment"] for r in item["roles"]) == own
         assert all(r["via"] == "nation" for r in item["roles"])
+        assert item["roles_total"] == len(own)
         assert item["matched_via"] is None
         assert item["inherited"] is False
+    assert body["coalition_commitments_total"] == 0
+    assert body["coalition_commitments_all"] is None
 
 
 @pytest.mark.parametrize("sort", list(SORT_KEYS))
@@ -286,6 +289,43 @@ async def test_include_coalition_lists_members_who_inherit_naval_patrols(
         assert sorted(r["commitment"] for r in inherited) == naval_ids
         assert all(r["role"] == "naval" for r in inherited)
     assert sorted(c["id"] for c in body["coalition_commitments"]) == naval_ids
+
+
+async def test_nothing_of_the_seed_is_cut_from_the_embedded_lists(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    # Every member inherits every commitment of the force as a whole: the longest lists.
+    whole = coalition_wide(dataset, set(Role), set(Status))
+    body = await get_page(client, include_coalition="true")
+    for item in body["items"]:
+        own = [c.id for c in dataset.commitments if c.nation == item["code"]]
+        inherited = whole if item["membership"] == "member" else []
+        assert sorted(r["commitment"] for r in item["roles"]) == sorted(own + inherited)
+        assert item["roles_total"] == len(own) + len(inherited)
+
+
+@pytest.mark.parametrize("role", [[Role.troops], [Role.naval, Role.training]])
+async def test_coalition_commitments_all_lists_what_the_page_embeds(
+    client: httpx.AsyncClient, dataset: Dataset, role: list[Role]
+) -> None:
+    body = await get_page(client, role=[r.value for r in role])
+    expected = sorted(
+        c.id
+        for c in dataset.commitments
+        if c.actor is ActorKind.coalition and c.role in role and c.status in not_ruled_out()
+    )
+    assert expected, "the seed has coalition commitments of these roles"
+    assert [c["id"] for c in body["coalition_commitments"]] == expected
+    assert body["coalition_commitments_total"] == len(expected)
+    link = httpx.URL(body["coalition_commitments_all"])
+    assert link.path == "/commitments"
+    params = {name: link.params.get_list(name) for name in link.params}
+    listed = await walk_pages(client, link.path, 2, **params)
+    assert sorted(c["id"] for c in listed) == expected
+    # A past state's page links to the same past state.
+    as_of = "2030-01-01T00:00:00Z"
+    past = await get_page(client, role=[r.value for r in role], as_of=as_of)
+    assert httpx.URL(past["coalition_commitments_all"]).params["as_of"] == as_of
 
 
 async def test_include_coalition_keeps_own_matches_as_not_inherited(

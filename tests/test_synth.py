@@ -33,6 +33,8 @@ from app.models import (
     Statement,
     condition_gates,
 )
+from app.schemas.nations import EMBEDDED_LIMIT
+from app.vocab import CoalitionScope, Role, Status
 from tests.conftest import scratch_database
 from tests.curation import dump
 from tests.helpers import walk_pages
@@ -222,3 +224,93 @@ async def test_list_endpoints_walk_every_row_once(
     sources = await walk_pages(synth_client, "/sources", 50)
     assert {s["origin"] for s in sources} == {"synthetic"}
     assert sum(s["evidence_count"] for s in sources) == count(synth_engine, Evidence)
+
+
+# Enough copies that some nations hold more own commitments, and the coalition more of a role,
+# than a nation page embeds (app.schemas.nations.EMBEDDED_LIMIT).
+LARGE_FACTOR = 300
+
+
+@pytest.fixture(scope="module")
+def large_synth_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with scratch_database(tmp_path_factory.mktemp("large-synth")) as url:
+        result = synth(url, "--factor", str(LARGE_FACTOR), "--seed", str(SEED))
+        assert result.exit_code == 0, result.output
+        yield url
+
+
+@pytest.mark.anyio
+async def test_a_nation_page_embeds_at_most_its_limit_and_says_how_many_there_are(
+    large_synth_url: str,
+) -> None:
+    app = create_app(Settings(database_url=large_synth_url))
+    engine = make_engine(large_synth_url)
+    transport = httpx.ASGITransport(app=app)
+    not_ruled_out = {s for s in Status if s is not Status.ruled_out}
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    Commitment.id,
+                    Commitment.nation_code,
+                    Commitment.coalition_scope,
+                    Commitment.role,
+                    Commitment.status,
+                )
+            ).all()
+            member_codes = set(
+                conn.scalars(
+                    select(Membership.nation_code).where(Membership.status == "member")
+                ).all()
+            )
+        own: dict[str | None, list[Any]] = {}
+        for row in rows:
+            own.setdefault(row.nation_code, []).append(row)
+        coalition = sorted(
+            r.id
+            for r in rows
+            if r.nation_code is None and r.role is Role.training and r.status in not_ruled_out
+        )
+        assert len(coalition) > EMBEDDED_LIMIT
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            response = await client.get("/nations", params={"role": "training", "limit": 100})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert [c["id"] for c in body["coalition_commitments"]] == coalition[:EMBEDDED_LIMIT]
+            assert body["coalition_commitments_total"] == len(coalition)
+            link = httpx.URL(body["coalition_commitments_all"])
+            params = {name: link.params.get_list(name) for name in link.params}
+            everyone = await walk_pages(client, link.path, 100, **params)
+            assert sorted(c["id"] for c in everyone) == coalition
+
+            cut = 0
+            for item in body["items"]:
+                mine = own[item["code"]]
+                # Those that match the filter first, then by id.
+                expected = sorted(
+                    mine,
+                    key=lambda r: (
+                        not (r.role is Role.training and r.status in not_ruled_out),
+                        r.id,
+                    ),
+                )[:EMBEDDED_LIMIT]
+                assert [r["commitment"] for r in item["roles"]] == [r.id for r in expected]
+                assert item["roles_total"] == len(mine)
+                assert item["matched_via"] == "nation"
+                cut += len(mine) > EMBEDDED_LIMIT
+            assert cut, "some nation has more commitments than a page embeds"
+
+            response = await client.get(
+                "/nations", params={"include_coalition": "true", "membership": "member", "limit": 5}
+            )
+            whole = [r for r in rows if r.coalition_scope is CoalitionScope.whole]
+            assert len(whole) > EMBEDDED_LIMIT
+            for item in response.json()["items"]:
+                assert item["code"] in member_codes
+                assert len(item["roles"]) == EMBEDDED_LIMIT
+                assert item["roles_total"] == len(own.get(item["code"], [])) + len(whole)
+                shown_own = [r for r in item["roles"] if r["via"] == "nation"]
+                assert item["roles"][: len(shown_own)] == shown_own, "own roles come first"
+    finally:
+        app.state.engine.dispose()
+        engine.dispose()

@@ -3,6 +3,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -13,9 +14,12 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     func,
+    literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import selectinload
 
@@ -30,16 +34,31 @@ from app.listing import (
     make_page,
     render_page,
 )
-from app.models import Commitment, Condition, Evidence, Membership, Nation, Statement
+from app.models import (
+    Commitment,
+    Condition,
+    Evidence,
+    Fact,
+    Membership,
+    Nation,
+    Statement,
+)
 from app.queries import (
     coalition_wide,
     condition_options,
     evidence_options,
     like_pattern,
+    not_retracted,
 )
 from app.representation import respond_model
 from app.schemas.common import CommitmentRef
-from app.schemas.nations import NationDetail, NationItem, NationPage, NationRole
+from app.schemas.nations import (
+    EMBEDDED_LIMIT,
+    NationDetail,
+    NationItem,
+    NationPage,
+    NationRole,
+)
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
 
 router = APIRouter(prefix="/nations", tags=["nations"])
@@ -101,35 +120,87 @@ NATION_COLUMNS = (
 )
 
 
-# The page's nations' own commitments and the coalition's, in one query.
+class Bucket(StrEnum):
+    """Which part of a nation page a commitment row of `page_commitments` is for."""
+
+    own = "own"  # a page nation's own, in its item's roles
+    listed = "listed"  # the coalition's, of the roles asked for: coalition_commitments
+    inherited = "inherited"  # the whole force's, inherited by members with include_coalition
+
+    def column(self) -> ColumnElement[str]:
+        """The bucket as a constant `bucket` column (an SQL literal: typed in a UNION)."""
+        return literal_column(f"'{self.value}'").label("bucket")
+
+
+COMMITMENTS = Commitment.__table__
+FACTS = Fact.__table__
+
+
 @functools.lru_cache(maxsize=4)
 def page_commitments(role: bool, include_coalition: bool) -> Select[Any]:
-    """The page's nations' own commitments and, in the same query, the coalition's that the
-    answer can show: those of the roles asked for (`coalition_commitments`, and inherited roles
-    with include_coalition), or without a role, those of the force as a whole that members
-    inherit with include_coalition."""
-    coalition: ColumnElement[bool] | None = None
-    if role:
-        coalition = and_(
-            Commitment.actor == ActorKind.coalition,
-            Commitment.role.in_(bindparam("roles", expanding=True)),
+    """In one query, the first EMBEDDED_LIMIT commitments of each list the page embeds, each
+    row with the size of its whole list (`listed_total`): the page's nations' own (per nation,
+    those that match the filter first, then by id), the coalition's of the roles and statuses
+    asked for, and with include_coalition those of the force as a whole (of the roles asked
+    for, if any) that members inherit.
+
+    Each list is ranked and counted on the commitments table alone, and only the rows shown
+    are joined to `facts` for their summaries: at 1,000x the seed, the coalition has thousands
+    of commitments of a role."""
+    c = COMMITMENTS.c
+    roles: BindParameter[Any] = bindparam("roles", expanding=True)
+    statuses: BindParameter[Any] = bindparam("statuses", expanding=True)
+    matches_filter = case((and_(c.role.in_(roles), c.status.in_(statuses)), 0), else_=1)
+    own_order = [matches_filter, c.id] if role else [c.id]
+    parts: list[Select[Any]] = [
+        select(
+            Bucket.own.column(),
+            c.id,
+            func.row_number()
+            .over(partition_by=c.nation_code, order_by=own_order)
+            .label("position"),
+            func.count().over(partition_by=c.nation_code).label("listed_total"),
+        ).where(not_retracted(c.id), c.nation_code.in_(bindparam("codes", expanding=True)))
+    ]
+
+    def coalition_list(bucket: Bucket, *criteria: ColumnElement[bool]) -> Select[Any]:
+        """The first EMBEDDED_LIMIT by id, each with the number of them all."""
+        where = [not_retracted(c.id), c.actor == ActorKind.coalition, *criteria]
+        total = select(func.count()).select_from(COMMITMENTS).where(*where).scalar_subquery()
+        first = (
+            select(bucket.column(), c.id, literal_column("0").label("position"))
+            .add_columns(total.label("listed_total"))
+            .where(*where)
+            .order_by(c.id)
+            .limit(EMBEDDED_LIMIT)
+            .subquery()
         )
-    elif include_coalition:
-        coalition = coalition_wide()
-    mine = Commitment.nation_code.in_(bindparam("codes", expanding=True))
-    shown = mine if coalition is None else or_(mine, coalition)
+        return select(first)
+
+    if role:
+        parts.append(coalition_list(Bucket.listed, c.role.in_(roles), c.status.in_(statuses)))
+    if include_coalition:
+        whole = [c.coalition_scope == CoalitionScope.whole]
+        parts.append(
+            coalition_list(Bucket.inherited, *whole, *([c.role.in_(roles)] if role else []))
+        )
+    ranked = union_all(*parts).subquery()
     return (
         select(
-            Commitment.id,
-            Commitment.actor,
-            Commitment.nation_code,
-            Commitment.coalition_scope,
-            Commitment.role,
-            Commitment.status,
-            Commitment.summary,
+            ranked.c.bucket,
+            ranked.c.listed_total,
+            c.id,
+            c.actor,
+            c.nation_code,
+            c.coalition_scope,
+            c.role,
+            c.status,
+            FACTS.c.summary,
         )
-        .where(Commitment.retracted_at.is_(None), shown)
-        .order_by(Commitment.id)
+        .join_from(ranked, COMMITMENTS, c.id == ranked.c.id)
+        .join(FACTS, FACTS.c.id == c.id)
+        .where(ranked.c.position <= EMBEDDED_LIMIT)
+        .order_by(ranked.c.bucket, c.nation_code, ranked.c.position, c.id)
     )
 
 
@@ -185,6 +256,21 @@ def prepared_nation_list(shape: NationFilters) -> PreparedPage:
             )
         )
     return PreparedPage.build(stmt, SORTS[shape.sort])
+
+
+def total_of(rows: Sequence[Any]) -> int:
+    """The size of the whole list that `rows` (its first EMBEDDED_LIMIT) come from."""
+    return int(rows[0].listed_total) if rows else 0
+
+
+def coalition_list_url(request: Request, roles: list[Role], statuses: Sequence[Status]) -> str:
+    """/commitments filtered to a nation page's coalition_commitments, every one of them (the
+    page shows the first EMBEDDED_LIMIT), at the same `as_of`."""
+    query: list[tuple[str, str]] = [("actor", ActorKind.coalition.value)]
+    query += [("role", r.value) for r in roles] + [("status", s.value) for s in statuses]
+    if "as_of" in request.query_params:
+        query.append(("as_of", request.query_params["as_of"]))
+    return str(request.url_for("list_commitments").replace(query=urlencode(query)))
 
 
 @router.get("", response_model=NationPage, responses=LIST_RESPONSES)
@@ -271,33 +357,36 @@ def list_nations(
         "pattern": like_pattern(q or ""),
     }
     rows, total, next_cursor = prepared_nation_list(shape).fetch(session, params, page, sort.value)
-    commitments = (
-        session.connection()
-        .execute(
-            page_commitments(bool(role), include_coalition),
-            {"codes": [row.code for row in rows], "roles": role or []},
-        )
-        .all()
-    )
-    own_commitments = [c for c in commitments if c.actor is not ActorKind.coalition]
-    coalition_commitments = [c for c in commitments if c.actor is ActorKind.coalition]
-    whole = [c for c in coalition_commitments if c.coalition_scope is CoalitionScope.whole]
+    own_by_nation: dict[str, list[Any]] = {}
+    listed: list[Any] = []
+    inherited_rows: list[Any] = []
+    for c in session.connection().execute(
+        page_commitments(bool(role), include_coalition),
+        {"codes": [row.code for row in rows], "roles": role or [], "statuses": statuses or []},
+    ):
+        if c.bucket == Bucket.own:
+            own_by_nation.setdefault(c.nation_code, []).append(c)
+        else:
+            (listed if c.bucket == Bucket.listed else inherited_rows).append(c)
+    inherited = [
+        NationRole(role=c.role, status=c.status, via="coalition", commitment=c.id)
+        for c in inherited_rows
+    ]
+    inherited_total = total_of(inherited_rows)
     items = []
     for nation in rows:
+        own = own_by_nation.get(nation.code, [])
         roles = [
-            NationRole(role=c.role, status=c.status, via="nation", commitment=c.id)
-            for c in own_commitments
-            if c.nation_code == nation.code
+            NationRole(role=c.role, status=c.status, via="nation", commitment=c.id) for c in own
         ]
-        is_member = nation.membership is MembershipStatus.member
-        if include_coalition and is_member:
-            roles += [
-                NationRole(role=c.role, status=c.status, via="coalition", commitment=c.id)
-                for c in whole
-                if not role or c.role in role
-            ]
+        roles_total = total_of(own)
+        if include_coalition and nation.membership is MembershipStatus.member:
+            roles = (roles + inherited)[:EMBEDDED_LIMIT]
+            roles_total += inherited_total
         matched_via = None
         if role:
+            # A nation's commitments that match the filter come first in its roles: shown,
+            # if it has any.
             direct = any(
                 r.via == "nation" and r.role in role and r.status in (statuses or NOT_RULED_OUT)
                 for r in roles
@@ -317,17 +406,18 @@ def list_nations(
                 eu=nation.eu,
                 region=nation.region,
                 roles=roles,
+                roles_total=roles_total,
                 matched_via=matched_via,
                 inherited=matched_via == "coalition",
             )
         )
     body = NationPage(
         **make_page(request, page, items, total, next_cursor),
-        coalition_commitments=[
-            CommitmentRef.model_validate(c._mapping)
-            for c in coalition_commitments
-            if role and c.role in role and c.status in (statuses or NOT_RULED_OUT)
-        ],
+        coalition_commitments=[CommitmentRef.model_validate(c._mapping) for c in listed],
+        coalition_commitments_total=total_of(listed),
+        coalition_commitments_all=(
+            coalition_list_url(request, role, statuses or NOT_RULED_OUT) if role else None
+        ),
     )
     return render_page(request, page, body, "nations", NationItem)
 

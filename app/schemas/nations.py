@@ -18,6 +18,10 @@ from app.schemas.statements import StatementRead
 from app.vocab import Basis, MembershipStatus, Part, Role, Status
 
 Via = Literal["nation", "coalition"]
+# How many commitments a nation item's `roles` and a page's `coalition_commitments` show. Every
+# nation of the seed fits (at most 6 own plus 11 inherited); beyond it each list gives its total
+# and where to find the rest, so a page's size does not grow with the data.
+EMBEDDED_LIMIT = 25
 
 
 class NationRole(BaseModel):
@@ -46,7 +50,14 @@ class NationItem(BaseModel):
     region: str = Field(description="UN M49 sub-region.", examples=["Southern Europe"])
     roles: list[NationRole] = Field(
         description="The nation's commitments as (role, status), plus inherited coalition roles "
-        "with include_coalition=true."
+        f"with include_coalition=true: at most {EMBEDDED_LIMIT}, the nation's own first (with a "
+        "`role` filter, those that match it first), then by commitment id. When `roles_total` "
+        "is larger, `GET /commitments?nation=<code>` lists all of the nation's own and "
+        "`GET /commitments?actor=coalition&coalition_scope=whole` those it inherits."
+    )
+    roles_total: int = Field(
+        description="How many roles the nation has in all (own, plus inherited with "
+        f"include_coalition=true); `roles` shows the first {EMBEDDED_LIMIT}."
     )
     matched_via: Via | None = Field(
         description="With a `role` filter: whether the nation matched through its own "
@@ -62,7 +73,16 @@ class NationPage(Page[NationItem]):
     coalition_commitments: list[CommitmentRef] = Field(
         description="With a `role` filter: commitments of that role that the sources give to the "
         "coalition as a whole or to members they do not name. They are not attributed to any "
-        "nation; include_coalition=true lists the members who inherit them."
+        "nation; include_coalition=true lists the members who inherit them. "
+        f"At most {EMBEDDED_LIMIT}, by id: "
+        "`coalition_commitments_all` lists them all."
+    )
+    coalition_commitments_total: int = Field(
+        description="How many coalition commitments match the role and status filters."
+    )
+    coalition_commitments_all: str | None = Field(
+        description="With a `role` filter: URL of /commitments listing every one of them, "
+        "page by page; null without a role filter."
     )
 
 
