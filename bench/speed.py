@@ -13,7 +13,9 @@ ports 18100-18199, and all running at once so that rounds can alternate between 
   settings; the same URL over and over, so the cache answers);
 - Datasette, with 1 and 2 workers, over a copy of the seeded SQLite file (immutable), the SQL
   of each endpoint written as canned queries in bench/datasette/metadata.yaml;
-- bench/bare_asgi.py with 1 and 2 workers, answering with the bytes pledgedb gave.
+- bench/bare_asgi.py with 1 and 2 workers, answering with the bytes pledgedb gave;
+- bench/fastapi_floor.py with 2 workers: an empty FastAPI route (`def`, and `async def`)
+  answering the same bytes, what FastAPI costs before any work.
 
 Before measuring, every target must answer every query 200 with the expected body (the same
 bytes as pledgedb on that backend; for Datasette the same rows and fields). Each figure is the
@@ -116,7 +118,7 @@ QUERIES = (
         "nations_by_role",
         (("role", "naval"),),
         json_columns=("items", "coalition_commitments"),
-        not_in_sql=PAGE_FIELDS,
+        not_in_sql=PAGE_FIELDS | {"coalition_commitments_all"},
     ),
     Query(
         "nation_de",
@@ -267,9 +269,9 @@ def port_is_free(port: int) -> bool:
 
 @dataclass
 class Target:
-    kind: str  # pledgedb, datasette, bare
+    kind: str  # pledgedb, datasette, bare, fastapi
     backend: str  # sqlite, postgresql
-    mode: str  # cold, warm ("" for the others, which have no cache)
+    mode: str  # cold, warm; sync, async for fastapi; "" for the others
     workers: int
     app: list[str]  # uvicorn's app arguments
     env: dict[str, str]
@@ -627,6 +629,16 @@ def report(
             f"({ratio(cold.rps, dsette.rps):.2f}×), p99 {cold.p99:.1f} ms: "
             f"**{'met' if ok else 'not met'}**"
         )
+    floors = [cell("fastapi", "sqlite", mode, 2, naval) for mode in ("sync", "async")]
+    ceiling = cell("bare", "sqlite", "", 2, naval)
+    if dsette and ceiling and all(floors):
+        sync, async_ = (f.rps for f in floors if f)
+        lines.append(
+            "  - on this machine, in the same run, an **empty** FastAPI route answering the same "
+            f"bytes: `def` {sync:,.0f} req/s ({ratio(sync, dsette.rps):.2f}× Datasette), "
+            f"`async def` {async_:,.0f} ({ratio(async_, dsette.rps):.2f}×); the bare-ASGI "
+            f"ceiling {ceiling.rps:,.0f} ({ratio(ceiling.rps, dsette.rps):.2f}×)"
+        )
     warm_rows = []
     for q in queries:
         warm = cell("pledgedb", "sqlite", "warm", 2, q.key)
@@ -725,8 +737,10 @@ def expected_answers(targets: Sequence[Target], queries: dict[str, Query]) -> di
     return expected
 
 
-def bare_targets(reference: Target, folder: Path, workers: Sequence[int]) -> list[Target]:
-    """The ceiling: the bare app, answering with the reference server's bytes and headers."""
+def canned_targets(reference: Target, folder: Path, workers: Sequence[int]) -> list[Target]:
+    """The ceiling: the bare app, answering with the reference server's bytes and headers; and
+    FastAPI's floor (bench/fastapi_floor.py, 2 workers): an empty route of each kind, answering
+    the same."""
     canned = {}
     for path in reference.paths.values():
         response = fetch(reference.base, path)
@@ -741,10 +755,13 @@ def bare_targets(reference: Target, folder: Path, workers: Sequence[int]) -> lis
     env = {**os.environ, RESPONSES_ENV: str(responses)}
     app = ["--factory", "bench.bare_asgi:from_environment"]
     ready = reference.paths["summary"]
-    bare = [Target("bare", "sqlite", "", w, app, env, ready) for w in workers]
-    for t in bare:
+    canned = [Target("bare", "sqlite", "", w, app, env, ready) for w in workers]
+    for mode in ("sync", "async"):
+        floor = ["--factory", f"bench.fastapi_floor:{mode}_app"]
+        canned.append(Target("fastapi", "sqlite", mode, max(workers), floor, env, ready))
+    for t in canned:
         t.paths = dict(reference.paths)
-    return bare
+    return canned
 
 
 def measure(
@@ -808,9 +825,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"starting {len(targets)} servers ...", file=sys.stderr)
         stack.enter_context(running(targets, folder, ports))
         expected = expected_answers(targets, queries)
-        bare = bare_targets(targets[0], folder, args.workers)
-        stack.enter_context(running(bare, folder, ports))
-        targets += bare
+        canned = canned_targets(targets[0], folder, args.workers)
+        stack.enter_context(running(canned, folder, ports))
+        targets += canned
 
         print("checking every answer ...", file=sys.stderr)
         problems = check_targets(targets, queries, expected)
