@@ -144,6 +144,34 @@ def test_migrate_then_seed_twice(workdir: Path, data_copy: Path, scratch_url: st
         }, table
 
 
+def test_seed_leaves_the_planner_statistics_and_visible_pages(
+    workdir: Path, data_copy: Path, scratch_url: str
+) -> None:
+    """After a bulk load the planner has statistics (SQLite has none until ANALYZE) and, on
+    PostgreSQL, the pages are marked all-visible (VACUUM), so counts can read indexes alone."""
+    assert pledgedb("migrate", database_url=scratch_url, cwd=workdir).returncode == 0
+    seeded = pledgedb("seed", "--data-dir", str(data_copy), database_url=scratch_url, cwd=workdir)
+    assert seeded.returncode == 0, seeded.stderr
+    engine = make_engine(scratch_url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                analysed = conn.exec_driver_sql("SELECT DISTINCT tbl FROM sqlite_stat1").scalars()
+                assert {"commitments", "facts", "evidence"} <= set(analysed)
+            else:
+                visible = conn.exec_driver_sql(
+                    "SELECT relallvisible, relpages FROM pg_class WHERE relname = 'commitments'"
+                ).one()
+                assert visible.relpages > 0 and visible.relallvisible == visible.relpages
+                vacuumed = conn.exec_driver_sql(
+                    "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables "
+                    "WHERE relname = 'commitments'"
+                ).one()
+                assert vacuumed.last_vacuum is not None and vacuumed.last_analyze is not None
+    finally:
+        engine.dispose()
+
+
 def test_seed_text_report(workdir: Path, data_copy: Path, scratch_url: str) -> None:
     assert pledgedb("migrate", database_url=scratch_url, cwd=workdir).returncode == 0
     result = pledgedb("seed", "--data-dir", str(data_copy), database_url=scratch_url,
