@@ -265,7 +265,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def refresh_statistics(engine: Engine) -> None:
-    """Give the query planner statistics after a bulk load (seed, import, synth). SQLite has
+    """Give the query planner statistics after a bulk load (seed, synth). SQLite has
     none until ANALYZE runs, and without them it picks poor indexes on large tables (counting
     a thousandfold seed's events: 29 ms without, 1.2 ms with); PostgreSQL's autovacuum would
     get there, later. On PostgreSQL, VACUUM also marks the new rows' pages all-visible, without
