@@ -36,12 +36,11 @@ from app.db import RETRACTED_LEFT_OUT
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, NotAcceptable, Problem
 from app.models import Fact
 from app.per_revision import PerRevision
-from app.queries import not_retracted
+from app.queries import FACTS, not_retracted
 from app.representation import respond
 from app.schemas.common import Page
 
 _settings = get_settings()
-FACTS = Fact.__table__
 # OpenAPI for list endpoints: JSON (the response model), the same page as CSV, and problems.
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,

@@ -31,11 +31,15 @@ def coalition_wide() -> ColumnElement[bool]:
     )
 
 
+# The table of what every fact shares, the retraction mark among it (joined inheritance).
+FACTS = Fact.__table__
+
+
 def not_retracted(id_column: ColumnElement[str]) -> ColumnElement[bool]:
     """The fact with this id stands. For queries on a kind's own table (joined inheritance):
     `facts` holds the retraction mark, and its partial index of the retracted few answers this
     without joining every row to `facts`."""
-    retracted = select(Fact.__table__.c.id).where(Fact.__table__.c.retracted_at.is_not(None))
+    retracted = select(FACTS.c.id).where(FACTS.c.retracted_at.is_not(None))
     return id_column.not_in(retracted)
 
 

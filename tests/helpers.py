@@ -50,3 +50,10 @@ async def walk_pages(
         query = {**params, "limit": limit, "cursor": page["next_cursor"]}
     assert total == len(items)
     return items
+
+
+async def walk_link(client: httpx.AsyncClient, url: str, limit: int) -> list[dict[str, Any]]:
+    """Every item of the list a link in an answer points at (its filters kept), by walk_pages."""
+    link = httpx.URL(url)
+    params = {name: link.params.get_list(name) for name in link.params}
+    return await walk_pages(client, link.path, limit, **params)

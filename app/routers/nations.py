@@ -38,12 +38,12 @@ from app.models import (
     Commitment,
     Condition,
     Evidence,
-    Fact,
     Membership,
     Nation,
     Statement,
 )
 from app.queries import (
+    FACTS,
     coalition_wide,
     condition_options,
     evidence_options,
@@ -133,7 +133,6 @@ class Bucket(StrEnum):
 
 
 COMMITMENTS = Commitment.__table__
-FACTS = Fact.__table__
 
 
 @functools.lru_cache(maxsize=4)
