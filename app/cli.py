@@ -1,19 +1,32 @@
 """The `pledgedb` command: migrate, seed, check, serve."""
 
 import json
+import logging.config
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from sqlalchemy import func, select
 
-from app import migrations
+from app import __version__, migrations
 from app.config import get_settings
 from app.curation import Actor, Tally, retract_fact, utcnow, write_facts
-from app.db import make_engine, make_sessionmaker, refresh_statistics
+from app.datapackage import DataChanged, Taken, write_package
+from app.db import (
+    READ_REVISION,
+    make_engine,
+    make_sessionmaker,
+    parse_timestamp,
+    refresh_statistics,
+)
+from app.errors import InvalidParameter
 from app.facts import Dataset, FactsError, load_dataset, parse_facts, read_reference, read_yaml
+from app.history import History
 from app.keys_cli import keys
-from app.models import Fact
+from app.logs import LogFormat, log_config
+from app.models import Change, Fact
+from app.proposals.cli import propose_command, sources
 from app.seed import seed as apply_seed
 from app.synth import SynthError, synthesize
 from app.vocab import Origin
@@ -25,6 +38,27 @@ cli = typer.Typer(
 )
 
 cli.add_typer(keys, name="keys")
+cli.add_typer(sources, name="sources")
+cli.command("propose")(propose_command)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"pledgedb {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """pledgedb: the Paris 2025 security-guarantee pledges to Ukraine, with evidence."""
+
 
 DataDir = Annotated[
     Path | None,
@@ -111,6 +145,45 @@ def synth(
     typer.echo(f"synthetic data written in {report.seconds:.1f} s: {counts}")
 
 
+@cli.command()
+def export(
+    directory: Annotated[Path, typer.Argument(help="Folder to write into (made if missing).")],
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="The database as it stood then (ISO 8601; UTC without an offset)."),
+    ] = None,
+) -> None:
+    """Write the whole database as a Frictionless Data Package: datapackage.json and one CSV
+    per table, as GET /datapackage.json serves them. Retracted facts are left out."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_sessionmaker(engine)() as live:
+            taken = Taken(revision=live.scalar(READ_REVISION) or 0)
+            if as_of is None:
+                counts = write_package(live, directory, taken)
+            else:
+                try:
+                    moment = parse_timestamp(as_of, "--as-of")
+                except InvalidParameter as exc:
+                    typer.secho(exc.detail, fg="red", err=True)
+                    raise typer.Exit(2) from exc
+                last = live.scalar(select(func.max(Change.id)).where(Change.at <= moment)) or 0
+                history = History()
+                try:
+                    with history.sessionmaker_at(live, moment)() as past:
+                        taken = Taken(revision=None, as_of=as_of, last_change=last)
+                        counts = write_package(past, directory, taken)
+                finally:
+                    history.close()
+    except DataChanged as exc:
+        typer.secho(f"{exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(", ".join(f"{n} {name}" for name, n in counts.items()))
+    typer.echo(f"data package written to {directory / 'datapackage.json'}")
+
+
 @cli.command("import")
 def import_facts(
     file: Annotated[Path, typer.Argument(help="YAML or JSON: {commitments: [...], ...}.")],
@@ -158,22 +231,45 @@ def import_facts(
     typer.echo(f"imported: {sum(o != 'unchanged' for o in outcomes.values())} fact(s) changed")
 
 
+def _base_url(host: str, port: int) -> str:
+    """Where a person on this machine reaches the server."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(help="text: a line with a timestamp; json: one JSON object a line."),
+    ] = "text",
 ) -> None:
     """Serve the API with uvicorn (DATABASE_URL chooses the database)."""
     import uvicorn
 
+    config = log_config(log_format)
+    logging.config.dictConfig(config)
+    base = _base_url(host, port)
+    logging.getLogger("pledgedb").info(
+        "pledgedb %s: explorer %s/ · API docs %s/docs (ReDoc %s/redoc)",
+        __version__,
+        base,
+        base,
+        base,
+        extra={"version": __version__, "explorer": f"{base}/", "docs": f"{base}/docs"},
+    )
     uvicorn.run(
         "app.main:app",
         host=host,
         port=port,
         workers=workers,
         proxy_headers=True,
-        log_level="info",
+        log_config=config,
+        access_log=False,  # app.logs.AccessLog writes them, with the duration
     )
 
 

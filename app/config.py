@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # of them in all, each process keeps. 0 entries turns it off (every request runs its queries).
     response_cache_entries: int = Field(default=1024, ge=0)
     response_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
+    # Seconds between the keep-alive comments of the change feed (/changes/stream), which keep
+    # proxies from closing a quiet connection.
+    sse_ping_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -187,6 +187,7 @@ COLUMN_OF: dict[type[FactIn], dict[str, str]] = {
         "status": "status",
         "location": "location",
         "combat": "combat",
+        "exclusive": "exclusive",
     },
     ConditionIn: {"kind": "condition_kind", "nature": "nature", "nation": "nation_code"},
     StatementIn: {
@@ -402,7 +403,7 @@ def database_references(session: Session, groups: dict[str, GroupIn]) -> Referen
                 select(Source.id, Source.text, Source.first_line)
             ).tuples()
         },
-        outlets=set(session.scalars(select(Outlet.id))),
+        outlets=dict(session.execute(select(Outlet.id, Outlet.name)).tuples().all()),
         groups=groups,
         membership_of=live,
         retracted_membership_of=retracted,

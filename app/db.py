@@ -44,10 +44,14 @@ from app.errors import (
     Unavailable,
     sqlite_result_code,
 )
+from app.formats import TIMESTAMP
 from app.models import DataRevision, Fact
 
 # Session.info key: the session reads the live database (not a state rebuilt at `as_of`).
 LIVE = "live"
+# Session.info key of a session at `as_of`: opens a session on the live database, to tell an id
+# that came later (an empty answer) from one that never existed (a mistake).
+OPEN_LIVE = "open_live"
 READ_REVISION = select(DataRevision.revision).where(DataRevision.id == 1)
 # Execution option: the id of a fact to show even though it is retracted (its own page).
 SHOW_FACT = "show_fact"
@@ -63,19 +67,6 @@ _FILE = "pledgedb_file"  # (device, inode) of the SQLite file a connection opene
 BUSY_TIMEOUT_MS = 5000
 # SQLite calls the progress handler every this many virtual machine instructions.
 PROGRESS_STEPS = 1000
-# RFC 3339 date-time, the offset optional (then UTC). Numbers are not timestamps here.
-_YEAR = r"[1-9][0-9]{3}"
-_LEAP_YEAR = r"([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)"
-_DATE = (  # a real calendar date, leap days included: the schema admits no date Python refuses
-    rf"({_YEAR}-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
-    rf"|{_YEAR}-(0[469]|11)-(0[1-9]|[12][0-9]|30)"
-    rf"|{_YEAR}-02-(0[1-9]|1[0-9]|2[0-8])"
-    rf"|{_LEAP_YEAR}-02-29)"
-)
-ISO_DATETIME = (
-    rf"^{_DATE}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]"
-    r"(:[0-5][0-9](\.[0-9]{1,6})?)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
-)
 
 
 def parse_timestamp(value: str, where: str) -> dt.datetime:
@@ -412,9 +403,9 @@ async def get_read_session(
     as_of: Annotated[
         str | None,
         Query(
-            description="Answer as the database stood at this moment (ISO 8601 date-time; UTC "
-            "when no offset is given), rebuilt from the audit log.",
-            pattern=ISO_DATETIME,
+            description="Answer as the database stood at this moment, rebuilt from the audit "
+            f"log: {TIMESTAMP.words}.",
+            pattern=TIMESTAMP.pattern,
             max_length=40,
             examples=["2025-09-05T12:00:00Z"],
         ),
@@ -428,7 +419,11 @@ async def get_read_session(
     if as_of is not None:
         moment = parse_timestamp(as_of, "query.as_of")
         factory = await anyio.to_thread.run_sync(_sessionmaker_at, request, factory, guard, moment)
-    session = factory(info={"hide_retracted": True, GUARD: guard, LIVE: as_of is None})
+    info: dict[str, Any] = {"hide_retracted": True, GUARD: guard, LIVE: as_of is None}
+    if as_of is not None:
+        live_factory: sessionmaker[Session] = request.app.state.sessionmaker
+        info[OPEN_LIVE] = lambda: live_factory(info={GUARD: guard})
+    session = factory(info=info)
     try:
         yield session
     finally:

@@ -4,7 +4,7 @@ one. They are found in the facts by general rules, never kept as a list by hand:
 - ``role``: the same role of the same nation (or of the coalition's force as a whole) claimed by
   different sources with a different status, or a different location or combat status where
   both sources specify it;
-- ``stance``: a nation's own commitments in one source are all reluctant (open to, considering,
+- ``stance``: a nation's own commitments in one source hold no pledge (open to, considering,
   pending, hesitant, ruled out) while another source has it pledging something;
 - ``role_set``: both sources give a nation commitments of its own, but for different roles;
 - ``leadership``: for a role only a few can hold (leading the coalition), the sources name
@@ -13,12 +13,16 @@ one. They are found in the facts by general rules, never kept as a list by hand:
 - ``participation``: a source gives a commitment to unnamed members of a named group ("players
   from Asia-Pacific") and another source names nations of that group as members.
 
-The first three, about one nation, make one dispute (its kind is the most specific rule that
+Each dispute also says how its claims stand (``kind``): a ``contradiction`` when they cannot
+both be right, a ``refinement`` when one narrows or details the other, ``wording`` for words.
+
+The first three, about one nation, make one dispute (its rule is the most specific rule that
 found it). Silence is not disagreement: a claim in one source and nothing on the subject in
 another is no dispute. Retracted facts take no part.
 """
 
 import datetime as dt
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -38,7 +42,7 @@ from app.models import Commitment, Fact, Membership, Nation, Source, Statement
 from app.per_revision import PerRevision
 from app.queries import evidence_options
 from app.schemas.common import EvidenceRead
-from app.schemas.disputes import DisputeClaim, DisputeKind, DisputeRead
+from app.schemas.disputes import DisputeClaim, DisputeKind, DisputeRead, DisputeRule
 from app.vocab import (
     ActorKind,
     Basis,
@@ -51,16 +55,24 @@ from app.vocab import (
     Status,
 )
 
-RELUCTANT = frozenset(
+NO_PLEDGE = frozenset(
     {Status.open_to, Status.considering, Status.pending, Status.hesitant, Status.ruled_out}
+)
+# Statuses that cannot both be true of one role of one actor: a refusal against any willingness,
+# a hesitation against a pledge. Any other change of status (open to, then pledged; hesitant,
+# then ruled out) narrows or details the other: a refinement.
+WILLING = frozenset({Status.pledged, Status.open_to, Status.considering, Status.pending})
+CONTRADICTING = frozenset(
+    {frozenset({Status.ruled_out, s}) for s in WILLING}
+    | {frozenset({Status.hesitant, Status.pledged})}
 )
 # Roles only one nation or a few can hold: sources naming different holders contradict each
 # other, whereas for any other role a nation missing from one source is mere silence.
-EXCLUSIVE_ROLES: dict[Role, tuple[DisputeKind, str]] = {
-    Role.leadership: (DisputeKind.leadership, "Who leads the coalition"),
+EXCLUSIVE_ROLES: dict[Role, tuple[DisputeRule, str]] = {
+    Role.leadership: (DisputeRule.leadership, "Who leads the coalition"),
 }
 # Most specific first: the kind of a dispute about one nation when several rules find it.
-NATION_KINDS = (DisputeKind.role, DisputeKind.stance, DisputeKind.role_set)
+NATION_KINDS = (DisputeRule.role, DisputeRule.stance, DisputeRule.role_set)
 LOCATION_WORDS = {
     Location.inside_ukraine: "inside Ukraine",
     Location.outside_ukraine: "outside Ukraine",
@@ -237,6 +249,7 @@ def claim(data: Data, source_id: str, facts: Sequence[Fact], text: str) -> Dispu
 def dispute(
     dispute_id: str,
     kind: DisputeKind,
+    rule: DisputeRule,
     subject: str,
     nations: Iterable[str],
     differences: list[str],
@@ -249,6 +262,7 @@ def dispute(
     return DisputeRead(
         id=dispute_id,
         kind=kind,
+        rule=rule,
         subject=subject,
         nations=sorted(set(nations)),
         differences=differences,
@@ -268,10 +282,19 @@ def conflict(f: Commitment, g: Commitment) -> bool:
     return Combat.unspecified not in (f.combat, g.combat) and f.combat is not g.combat
 
 
-def role_differences(per_source: dict[str, list[Commitment]]) -> list[tuple[Role, str]]:
+def contradicts(f: Commitment, g: Commitment) -> bool:
+    """Whether two claims on one role cannot both be right (not merely one more precise)."""
+    if frozenset({f.status, g.status}) in CONTRADICTING:
+        return True
+    if Location.unspecified not in (f.location, g.location) and f.location is not g.location:
+        return True
+    return Combat.unspecified not in (f.combat, g.combat) and f.combat is not g.combat
+
+
+def role_differences(per_source: dict[str, list[Commitment]]) -> list[tuple[Role, str, bool]]:
     """Rule ``role``: one source's claim on a role against another's, where they conflict and
-    neither source makes the other's claim too."""
-    found: list[tuple[Role, str]] = []
+    neither source makes the other's claim too; with whether they contradict each other."""
+    found: list[tuple[Role, str, bool]] = []
     for (x, xs), (y, ys) in combinations(per_source.items(), 2):
         for f in xs:
             for g in ys:
@@ -281,7 +304,11 @@ def role_differences(per_source: dict[str, list[Commitment]]) -> list[tuple[Role
                     and x not in sources_of(g)
                     and conflict(f, g)
                 ):
-                    hit = (f.role, f"{words(f.role)}: {terms(f)} in {x}, {terms(g)} in {y}")
+                    hit = (
+                        f.role,
+                        f"{words(f.role)}: {terms(f)} in {x}, {terms(g)} in {y}",
+                        contradicts(f, g),
+                    )
                     if hit not in found:
                         found.append(hit)
     return found
@@ -290,14 +317,14 @@ def role_differences(per_source: dict[str, list[Commitment]]) -> list[tuple[Role
 def stance_differences(per_source: dict[str, list[Commitment]]) -> list[str]:
     found = []
     for x, xs in per_source.items():
-        if not all(f.status in RELUCTANT for f in xs):
+        if not all(f.status in NO_PLEDGE for f in xs):
             continue
         for y, ys in per_source.items():
             pledged = [words(f.role) for f in ys if f.status is Status.pledged]
             if y != x and pledged:
-                reluctance = ", ".join(describe(f) for f in xs)
+                stances = ", ".join(describe(f) for f in xs)
                 pledges = ", ".join(dict.fromkeys(pledged))
-                found.append(f"{x} gives only reluctance ({reluctance}); {y} pledges ({pledges})")
+                found.append(f"{x} gives no pledge ({stances}); {y} pledges ({pledges})")
     return found
 
 
@@ -327,20 +354,23 @@ def nation_disputes(data: Data) -> Iterator[DisputeRead]:
             continue
         roles = role_differences(per_source)
         found = {
-            DisputeKind.role: [text for _, text in roles],
-            DisputeKind.stance: stance_differences(per_source),
-            DisputeKind.role_set: role_set_differences(per_source),
+            DisputeRule.role: [text for _, text, _ in roles],
+            DisputeRule.stance: stance_differences(per_source),
+            DisputeRule.role_set: role_set_differences(per_source),
         }
         kind = next((k for k in NATION_KINDS if found[k]), None)
         if kind is None:
             continue
         name = possessive(data.names.get(code, code))
-        if kind is DisputeKind.role:
-            subject = f"{name} role in {listing(dict.fromkeys(words(r) for r, _ in roles))}"
+        if kind is DisputeRule.role:
+            subject = f"{name} role in {listing(dict.fromkeys(words(r) for r, _, _ in roles))}"
         else:
-            subject = f"{name} {'stance' if kind is DisputeKind.stance else 'roles'}"
+            subject = f"{name} {'stance' if kind is DisputeRule.stance else 'roles'}"
+        # Stances and role sets alone never contradict: one source says what the other omits.
+        contradiction = any(c for _, _, c in roles)
         yield dispute(
             f"nation-{code.lower()}-{kind.value.replace('_', '-')}",
+            DisputeKind.contradiction if contradiction else DisputeKind.refinement,
             kind,
             subject,
             [code],
@@ -361,10 +391,13 @@ def coalition_role_disputes(data: Data) -> Iterator[DisputeRead]:
         if found:
             yield dispute(
                 f"coalition-{slug(role)}",
-                DisputeKind.role,
+                DisputeKind.contradiction
+                if any(c for _, _, c in found)
+                else DisputeKind.refinement,
+                DisputeRule.role,
                 f"The coalition's force as a whole: {words(role)}",
                 [],
-                [text for _, text in found],
+                [text for _, text, _ in found],
                 [claim(data, s, fs, "; ".join(map(terms, fs))) for s, fs in per_source.items()],
             )
 
@@ -403,8 +436,18 @@ def exclusive_role_disputes(data: Data) -> Iterator[DisputeRead]:
                 if f.status is not Status.pledged
             ]
             claims.append(claim(data, s, fs, "; ".join(parts)))
+        # One source naming more holders than the other details it ("France" and then "France
+        # and the United Kingdom"); holders that exclude each other contradict.
+        sets = sorted((frozenset(h) for h in holders.values()), key=len)
+        nested = all(a <= b for a, b in itertools.pairwise(sets))
         yield dispute(
-            role.value, kind, subject, [f.nation_code or "" for f in facts], differences, claims
+            role.value,
+            DisputeKind.refinement if nested else DisputeKind.contradiction,
+            kind,
+            subject,
+            [f.nation_code or "" for f in facts],
+            differences,
+            claims,
         )
 
 
@@ -431,6 +474,7 @@ def wording_disputes(data: Data) -> Iterator[DisputeRead]:
         yield dispute(
             f"statement-{name}-{topic}",
             DisputeKind.wording,
+            DisputeRule.wording,
             f"{possessive(speaker)} words: {words(topic.replace('-', ' '))}",
             [f.speaker_nation_code for f in facts if f.speaker_nation_code],
             differences,
@@ -470,7 +514,8 @@ def participation_disputes(data: Data) -> Iterator[DisputeRead]:
         claims.sort(key=lambda c: source_order(data, c.source))
         yield dispute(
             f"participation-{group.id}",
-            DisputeKind.participation,
+            DisputeKind.refinement,  # one source names members the other leaves unnamed
+            DisputeRule.participation,
             f"Which {group.name} nations take part",
             [m.nation_code for m in named],
             [

@@ -12,6 +12,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app.formats import explain
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("pledgedb")
@@ -238,6 +242,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             item["allowed"] = [
                 v.strip().strip("'") for v in expected.replace(" or ", ", ").split(",")
             ]
+        elif err["type"] == "string_pattern_mismatch":  # words for people, never the regex
+            given = str(err.get("input"))
+            given = given if len(given) <= 40 else given[:40] + "…"
+            item["message"] = f"use {explain(err['ctx']['pattern'])} (not {given!r})"
         errors.append(item)
     detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
     return problem_response(
@@ -253,19 +261,28 @@ HTTP_PROBLEMS = {
 
 
 def allowed_methods(app: Any, path: str) -> list[str]:
-    """Every method the API answers on ``path``, from its OpenAPI paths (one path can be served
-    by several routes: GET and PATCH of a commitment are two)."""
+    """Every method the app answers on ``path``: from its OpenAPI paths (one path can be served
+    by several routes: GET and PATCH of a commitment are two) and the routes outside the API
+    (the docs pages, their assets), with HEAD wherever GET is (`app.methods`)."""
     patterns = getattr(app.state, "method_patterns", None)
     if patterns is None:
         patterns = [
             (
                 re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", p) + "$"),
-                sorted(m.upper() for m in ops),
+                {m.upper() for m in ops},
             )
             for p, ops in app.openapi()["paths"].items()
         ]
+        for route in app.router.routes:
+            if isinstance(route, Route) and route.methods and not route.include_in_schema:
+                patterns.append((route.path_regex, set(route.methods)))
+            elif isinstance(route, Mount) and isinstance(route.app, StaticFiles):
+                patterns.append((route.path_regex, {"GET"}))
         app.state.method_patterns = patterns
-    return sorted({m for rx, methods in patterns if rx.match(path) for m in methods})
+    methods = {m for rx, ms in patterns if rx.match(path) for m in ms}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -28,12 +28,14 @@ from app.vocab import (
     StatementMode,
     Status,
 )
+from app.wording import (
+    HEDGE_WORDS,
+    overlapping,
+    within,
+    wording_of,
+)
 
 HEDGE_WINDOW = 400  # characters before a quote in which its hedge may stand
-# Words that, written in a quote, make it uncertain: such evidence must be marked hedged.
-HEDGE_WORDS = re.compile(
-    r"\b(reportedly|potentially|perhaps|may|could|anticipated)\b", re.IGNORECASE
-)
 M = TypeVar("M", bound=BaseModel)
 FACT_FILES = ("events", "memberships", "commitments", "conditions", "statements")
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -201,6 +203,12 @@ class CommitmentFields(FactBody):
         description="With some_members: the group the unnamed members come from.",
         examples=["asia-pacific"],
     )
+    exclusive: bool = Field(
+        default=False,
+        description="With actor nation: the source limits the nation's role to its exclusive "
+        "commitments ('has limited its role to training and monitoring'), so the nation "
+        "inherits no coalition commitment in another role.",
+    )
 
     @model_validator(mode="after")
     def actor_fits(self) -> Self:
@@ -210,6 +218,10 @@ class CommitmentFields(FactBody):
             raise ValueError("actor 'coalition' needs 'coalition_scope' and takes no 'nation'")
         if self.group is not None and self.coalition_scope is not CoalitionScope.some_members:
             raise ValueError("'group' names where unnamed members come from: some_members only")
+        if self.exclusive and self.actor is not ActorKind.nation:
+            raise ValueError("'exclusive' limits a nation's own role: actor nation only")
+        if self.exclusive and self.status in (Status.hesitant, Status.ruled_out):
+            raise ValueError("'exclusive' names what the nation does: not hesitant or ruled_out")
         return self
 
 
@@ -550,7 +562,7 @@ class References:
     database plus the batch being written)."""
 
     sources: dict[str, SourceRef]
-    outlets: set[str]
+    outlets: dict[str, str]  # id -> name, as the articles write it
     groups: dict[str, GroupIn]
     membership_of: dict[str, str]  # nation code -> membership fact id
     events: set[str]
@@ -584,10 +596,60 @@ def verify_facts(facts: list[FactIn], refs: References) -> list[LocatedEvidence]
                 problems.append(problem)
             elif located:
                 located_all.append(located)
+                problems.extend(_wording_problems(fact.id, position, ev, located, source, refs))
+        problems.extend(_status_problems(fact))
     problems.extend(_check_references(facts, refs))
     if problems:
         raise FactsError(problems)
     return located_all
+
+
+def _wording_problems(
+    fact_id: str,
+    position: int,
+    ev: EvidenceIn,
+    at: LocatedEvidence,
+    source: SourceRef,
+    refs: References,
+) -> list[str]:
+    """Evidence is never more certain than its words: a quote in a sentence the source
+    attributes to an outlet (or one that goes on with it) is that outlet's report, and an item
+    of a list under a hedged lead-in ("the group reportedly involves:") is hedged."""
+    name = f"fact {fact_id!r}, evidence {position}"
+    wording = wording_of(source.text, tuple(sorted(refs.outlets.items())))
+    problems = []
+    attributed = overlapping(wording.attributions, at.start, at.end)
+    if attributed and ev.outlet not in {a.outlet for a in attributed}:
+        a = attributed[0]
+        problems.append(
+            f"{name}: the quote stands in a sentence {source.id} attributes to "
+            f"{refs.outlets[a.outlet]} ({a.cue!r}): give outlet {a.outlet!r} and certainty "
+            f"reported (or hedged): {ev.quote!r}"
+        )
+    hedges = {h.lower() for h in ev.hedges}
+    for listed in within(wording.hedged_lists, at.start, at.end):
+        if listed.hedge.lower() not in hedges:
+            problems.append(
+                f"{name}: the quote is an item of a list whose lead-in says {listed.hedge!r}: "
+                f"mark it hedged with that hedge: {ev.quote!r}"
+            )
+    return problems
+
+
+def _status_problems(fact: FactIn) -> list[str]:
+    """A status never says more than the wording: `pledged` needs evidence that is not
+    hedged ("may contribute", "envisions" and "anticipated" are no pledges)."""
+    if (
+        isinstance(fact, CommitmentFields)
+        and fact.status is Status.pledged
+        and all(ev.certainty is Certainty.hedged for ev in fact.evidence)
+    ):
+        return [
+            f"fact {fact.id!r}: status pledged, but every quote is hedged "
+            f"({', '.join(repr(h) for ev in fact.evidence for h in ev.hedges)}): use "
+            "considering, open_to or pending, as the wording says"
+        ]
+    return []
 
 
 def _check_references(facts: list[FactIn], refs: References) -> list[str]:
@@ -706,7 +768,7 @@ def load_dataset(data_dir: Path) -> Dataset:
     )
     refs = References(
         sources={s.spec.id: SourceRef(s.spec.id, s.text, s.spec.lines[0]) for s in sources},
-        outlets={o.id for o in sources_spec.outlets},
+        outlets={o.id: o.name for o in sources_spec.outlets},
         groups=groups,
         membership_of={},
         events=set(),

@@ -79,8 +79,10 @@ def _rows(model: type[Base], snapshot: dict[str, Any]) -> list[tuple[TableClause
     tables = {table.name: table for table in model.__mapper__.tables}
     rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
     for attr in model.__mapper__.column_attrs:
+        if attr.key not in snapshot:
+            continue  # recorded before the column existed: its default stands, as it did then
         for column in attr.columns:
-            value = _from_json(column.type, snapshot.get(attr.key))
+            value = _from_json(column.type, snapshot[attr.key])
             rows[column.table.name][column.name] = value  # type: ignore[union-attr]
     return [(tables[name], row) for name, row in rows.items()]
 

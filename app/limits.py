@@ -18,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
-from app.errors import AppError, PayloadTooLarge, problem_response
+from app.errors import PROBLEM_JSON, AppError, PayloadTooLarge, Problem, problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WINDOW = 60.0  # seconds in which an empty bucket fills up again
@@ -100,8 +101,23 @@ class RequestSizeLimit:
 
     @staticmethod
     async def _refuse(error: AppError, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        response = problem_response(request, error.status, error.title, error.type, error.detail)
+        response: Response
+        if isinstance(error, URITooLong):
+            # No `instance`: the URL is the problem, and echoing it would send the client its
+            # own oversized request back (and carry it into whatever logs the answer).
+            problem = Problem(
+                type=error.type, title=error.title, status=error.status, detail=error.detail
+            )
+            response = Response(
+                problem.model_dump_json(exclude_none=True),
+                status_code=error.status,
+                media_type=PROBLEM_JSON,
+            )
+        else:
+            request = Request(scope, receive)
+            response = problem_response(
+                request, error.status, error.title, error.type, error.detail
+            )
         await response(scope, receive, send)
 
 

@@ -3,11 +3,10 @@ and the refusal of query parameters the endpoint does not know."""
 
 import base64
 import binascii
-import csv
-import io
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from enum import Enum
+from typing import Annotated, Any, Protocol, TypeVar
 
 import orjson
 from fastapi import Depends, Query, Request
@@ -20,9 +19,11 @@ from sqlalchemy import (
     Row,
     Select,
     SQLColumnExpression,
+    String,
     Table,
     and_,
     bindparam,
+    column,
     func,
     inspect,
     or_,
@@ -31,9 +32,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
 
+from app import flat_csv
+from app.answer_formats import (
+    CSV_MEDIA_TYPE,
+    NDJSON_MEDIA_TYPE,
+    Format,
+    disposition,
+    negotiate,
+)
 from app.config import get_settings
 from app.db import RETRACTED_LEFT_OUT
-from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, NotAcceptable, Problem
+from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, Problem
 from app.models import Fact
 from app.per_revision import PerRevision
 from app.queries import FACTS, not_retracted
@@ -46,13 +55,16 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
     200: {
         "description": "A page of results, as JSON or (with `format=csv` or `Accept: text/csv`) "
-        "as CSV.",
-        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "as CSV; the whole filtered list, streamed, with `all=true` (JSON or CSV) or as NDJSON "
+        "(`format=ndjson` or `Accept: application/x-ndjson`: one item a line).",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
     },
     406: {"model": Problem, "description": "Unsupported Accept", "content": {PROBLEM_JSON: {}}},
 }
 MAX_CURSOR_LENGTH = 1000
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +72,24 @@ class PageParams:
     limit: int
     offset: int
     cursor: str | None
-    format: Literal["json", "csv"] | None
+    # What the answer is: the `format` parameter, else what `Accept` asks for, else JSON.
+    format: Format
+    # The whole list, not a page (`all=true`, or NDJSON): app.streaming answers it.
+    all: bool = False
+    # `limit` as the request gave it: with a whole list, only a given limit caps the rows.
+    explicit_limit: bool = True
+    download: bool = False
 
 
 async def page_params(
+    request: Request,
     limit: Annotated[
         int,
         Query(
             ge=1,
             le=_settings.max_page_size,
-            description=f"Page size, 1–{_settings.max_page_size}.",
+            description=f"Page size, 1–{_settings.max_page_size}. With a whole list (`all=true`, "
+            "`format=ndjson`), only a `limit` given caps the rows.",
             examples=[50],
         ),
     ] = _settings.default_page_size,
@@ -90,15 +110,42 @@ async def page_params(
         ),
     ] = None,
     format: Annotated[
-        Literal["json", "csv"] | None,
+        Format | None,
         Query(
-            description="`csv` for the same page as CSV; the default is JSON, or CSV when "
-            "the `Accept` header asks for `text/csv`."
+            description="`csv` for the same page as CSV (plain columns, for charts and "
+            "spreadsheets); `ndjson` for the whole filtered list, one JSON item a line, streamed. "
+            "The default is JSON, or what the `Accept` header asks for (`text/csv`, "
+            "`application/x-ndjson`)."
         ),
     ] = None,
+    all: Annotated[
+        bool,
+        Query(
+            description="The whole filtered list instead of one page, streamed, with no "
+            "500-row cap: as CSV (`format=csv&all=true`) or JSON. `format=ndjson` always is."
+        ),
+    ] = False,
+    download: Annotated[
+        bool,
+        Query(
+            description="Answer as a file to save (`Content-Disposition: attachment`), named "
+            "after the list and its filters, e.g. `pledgedb-commitments-role-training.csv`."
+        ),
+    ] = False,
 ) -> PageParams:
     # async: FastAPI calls a plain function or class in its thread pool, a hop per request.
-    return PageParams(limit, offset, cursor, format)
+    answer = negotiate(request, format)
+    whole = all or answer == "ndjson"
+    explicit_limit = "limit" in request.query_params
+    return PageParams(
+        limit if explicit_limit or not whole else _settings.max_page_size,
+        offset,
+        cursor,
+        answer,
+        all=whole,
+        explicit_limit=explicit_limit,
+        download=download,
+    )
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -137,7 +184,7 @@ class SortKey:
         return bound
 
 
-def _encode_cursor(sort: str, values: Sequence[Any]) -> str:
+def encode_cursor(sort: str, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([sort, list(values)])).decode().rstrip("=")
 
 
@@ -148,7 +195,7 @@ def _python_type(expr: SQLColumnExpression[Any]) -> type | None:
         return None
 
 
-def _decode_cursor(cursor: str, sort: str, exprs: Sequence[SQLColumnExpression[Any]]) -> list[Any]:
+def decode_cursor(cursor: str, sort: str, exprs: Sequence[SQLColumnExpression[Any]]) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         sort_name, values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -190,12 +237,12 @@ def fetch_page(
     sort: SortKey,
 ) -> tuple[list[Any], int, str | None]:
     """Run ``stmt`` (selecting one entity) for one page; return rows, total and next cursor."""
-    _refuse_offset_with_cursor(page)
+    refuse_offset_with_cursor(page)
     count = _count_of(stmt, hides_retracted=bool(session.info.get("hide_retracted")))
     total = counted_total(session, count, {}, lambda: session.scalar(count) or 0)
     ordered = sort.ordered(stmt)
     if page.cursor is not None:
-        ordered = ordered.where(sort.after(_decode_cursor(page.cursor, sort_name, sort.exprs)))
+        ordered = ordered.where(sort.after(decode_cursor(page.cursor, sort_name, sort.exprs)))
     else:
         ordered = ordered.offset(page.offset)
     rows, next_cursor = _one_page(
@@ -204,7 +251,31 @@ def fetch_page(
     return [row[0] for row in rows], total, next_cursor
 
 
-def _refuse_offset_with_cursor(page: PageParams) -> None:
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=HasId)
+_ID = column("id", String)
+
+
+def page_of_list(items: Sequence[Item], page: PageParams) -> tuple[list[Item], int, str | None]:
+    """One page of a list already in memory (derived data, such as the disputes), ordered by
+    ``id``: the same offset and keyset cursors as the lists read from the database."""
+    refuse_offset_with_cursor(page)
+    rows = sorted(items, key=lambda item: item.id)
+    if page.cursor is not None:
+        (after,) = decode_cursor(page.cursor, "id", [_ID])
+        rows = [r for r in rows if r.id > after]
+    else:
+        rows = rows[page.offset :]
+    shown = rows[: page.limit]
+    more = len(rows) > page.limit and bool(shown)
+    return shown, len(items), encode_cursor("id", [shown[-1].id]) if more else None
+
+
+def refuse_offset_with_cursor(page: PageParams) -> None:
     if page.cursor is not None and page.offset:
         raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
 
@@ -249,7 +320,7 @@ def _one_page(
     page_rows = list(rows[: page.limit])
     if len(rows) <= page.limit or not page_rows:
         return page_rows, None
-    return page_rows, _encode_cursor(sort_name, list(page_rows[-1][-n_sort:]))
+    return page_rows, encode_cursor(sort_name, list(page_rows[-1][-n_sort:]))
 
 
 # Totals of list queries: (statement, parameters) -> total, per data revision.
@@ -309,12 +380,12 @@ class PreparedPage:
     ) -> tuple[list[Row[Any]], int, str | None]:
         """One page of rows (sort columns last), the total, and the next cursor."""
         connection = session.connection()
-        _refuse_offset_with_cursor(page)
+        refuse_offset_with_cursor(page)
         total = counted_total(
             session, self.count, params, lambda: connection.execute(self.count, params).scalar_one()
         )
         if page.cursor is not None:
-            values = _decode_cursor(page.cursor, sort_name, self.exprs)
+            values = decode_cursor(page.cursor, sort_name, self.exprs)
             after = {f"_after_{i}": v for i, v in enumerate(values)}
             stmt, params = self.by_cursor, {**params, **after, "_limit": page.limit + 1}
         else:
@@ -328,42 +399,6 @@ class PreparedPage:
         return rows, total, next_cursor
 
 
-def wants_csv(request: Request, page: PageParams) -> bool:
-    if page.format is not None:
-        return page.format == "csv"
-    accept = request.headers.get("accept", "")
-    if not accept:
-        return False
-    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if "text/csv" in types and not {"application/json", "*/*", "application/*"} & set(
-        types[: types.index("text/csv")]
-    ):
-        return True
-    if not {"application/json", "*/*", "application/*", "text/csv"} & set(types):
-        raise NotAcceptable(
-            f"Accept: {accept!r}: this endpoint answers application/json or text/csv."
-        )
-    return False
-
-
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
-        return ";".join("" if v is None else str(v) for v in value)
-    if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
-    return value
-
-
-def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = _csv_cell(value)
-    return flat
-
-
 def render_page(
     request: Request,
     page: PageParams,
@@ -371,21 +406,40 @@ def render_page(
     name: str,
     item_model: type[BaseModel],
 ) -> Response:
-    """The page as JSON, or its items as CSV (same filters, same page), with a `Link` header."""
+    """The page as JSON, its items as flat CSV or NDJSON (same filters, same page), with a
+    `Link` header. A list answered whole here (NDJSON, `all=true`) must fit one page: the
+    nations, at most the 249 countries of ISO 3166 (app.streaming streams the other lists)."""
+    if page.all and not page.explicit_limit and body.next_cursor is not None:
+        raise RuntimeError(f"{name}: a whole list that does not fit one page")
     headers = {}
     if body.next:
         headers["Link"] = f'<{body.next}>; rel="next"'
-    if wants_csv(request, page):
-        out = io.StringIO()
-        rows = [_flatten(item.model_dump(mode="json")) for item in body.items]
-        fields = list(rows[0]) if rows else list(item_model.model_fields)
-        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
-        headers["X-Total-Count"] = str(body.total)
-        return respond(request, out.getvalue().encode(), CSV_MEDIA_TYPE, headers=headers)
-    return respond(request, body.model_dump_json().encode(), headers=headers)
+    if page.format == "json":
+        if page.download:
+            headers["Content-Disposition"] = disposition(request, name, "json", True)
+        return respond(request, body.model_dump_json().encode(), headers=headers)
+    headers["Content-Disposition"] = disposition(request, name, page.format, page.download)
+    headers["X-Total-Count"] = str(body.total)
+    if page.format == "csv":
+        data = flat_csv.encode(item_model, body.items, with_header=True)
+        return respond(request, data, CSV_MEDIA_TYPE, headers=headers)
+    data = b"".join(item.model_dump_json().encode() + b"\n" for item in body.items)
+    return respond(request, data, NDJSON_MEDIA_TYPE, headers=headers)
+
+
+def applied_filters(**filters: Any) -> dict[str, Any]:
+    """What a list answer applied — its filters, defaults included, and its sort — JSON-ready.
+    A filter not given (None, or an empty list) is left out."""
+    found: dict[str, Any] = {}
+    for name, value in filters.items():
+        if value is None or (isinstance(value, list | tuple | set | frozenset) and not value):
+            continue
+        if isinstance(value, list | tuple | set | frozenset):
+            value = [v.value if isinstance(v, Enum) else v for v in value]
+        elif isinstance(value, Enum):
+            value = value.value
+        found[name] = value
+    return found
 
 
 def make_page(
@@ -394,6 +448,7 @@ def make_page(
     items: list[Any],
     total: int,
     next_cursor: str | None,
+    applied: dict[str, Any],
 ) -> dict[str, Any]:
     next_url = None
     if next_cursor:
@@ -407,6 +462,7 @@ def make_page(
         "offset": None if page.cursor else page.offset,
         "next_cursor": next_cursor,
         "next": next_url,
+        "applied": applied,
     }
 
 

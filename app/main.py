@@ -6,25 +6,34 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 
+from app import __version__
+from app.compression import install_compression
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
+from app.docs import install_docs
 from app.errors import document_common_problems, install_error_handlers
+from app.explorer.site import install_explorer
 from app.facts import read_reference
-from app.headers import install_headers
+from app.headers import install_cors, install_security_headers
 from app.history import History
 from app.limits import install_limits
 from app.listing import reject_unknown_query_params
+from app.logs import AccessLog
+from app.methods import HeadAsGet, OptionsAnswer
 from app.migrations import head_revision
 from app.response_cache import ResponseCache
 from app.routers import (
     changes,
     commitments,
     conditions,
+    datapackage,
     disputes,
     events,
     health,
     memberships,
     nations,
+    problems,
+    proposals,
     quotes,
     roles,
     sources,
@@ -45,7 +54,11 @@ never attributed to a named nation: `GET /nations?role=naval` lists no nation an
 coalition-level commitment; add `include_coalition=true` to list the members who inherit it.
 
 Lists return `items`, `total` and pagination (`limit`, `offset` or keyset `cursor`, `next`,
-RFC 8288 `Link`); add `format=csv` or send `Accept: text/csv` for CSV. Errors are RFC 9457
+RFC 8288 `Link`); add `format=csv` or send `Accept: text/csv` for CSV in plain columns.
+`format=ndjson` (or `Accept: application/x-ndjson`) streams the whole filtered list, one item a
+line, with no page cap; `all=true` does the same as CSV or JSON; `download=1` saves a file.
+`/datapackage.json` is the whole database as a Frictionless Data Package;
+`/changes/stream` is the audit log as a live feed (Server-Sent Events). Errors are RFC 9457
 `application/problem+json`; unknown query parameters are refused, never ignored.
 """
 
@@ -62,9 +75,19 @@ TAGS = [
     },
     {"name": "sources", "description": "The articles and the outlets they cite."},
     {"name": "changes", "description": "The audit log: every change, who, when and why."},
+    {
+        "name": "proposals",
+        "description": "Candidate facts drawn from a source by the proposal engine, to accept "
+        "or reject.",
+    },
     {"name": "vocabulary", "description": "Roles, statuses and certainty levels."},
     {"name": "summary", "description": "Counts for dashboards."},
+    {
+        "name": "downloads",
+        "description": "The whole database as a Frictionless Data Package (one CSV per table).",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
+    {"name": "problems", "description": "What each error answer's `type` means."},
 ]
 
 
@@ -80,15 +103,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="pledgedb",
-        version="0.1.0",
+        version=__version__,
         summary="Security guarantees pledged to Ukraine, Paris, 4 September 2025 — with evidence.",
         description=DESCRIPTION,
         openapi_tags=TAGS,
         dependencies=[Depends(reject_unknown_query_params)],
         license_info={"name": "MIT (code); quotes remain their publishers'"},
+        # app.docs serves both pages from this server, not from a CDN; no OAuth2 flow here.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.statement_timeout_ms = settings.statement_timeout_ms
     app.state.request_threads = settings.request_threads
+    app.state.sse_ping_seconds = settings.sse_ping_seconds
     app.state.engine = make_engine(
         settings.database_url,
         settings.sqlite_write_wait_ms,
@@ -99,23 +127,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.history = History()
     # World knowledge that writes need (ISO data comes from pycountry): loaded once.
     app.state.reference = read_reference(settings.data_dir)
+    app.state.data_dir = settings.data_dir  # the proposal engine reads its reference lazily
     install_error_handlers(app)
+    # Middleware, innermost first (each add_middleware wraps what is there).
     install_limits(app, settings)
-    install_headers(app, settings)  # outside the rest, so it dresses every answer
+    app.add_middleware(OptionsAnswer)  # the OPTIONS that CORS leaves (all, when it is off)
+    install_cors(app, settings)
+    install_compression(app)
+    install_security_headers(app, settings)  # outside the rest, so it dresses every answer
     if settings.response_cache_entries:
-        # Outermost: a hit skips everything else (and keeps the headers it was first sent with).
+        # A hit skips everything inside (and keeps the headers it was first sent with); it
+        # keeps each encoding's bytes, so a hit is not compressed again.
         app.add_middleware(
             ResponseCache,
             engine=app.state.engine,
             max_entries=settings.response_cache_entries,
             max_bytes=settings.response_cache_bytes,
         )
+    app.add_middleware(HeadAsGet)  # outside the cache: HEAD is answered from it too
+    app.add_middleware(AccessLog)  # outermost: every request, its real method, its duration
     routers = (
         nations, memberships, commitments, conditions, quotes, events, disputes, sources, roles,
-        changes, summary, health,
+        changes, summary, datapackage, proposals, problems, health,
     )  # fmt: skip
     for module in routers:
         app.include_router(module.router)
+    install_docs(app)
+    install_explorer(app)  # after the API's routes: its /explore fallback comes last
     document_common_problems(app)
     return app
 

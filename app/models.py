@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -20,12 +21,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from app.certainty import certainty_of
 from app.vocab import (
     ActorKind,
     Basis,
@@ -40,6 +43,8 @@ from app.vocab import (
     MembershipStatus,
     Origin,
     Part,
+    ProposalStatus,
+    RelationKind,
     Role,
     Scope,
     StatementMode,
@@ -191,6 +196,16 @@ class Fact(Base):
         order_by=Evidence.position, cascade="all, delete-orphan", passive_deletes=True
     )
 
+    @property
+    def certainty(self) -> Certainty:
+        """The strongest certainty among the evidence (app.certainty)."""
+        return certainty_of(self.evidence).certainty
+
+    @property
+    def hedge(self) -> str | None:
+        """With certainty hedged: the hedge words of the evidence."""
+        return certainty_of(self.evidence).hedge
+
     __mapper_args__ = {"polymorphic_on": "kind", "version_id_col": version}
     __table_args__: tuple[Index, ...] = (
         # Only the few retracted facts: a full index on a column that is NULL for nearly every
@@ -274,6 +289,10 @@ class Commitment(Fact):
     # With coalition_scope some_members: the group the unnamed members come from, if the source
     # says ("other global players from Asia-Pacific").
     group_name: Mapped[str | None] = mapped_column(String(100))
+    # The source limits the nation's role to its exclusive commitments ("has limited its role to
+    # training and monitoring"): it inherits none of the coalition's in other roles
+    # (app.inheritance). A fact with evidence, not a rule about one nation in code.
+    exclusive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     nation: Mapped[Nation | None] = relationship(
         back_populates="commitments", foreign_keys=[nation_code]
@@ -359,3 +378,33 @@ class DataRevision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class Proposal(Base):
+    """A candidate fact the proposal engine (app.proposals) drew from a source, kept until a
+    curator accepts it (the fact is then written like any other) or rejects it, with why."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (Index("ix_proposals_source_id_status", "source_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    kind: Mapped[FactKind] = mapped_column(str_enum(FactKind))
+    # The fact in the data files' format, as proposed (with its id and all its evidence).
+    fact: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The evidence this source adds, located: [{quote, start, end, line, outlet, …}].
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    relation: Mapped[RelationKind] = mapped_column(str_enum(RelationKind))
+    relation_fact_id: Mapped[str | None] = mapped_column(String(80))
+    relation_note: Mapped[str] = mapped_column(Text)
+    importable: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[ProposalStatus] = mapped_column(str_enum(ProposalStatus))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    # The fact written when the proposal was accepted.
+    fact_id: Mapped[str | None] = mapped_column(String(80))

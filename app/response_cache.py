@@ -3,7 +3,8 @@
 A dashboard asks the same question again and again; answering it from memory must not pay for
 routing, validation, dependency injection or the database queries. This ASGI middleware keeps
 the bytes of successful public GET answers, keyed by what the answer depends on (path, query
-string, ``Accept``, ``Origin``), and serves them again as long as the data has not changed.
+string, ``Accept``, ``Accept-Encoding``, ``Origin``), and serves them again as long as the data
+has not changed.
 
 Freshness across processes: every committed write bumps the database's data revision
 (`app.db.make_sessionmaker`), in the writing transaction. Before each cacheable request the
@@ -37,7 +38,7 @@ READ_REVISION_SQL = str(READ_REVISION.compile(compile_kwargs={"literal_binds": T
 # reconnect, so a database outage does not cost every request a failed connection attempt.
 RETRY_AFTER_SECONDS = 1.0
 # Headers a 304 does not carry: it has no body.
-_BODY_HEADERS = frozenset({b"content-length", b"content-type"})
+_BODY_HEADERS = frozenset({b"content-length", b"content-type", b"content-encoding"})
 
 
 class RevisionProbe:
@@ -145,7 +146,7 @@ class ResponseCache:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        accept = origin = if_none_match = b""
+        accept = accept_encoding = origin = if_none_match = b""
         for name, value in scope["headers"]:
             if name == b"authorization":
                 # An authenticated request is answered `private, no-store`: never from here.
@@ -153,6 +154,8 @@ class ResponseCache:
                 return
             if name == b"accept":
                 accept = value
+            elif name == b"accept-encoding":  # each encoding's bytes are kept (app.compression)
+                accept_encoding = value
             elif name == b"origin":
                 origin = value
             elif name == b"if-none-match":
@@ -165,7 +168,7 @@ class ResponseCache:
             self.entries.clear()
             self.size = 0
             self.revision = revision
-        key = (scope["path"].encode(), scope["query_string"], accept, origin)
+        key = (scope["path"].encode(), scope["query_string"], accept, accept_encoding, origin)
         entry = self.entries.get(key)
         filling = self.filling.get(key) if entry is None else None
         if filling is not None:
@@ -194,15 +197,28 @@ class ResponseCache:
             return
         self.filling[key] = done = anyio.Event()
         try:
-            await self._fill(scope, receive, send, key, revision)
+            await self._fill(scope, receive, send, key, revision, done)
         finally:
+            self._filled(key, done)
+
+    def _filled(self, key: tuple[bytes, ...], done: anyio.Event) -> None:
+        if self.filling.get(key) is done:
             del self.filling[key]
-            done.set()
+        done.set()
 
     async def _fill(
-        self, scope: Scope, receive: Receive, send: Send, key: tuple[bytes, ...], revision: int
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: tuple[bytes, ...],
+        revision: int,
+        done: anyio.Event,
     ) -> None:
-        """Answer from the application and keep the answer if it is a public 200."""
+        """Answer from the application and keep the answer if it is a public 200 of a known
+        length. A streamed answer (no Content-Length: a whole list, the change feed) is never
+        kept, and the requests waiting for this one are let go as soon as it begins: a feed
+        does not end, and each whole list is read afresh."""
         start: Message | None = None
         chunks: list[bytes] = []
         size = 0
@@ -212,7 +228,13 @@ class ResponseCache:
             nonlocal start, size, keep
             if message["type"] == "http.response.start":
                 start = message
-                keep = message["status"] == 200 and _is_public(message["headers"])
+                keep = (
+                    message["status"] == 200
+                    and _is_public(message["headers"])
+                    and any(name.lower() == b"content-length" for name, _ in message["headers"])
+                )
+                if not keep:
+                    self._filled(key, done)
             elif message["type"] == "http.response.body" and keep:
                 chunk = message.get("body", b"")
                 size += len(chunk)

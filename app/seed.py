@@ -89,7 +89,7 @@ def apply_dataset(session: Session, data: Dataset, actor: Actor = SEED) -> SeedR
     # (not against other stored facts, which the seed may be about to retract).
     refs = References(
         sources={s.spec.id: SourceRef(s.spec.id, s.text, s.spec.lines[0]) for s in data.sources},
-        outlets={o.id for o in data.outlets},
+        outlets={o.id: o.name for o in data.outlets},
         groups=data.groups,
         membership_of={},
         events=set(),

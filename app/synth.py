@@ -291,7 +291,7 @@ class _Synthesizer:
                 {
                     "id": commitment_id, "actor": c.actor, "nation_code": nation,
                     "coalition_scope": c.coalition_scope, "role": c.role, "status": c.status,
-                    "location": c.location, "combat": c.combat,
+                    "location": c.location, "combat": c.combat, "exclusive": c.exclusive,
                     "group_name": self.data.groups[c.group].name if c.group else None,
                 },
             )  # fmt: skip

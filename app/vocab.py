@@ -156,3 +156,20 @@ class Origin(StrEnum):
 class Scope(StrEnum):
     curator = "curator"
     admin = "admin"
+
+
+class ProposalStatus(StrEnum):
+    """Where a proposed fact stands in review."""
+
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class RelationKind(StrEnum):
+    """How a proposed fact stands to the facts already held."""
+
+    new = "new"
+    confirms = "confirms"  # same subject and claim: extra evidence on that fact
+    refines = "refines"  # same subject, narrower (a location, combat or scope it leaves open)
+    contradicts = "contradicts"  # same subject, another claim: a dispute to be

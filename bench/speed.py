@@ -117,7 +117,7 @@ QUERIES = (
         "/nations?role=naval",
         "nations_by_role",
         (("role", "naval"),),
-        json_columns=("items", "coalition_commitments"),
+        json_columns=("items", "applied", "coalition_commitments"),
         not_in_sql=PAGE_FIELDS | {"coalition_commitments_all"},
     ),
     Query(
@@ -152,6 +152,7 @@ QUERIES = (
             "claimed_by",
             "identified",
             "by_membership",
+            "by_membership_certainty",
             "by_role",
             "by_status",
             "by_region",
@@ -163,7 +164,7 @@ QUERIES = (
         DEEP_PAGE_START,  # + the cursor, found at run time
         "commitments_page",
         (("status", "pledged"), ("size", "5")),  # + ("after", id)
-        json_columns=("items",),
+        json_columns=("items", "applied"),
         not_in_sql=PAGE_FIELDS,
     ),
 )

@@ -16,14 +16,16 @@ from sqlalchemy import MetaData, select
 
 from app import migrations
 from app.auth import create_key
-from app.config import Settings
+from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, make_sessionmaker
-from app.facts import HEDGE_WORDS, Dataset
+from app.facts import HEDGE_WORDS, Dataset, SourcesFile, read_yaml
 from app.main import create_app
 from app.seed import seed
 from app.vocab import Scope
+from app.wording import overlapping, within, wording_of
 
 CURATORS = ("alice", "bob")
+SOURCES_FILE = SourcesFile.model_validate(read_yaml(PROJECT_ROOT / "data" / "sources.yaml"))
 ADMIN = "root"
 Dump = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 
@@ -183,16 +185,21 @@ def evidence_as_sent(read: dict[str, Any]) -> dict[str, Any]:
 
 
 def plain_quotes(text: str, n: int, min_length: int = 25) -> list[str]:
-    """``n`` distinct sentences of ``text`` that occur once in it and carry no hedge word: each
-    can be quoted as `stated` evidence without an `occurrence`."""
+    """``n`` distinct sentences of ``text`` that occur once in it and carry no hedge word, in
+    no sentence attributed to an outlet and no list under a hedged lead-in: each can be quoted
+    as `stated` evidence without an `occurrence`."""
     found: list[str] = []
+    wording = wording_of(text, tuple((o.id, o.name) for o in SOURCES_FILE.outlets))
     for line in text.splitlines():
         for sentence in re.split(r"(?<=[.:;!?])\s+", line):
             sentence = sentence.strip()
+            start = text.find(sentence)
             if (
                 len(sentence) >= min_length
                 and text.count(sentence) == 1
                 and not HEDGE_WORDS.search(sentence)
+                and not overlapping(wording.attributions, start, start + len(sentence))
+                and not within(wording.hedged_lists, start, start + len(sentence))
                 and not any(sentence in f or f in sentence for f in found)
             ):
                 found.append(sentence)
@@ -318,7 +325,12 @@ KINDS = [
             "event": None,
             "summary": "Zelenskyy said security must begin the day the war ends.",
             "evidence": [
-                stated("article-a", "“The day the war ends must also be the day security begins.”")
+                {
+                    "source": "article-a",
+                    "quote": "“The day the war ends must also be the day security begins.”",
+                    "outlet": "kyiv-post",  # "As Kyiv Post reported, …"
+                    "certainty": "reported",
+                }
             ],
         },
         correction={"speaker_title": "Ukrainian President"},

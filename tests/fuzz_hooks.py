@@ -13,6 +13,7 @@ positive case is sent:
   but a code that names no country (`AA`) is refused. Positive cases get a real code.
 * `region` must be a UN M49 sub-region (reference/nations.yaml); one with no nation is an empty
   list, any other name is refused. Positive cases get a real name.
+* `group` must name one group of reference/groups.yaml; positive cases get a real one.
 
 Write bodies likewise: every quote must be verbatim in a stored source and every reference
 (nation, speaker, gated commitment, event, group) must exist, so a schema-valid body is
@@ -47,6 +48,7 @@ from tests.curation import plain_quotes, stated
 
 DATA = load_dataset(PROJECT_ROOT / "data")
 REGIONS = sorted(DATA.reference.regions.members)
+GROUPS = sorted(DATA.groups)
 
 
 def _country(code: Any) -> bool:
@@ -69,6 +71,17 @@ def make_positive_query_real(query: dict[str, Any]) -> None:
     region = query.get("region")
     if region is not None and str(region).lower() not in {r.lower() for r in REGIONS}:
         query["region"] = REGIONS[len(str(region)) % len(REGIONS)]
+    group = query.get("group")
+    if group is not None and not _group(group):
+        query["group"] = GROUPS[len(str(group)) % len(GROUPS)]
+
+
+def _group(value: Any) -> bool:
+    """Whether ``value`` names one group, as app.routers.nations.resolve_group takes it."""
+    wanted = str(value).strip().lower()
+    named = [g for g in DATA.groups.values() if wanted in (g.id, g.name.lower())]
+    close = [g for g in DATA.groups.values() if wanted in g.id or wanted in g.name.lower()]
+    return bool(named) or len(close) == 1
 
 
 # --- write bodies ------------------------------------------------------------------------------

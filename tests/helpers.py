@@ -1,8 +1,24 @@
-"""Assertions the API tests share."""
+"""Assertions the API tests share, and rules they derive expectations with from the files."""
 
 from typing import Any
 
 import httpx
+
+from app.facts import Dataset
+from app.vocab import ActorKind, Role, Status
+
+BLOCKING = {Status.hesitant, Status.ruled_out}
+
+
+def inherits(dataset: Dataset, nation: str, role: Role) -> bool:
+    """Whether a member inherits the coalition force's commitments in ``role``, by the rule
+    written out from the fact files: not against its own ruled-out or hesitant commitment in
+    the role, nor outside the roles a source limits it to (its exclusive commitments)."""
+    own = [c for c in dataset.commitments if c.actor is ActorKind.nation and c.nation == nation]
+    if any(c.role is role and c.status in BLOCKING for c in own):
+        return False
+    exclusive = {c.role for c in own if c.exclusive}
+    return not exclusive or role in exclusive
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -5,11 +5,14 @@ working directory, with DATABASE_URL pointing at its own empty database of the b
 test. Every subprocess call has a timeout; the server is always terminated."""
 
 import contextlib
+import datetime as dt
 import json
+import re
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +22,14 @@ import yaml
 from sqlalchemy import MetaData, select
 
 from app import migrations
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, make_sessionmaker
 from app.facts import Dataset, load_dataset
+from app.main import create_app
 from app.seed import seed
 from app.vocab import ActorKind, MembershipStatus, Role, Status
 from bench.load import PLEDGEDB, cli_env, pledgedb
+from tests.helpers import inherits
 
 SERVER_START = 15.0  # seconds the server may take to answer
 BAD_QUOTE = "Italy has pledged a naval squadron to the Black Sea"
@@ -237,15 +242,16 @@ def served_data(scratch_url: str, data_copy: Path) -> Dataset:
     return data
 
 
-@pytest.fixture
-def server(scratch_url: str, served_data: Dataset, workdir: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(database_url: str, workdir: Path, *options: str) -> Iterator[tuple[str, Path]]:
+    """`pledgedb serve` on a free port: its base URL and the file its output goes to."""
     port = free_port()
     log = workdir / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(PLEDGEDB), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(PLEDGEDB), "serve", "--host", "127.0.0.1", "--port", str(port), *options],
             cwd=workdir,
-            env=cli_env(scratch_url),
+            env=cli_env(database_url),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -264,7 +270,7 @@ def server(scratch_url: str, served_data: Dataset, workdir: Path) -> Iterator[st
                 pytest.fail(f"server did not answer within {SERVER_START}s:\n{log.read_text()}")
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=0.1)  # bounded: returns early only if the server died
-        yield base
+        yield base, log
     finally:
         process.terminate()
         try:
@@ -272,6 +278,12 @@ def server(scratch_url: str, served_data: Dataset, workdir: Path) -> Iterator[st
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(scratch_url: str, served_data: Dataset, workdir: Path) -> Iterator[str]:
+    with serving(scratch_url, workdir) as (base, _):
+        yield base
 
 
 def test_serve_answers_over_http(server: str, served_data: Dataset, scratch_url: str) -> None:
@@ -289,16 +301,16 @@ def test_serve_answers_over_http(server: str, served_data: Dataset, scratch_url:
         assert naval.status_code == 200, naval.text
         body = naval.json()
 
-    not_ruled_out = [s for s in Status if s is not Status.ruled_out]
+    will_or_may = [Status.pledged, Status.open_to, Status.considering, Status.pending]
     own = {
         c.nation
         for c in served_data.commitments
-        if c.actor is ActorKind.nation and c.role is Role.naval and c.status in not_ruled_out
+        if c.actor is ActorKind.nation and c.role is Role.naval and c.status in will_or_may
     }
     coalition = {
         c.id
         for c in served_data.commitments
-        if c.actor is ActorKind.coalition and c.role is Role.naval and c.status in not_ruled_out
+        if c.actor is ActorKind.coalition and c.role is Role.naval and c.status in will_or_may
     }
     assert {item["code"] for item in body["items"]} == own
     assert body["total"] == len(own)
@@ -316,5 +328,104 @@ def test_serve_lists_members_inheriting_the_coalitions_naval_task(
         )
     assert response.status_code == 200, response.text
     items = response.json()["items"]
-    assert {i["code"] for i in items} == members
+    assert {i["code"] for i in items} == {
+        m for m in members if inherits(served_data, m, Role.naval)
+    }
     assert all(i["inherited"] for i in items)
+
+
+# --- the README's write walkthrough ---------------------------------------------------------
+
+
+def readme_block(marker: str) -> str:
+    """The shell block between <!-- marker --> and <!-- /marker --> in README.md."""
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split(f"<!-- {marker} -->", 1)[1].split(f"<!-- /{marker} -->", 1)[0]
+    return block.strip().removeprefix("```sh").removesuffix("```").strip()
+
+
+def test_the_readme_write_walkthrough_runs_as_written(
+    server: str, scratch_url: str, workdir: Path
+) -> None:
+    """The curation walkthrough, exactly as the README shows it, against a fresh server: it
+    must run to its end and print what its comments promise."""
+    script = readme_block("walkthrough")
+    (workdir / ".venv").symlink_to(PLEDGEDB.parent.parent)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=workdir,
+        env={**cli_env(scratch_url), "BASE": server},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    promised = [
+        line.rsplit("# ", 1)[1].split()[0]
+        for line in script.splitlines()
+        if line.startswith('curl -s "$BASE') and "# " in line
+    ]
+    assert result.stdout.split() == promised, result.stdout
+    with httpx.Client(base_url=server, timeout=10.0) as client:
+        changes = client.get("/changes", params={"entity": "commitment", "limit": 500}).json()
+        fact = client.get(f"/commitments/{changes['items'][-1]['entity_id']}").json()
+    assert fact["nation"] == "NL"
+    assert fact["retracted_at"] is not None
+    assert fact["retraction_reason"] == "the paper corrected its report"
+
+
+# --- version, startup, logs ------------------------------------------------------------------
+
+
+def test_version_comes_from_the_package_metadata(workdir: Path) -> None:
+    result = pledgedb("--version", database_url=UNREACHABLE_DB, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"pledgedb {version('pledgedb')}"
+    assert create_app(Settings(database_url=UNREACHABLE_DB)).version == version("pledgedb")
+
+
+def _wait_for_line(log: Path, needle: str) -> str:
+    """The log's text once it holds ``needle`` (lines are written after the answer)."""
+    deadline = time.monotonic() + 5
+    while needle not in (text := log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return text
+
+
+def test_serve_prints_where_to_look_and_logs_each_request_with_a_timestamp(
+    scratch_url: str, served_data: Dataset, workdir: Path
+) -> None:
+    with serving(scratch_url, workdir) as (base, log):
+        assert httpx.head(f"{base}/nations/IT", timeout=10.0).status_code == 200
+        text = _wait_for_line(log, "/nations/IT")
+    assert f"explorer {base}/ " in text
+    assert f"API docs {base}/docs " in text
+    line = next(line for line in text.splitlines() if '"HEAD /nations/IT"' in line)
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} INFO", line), line
+    assert re.search(r'127\.0\.0\.1 "HEAD /nations/IT" 200 \d+\.\d ms$', line), line
+
+
+def test_serve_logs_json_lines_for_log_shippers(
+    scratch_url: str, served_data: Dataset, workdir: Path
+) -> None:
+    with serving(scratch_url, workdir, "--log-format", "json") as (base, log):
+        assert httpx.get(f"{base}/nations", params={"role": "naval"}).status_code == 200
+        assert httpx.get(f"{base}/nations/ZZ").status_code == 404
+        text = _wait_for_line(log, "/nations/ZZ")
+    records = [json.loads(line) for line in text.splitlines()]  # every line is one object
+    banner = next(r for r in records if "docs" in r)
+    assert banner["docs"] == f"{base}/docs"
+    assert banner["explorer"] == f"{base}/"
+    access = [r for r in records if r.get("logger") == "pledgedb.access"]
+    by_path = {r["path"]: r for r in access}
+    naval, missing = by_path["/nations"], by_path["/nations/ZZ"]
+    assert (naval["method"], naval["status"], naval["query"]) == ("GET", 200, "role=naval")
+    assert missing["status"] == 404
+    for record in (naval, missing):
+        assert record["client"] == "127.0.0.1"
+        assert isinstance(record["duration_ms"], float) and record["duration_ms"] > 0
+        moment = dt.datetime.fromisoformat(record["time"])
+        assert moment.tzinfo is not None
+        assert abs((dt.datetime.now(dt.UTC) - moment).total_seconds()) < 120
+    assert all("time" in r and "level" in r for r in records)

@@ -22,23 +22,26 @@ from app.disputes import disputes_for_nation
 from app.facts import CommitmentIn, Dataset, FactIn, load_dataset
 from app.main import create_app
 from app.models import Fact
-from app.schemas.disputes import DisputeKind
+from app.schemas.disputes import DisputeKind, DisputeRule
 from app.seed import seed
 from app.vocab import ActorKind, Role
-from tests.helpers import problem
+from tests.helpers import problem, walk_pages
 
 pytestmark = pytest.mark.anyio
 
 # The disputes the rules find in the seed: the two articles disagree on who leads the
 # coalition, on Germany, Italy and the United States, on which Asia-Pacific nations take part,
 # and on Zelenskyy's words.
+# Each with the rule that found it and how its claims stand: none of them contradicts — article B
+# names a co-leader, details Germany's and Italy's roles and the US's, and names Asia-Pacific
+# members article A leaves unnamed.
 SEED_DISPUTES = {
-    "leadership": DisputeKind.leadership,
-    "nation-de-stance": DisputeKind.stance,
-    "nation-it-role": DisputeKind.role,
-    "nation-us-role-set": DisputeKind.role_set,
-    "participation-asia-pacific": DisputeKind.participation,
-    "statement-zelenskyy-reaction-to-pledge": DisputeKind.wording,
+    "leadership": (DisputeRule.leadership, DisputeKind.refinement),
+    "nation-de-stance": (DisputeRule.stance, DisputeKind.refinement),
+    "nation-it-role": (DisputeRule.role, DisputeKind.refinement),
+    "nation-us-role-set": (DisputeRule.role_set, DisputeKind.refinement),
+    "participation-asia-pacific": (DisputeRule.participation, DisputeKind.refinement),
+    "statement-zelenskyy-reaction-to-pledge": (DisputeRule.wording, DisputeKind.wording),
 }
 
 
@@ -124,7 +127,7 @@ def edit(path: Path, item_id: str, old: str | None, new: str = "", prefix: str =
 
 async def test_finds_the_seed_disputes(client: httpx.AsyncClient) -> None:
     items = await listed(client)
-    assert {d["id"]: d["kind"] for d in items} == SEED_DISPUTES
+    assert {d["id"]: (d["rule"], d["kind"]) for d in items} == SEED_DISPUTES
     assert [d["id"] for d in items] == sorted(SEED_DISPUTES)
 
 
@@ -244,10 +247,16 @@ async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
     assert "XYZ" in body["detail"]
 
 
+@pytest.mark.parametrize("rule", list(DisputeRule))
+async def test_rule_filter(client: httpx.AsyncClient, rule: DisputeRule) -> None:
+    got = [d["id"] for d in await listed(client, rule=rule.value)]
+    assert got == sorted(i for i, (r, _) in SEED_DISPUTES.items() if r is rule)
+
+
 @pytest.mark.parametrize("kind", list(DisputeKind))
 async def test_kind_filter(client: httpx.AsyncClient, kind: DisputeKind) -> None:
     got = [d["id"] for d in await listed(client, kind=kind.value)]
-    assert got == sorted(i for i, k in SEED_DISPUTES.items() if k is kind)
+    assert got == sorted(i for i, (_, k) in SEED_DISPUTES.items() if k is kind)
 
 
 async def test_limit_and_offset(client: httpx.AsyncClient) -> None:
@@ -256,9 +265,16 @@ async def test_limit_and_offset(client: httpx.AsyncClient) -> None:
     body = response.json()
     assert [d["id"] for d in body["items"]] == every[1:3]
     assert (body["total"], body["limit"], body["offset"]) == (len(every), 2, 1)
-    assert "offset=3" in body["next"]
+    assert "cursor=" in body["next"]
     last = (await client.get("/disputes", params={"offset": len(every) - 1})).json()
     assert [d["id"] for d in last["items"]] == every[-1:] and last["next"] is None
+
+
+async def test_the_list_pages_by_cursor_like_every_list(client: httpx.AsyncClient) -> None:
+    every = [d["id"] for d in await listed(client)]
+    walked = await walk_pages(client, "/disputes", 2)
+    assert [d["id"] for d in walked] == every
+    problem(await client.get("/disputes", params={"cursor": "bm90IGEgY3Vyc29y"}), 422)
 
 
 async def test_unknown_dispute_is_404_problem(client: httpx.AsyncClient) -> None:
@@ -340,7 +356,8 @@ async def test_dates_order_the_claims_and_new_disagreements_are_found(
                 "2025-09-05",
             ]
         troops = (await edited.get("/disputes/coalition-troops")).json()
-        assert troops["kind"] == "role"
+        assert troops["rule"] == "role"
+        assert troops["kind"] == "contradiction"  # inside Ukraine against outside
         assert claimed(troops) == {
             "article-a": ["coalition-troops"],
             "article-b": ["coalition-troops-b"],

@@ -19,7 +19,7 @@ from app.facts import Dataset, NationRef
 from app.main import create_app
 from app.seed import seed
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
-from tests.helpers import problem, walk_link, walk_pages
+from tests.helpers import inherits, problem, walk_link, walk_pages
 
 pytestmark = pytest.mark.anyio
 
@@ -86,8 +86,13 @@ def coalition_wide(dataset: Dataset, roles: set[Role], statuses: set[Status]) ->
     )
 
 
-def not_ruled_out() -> set[Status]:
-    return {s for s in Status if s is not Status.ruled_out}
+def will_or_may() -> set[Status]:
+    """The statuses a role filter takes by default: the nation will or may do it."""
+    return {Status.pledged, Status.open_to, Status.considering, Status.pending}
+
+
+def inheriting(dataset: Dataset, role: Role) -> list[NationRef]:
+    return [n for n in members(dataset) if inherits(dataset, n.code, role)]
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -136,16 +141,16 @@ async def test_sort_orders_by_the_key_ascending_or_descending(
 
 
 @pytest.mark.parametrize("role", list(Role))
-async def test_role_lists_nations_with_their_own_commitment_not_ruled_out(
+async def test_role_lists_nations_with_their_own_commitment_they_will_or_may_carry_out(
     client: httpx.AsyncClient, dataset: Dataset, role: Role
 ) -> None:
     body = await get_page(client, role=role.value)
-    expected = by_name(with_own_commitment(dataset, {role}, not_ruled_out()))
+    expected = by_name(with_own_commitment(dataset, {role}, will_or_may()))
     assert [i["code"] for i in body["items"]] == expected
     for item in body["items"]:
         assert item["matched_via"] == "nation"
         assert item["inherited"] is False
-        assert any(r["role"] == role and r["status"] != "ruled_out" for r in item["roles"])
+        assert any(r["role"] == role and r["status"] in will_or_may() for r in item["roles"])
     expected_coalition = sorted(
         c.id
         for c in dataset.commitments
@@ -159,11 +164,9 @@ async def test_role_is_repeatable_and_matches_any(
     client: httpx.AsyncClient, dataset: Dataset
 ) -> None:
     roles = {Role.air, Role.training, Role.leadership}
-    expected = by_name(with_own_commitment(dataset, roles, not_ruled_out()))
+    expected = by_name(with_own_commitment(dataset, roles, will_or_may()))
     assert await codes(client, role=[r.value for r in roles]) == expected
-    assert len(expected) > max(
-        len(with_own_commitment(dataset, {r}, not_ruled_out())) for r in roles
-    )
+    assert len(expected) > max(len(with_own_commitment(dataset, {r}, will_or_may())) for r in roles)
 
 
 async def test_role_default_status_excludes_ruled_out_but_status_can_ask_for_it(
@@ -174,7 +177,7 @@ async def test_role_default_status_excludes_ruled_out_but_status_can_ask_for_it(
     for commitment in ruled_out:
         role = commitment.role.value
         default = await codes(client, role=role)
-        own_other = with_own_commitment(dataset, {commitment.role}, not_ruled_out())
+        own_other = with_own_commitment(dataset, {commitment.role}, will_or_may())
         assert default == by_name(own_other)
         if commitment.nation not in {n.code for n in own_other}:
             assert commitment.nation not in default
@@ -216,15 +219,16 @@ async def test_default_status_hides_a_nation_that_only_ruled_the_role_out(
             assert ruled.nation in await codes(client, role=role, status="ruled_out")
             every = [s.value for s in Status]
             assert ruled.nation in await codes(client, role=role, status=every)
-            # A member still inherits the coalition's commitment in that role, marked as such.
-            inherits = membership(data, ruled.nation) is MembershipStatus.member and bool(
-                coalition_wide(data, {ruled.role}, not_ruled_out())
-            )
+            # Nor does it inherit the coalition's commitment in that role: its own word stands.
             body = await get_page(client, role=role, include_coalition="true")
-            matched = [i for i in body["items"] if i["code"] == ruled.nation]
-            assert len(matched) == int(inherits)
-            for item in matched:
-                assert (item["matched_via"], item["inherited"]) == ("coalition", True)
+            assert ruled.nation not in [i["code"] for i in body["items"]]
+            if membership(data, ruled.nation) is MembershipStatus.member:
+                body = await get_page(
+                    client, role=role, include_coalition="true", include_excluded="true"
+                )
+                [item] = [i for i in body["items"] if i["code"] == ruled.nation]
+                assert (item["matched_via"], item["inherited"]) == (None, False)
+                assert [e["commitment"] for e in item["excluded_by"] if e["reason"] == "ruled_out"]
     finally:
         app.state.engine.dispose()
 
@@ -278,8 +282,9 @@ async def test_include_coalition_lists_members_who_inherit_naval_patrols(
     client: httpx.AsyncClient, dataset: Dataset
 ) -> None:
     body = await get_page(client, role="naval", include_coalition="true")
-    assert [i["code"] for i in body["items"]] == by_name(members(dataset))
-    naval_ids = coalition_wide(dataset, {Role.naval}, not_ruled_out())
+    assert [i["code"] for i in body["items"]] == by_name(inheriting(dataset, Role.naval))
+    assert "IT" not in [i["code"] for i in body["items"]]  # "limited its role to training…"
+    naval_ids = coalition_wide(dataset, {Role.naval}, will_or_may())
     assert naval_ids
     for item in body["items"]:
         assert item["membership"] == "member"
@@ -294,12 +299,14 @@ async def test_include_coalition_lists_members_who_inherit_naval_patrols(
 async def test_nothing_of_the_seed_is_cut_from_the_embedded_lists(
     client: httpx.AsyncClient, dataset: Dataset
 ) -> None:
-    # Every member inherits every commitment of the force as a whole: the longest lists.
-    whole = coalition_wide(dataset, set(Role), set(Status))
+    # Members inherit the commitments of the force as a whole: the longest lists.
     body = await get_page(client, include_coalition="true")
     for item in body["items"]:
         own = [c.id for c in dataset.commitments if c.nation == item["code"]]
-        inherited = whole if item["membership"] == "member" else []
+        roles = {r for r in Role if inherits(dataset, item["code"], r)}
+        inherited = (
+            coalition_wide(dataset, roles, set(Status)) if item["membership"] == "member" else []
+        )
         assert sorted(r["commitment"] for r in item["roles"]) == sorted(own + inherited)
         assert item["roles_total"] == len(own) + len(inherited)
 
@@ -312,7 +319,7 @@ async def test_coalition_commitments_all_lists_what_the_page_embeds(
     expected = sorted(
         c.id
         for c in dataset.commitments
-        if c.actor is ActorKind.coalition and c.role in role and c.status in not_ruled_out()
+        if c.actor is ActorKind.coalition and c.role in role and c.status in will_or_may()
     )
     assert expected, "the seed has coalition commitments of these roles"
     assert [c["id"] for c in body["coalition_commitments"]] == expected
@@ -330,9 +337,9 @@ async def test_include_coalition_keeps_own_matches_as_not_inherited(
     client: httpx.AsyncClient, dataset: Dataset
 ) -> None:
     role = Role.training
-    own = {n.code for n in with_own_commitment(dataset, {role}, not_ruled_out())}
+    own = {n.code for n in with_own_commitment(dataset, {role}, will_or_may())}
     assert own, "a nation has its own training commitment (Italy)"
-    assert coalition_wide(dataset, {role}, not_ruled_out())
+    assert coalition_wide(dataset, {role}, will_or_may())
     body = await get_page(client, role=role.value, include_coalition="true")
     expected = by_name([n for n in dataset.nations if n.code in own or n in members(dataset)])
     assert [i["code"] for i in body["items"]] == expected
@@ -348,7 +355,7 @@ async def test_include_coalition_without_a_coalition_commitment_adds_nobody(
 ) -> None:
     roles = [
         r for r in Role if not coalition_wide(dataset, {r}, set(Status))
-        and with_own_commitment(dataset, {r}, not_ruled_out())
+        and with_own_commitment(dataset, {r}, will_or_may())
     ]  # fmt: skip
     assert roles, "e.g. air_defense: Germany's own, no coalition-wide commitment"
     for role in roles:
@@ -463,7 +470,7 @@ async def test_cursor_walk_keeps_the_filters(client: httpx.AsyncClient, dataset:
     walked = await walk(client, 3, role="naval", include_coalition="true", sort="-region")
     key, _ = SORT_KEYS["region"]
     assert [i["code"] for i in walked] == [
-        n.code for n in sorted(members(dataset), key=key, reverse=True)
+        n.code for n in sorted(inheriting(dataset, Role.naval), key=key, reverse=True)
     ]
     assert all(i["inherited"] for i in walked)
 

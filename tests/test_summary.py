@@ -92,7 +92,11 @@ async def test_role_counts_agree_with_the_lists(client: httpx.AsyncClient) -> No
         assert counts["coalition_commitments"] == len(
             [c for c in commitments if c["actor"] == "coalition"]
         ), role
-        assert counts["nations"] == len(await items(client, "/nations", role=role.value)), role
+        pledged = await items(client, "/nations", role=role.value, status="pledged")
+        assert counts["nations"] == len(pledged), role
+        for status in Status:
+            nations = await items(client, "/nations", role=role.value, status=status.value)
+            assert counts["nations_by_status"][status.value] == len(nations), (role, status)
 
 
 async def test_naval_has_a_coalition_commitment_and_no_nation(client: httpx.AsyncClient) -> None:

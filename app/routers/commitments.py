@@ -8,12 +8,20 @@ from sqlalchemy import func, select
 from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.facts import CommitmentFields, CommitmentIn
-from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
+from app.filters import CertaintyParam, NationParam
+from app.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.models import Commitment, Evidence, Fact
-from app.queries import commitment_options, get_or_404, require_source, resolve_nation
+from app.queries import (
+    certainty_column,
+    commitment_options,
+    get_or_404,
+    require_source,
+    resolve_nation,
+)
 from app.representation import respond_model
 from app.schemas.commitments import CommitmentRead
 from app.schemas.common import Page
+from app.streaming import answer_list
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 from app.writes import FactResource, add_write_routes, new_id
 
@@ -49,14 +57,7 @@ def list_commitments(
     status: Annotated[
         list[Status] | None, Query(description="Status (repeatable).", examples=["ruled_out"])
     ] = None,
-    nation: Annotated[
-        str | None,
-        Query(
-            pattern="^[A-Za-z]{2,3}$",
-            description="Alpha-2 or alpha-3 code, any case.",
-            examples=["IT"],
-        ),
-    ] = None,
+    nation: NationParam = None,
     actor: Annotated[
         ActorKind | None,
         Query(description="`nation`: a named nation's; `coalition`: the coalition's."),
@@ -65,6 +66,7 @@ def list_commitments(
         CoalitionScope | None,
         Query(description="`whole` force or `some_members` the source does not name."),
     ] = None,
+    certainty: CertaintyParam = None,
     source: Annotated[
         str | None,
         Query(
@@ -89,13 +91,26 @@ def list_commitments(
         stmt = stmt.where(Commitment.actor == actor)
     if coalition_scope is not None:
         stmt = stmt.where(Commitment.coalition_scope == coalition_scope)
+    if certainty:
+        stmt = stmt.where(certainty_column(Commitment.id).in_(certainty))
     if source is not None:
         require_source(session, source)
         stmt = stmt.where(Commitment.evidence.any(Evidence.source_id == source))
-    rows, total, next_cursor = fetch_page(session, stmt, page, sort.value, SORTS[sort])
-    items = [CommitmentRead.model_validate(c) for c in rows]
-    body = Page[CommitmentRead](**make_page(request, page, items, total, next_cursor))
-    return render_page(request, page, body, "commitments", CommitmentRead)
+    applied = applied_filters(
+        role=role, status=status, nation=nation, actor=actor, coalition_scope=coalition_scope,
+        certainty=certainty, source=source, sort=sort,
+    )  # fmt: skip
+    return answer_list(
+        request,
+        session,
+        page,
+        stmt,
+        sort.value,
+        SORTS[sort],
+        "commitments",
+        CommitmentRead,
+        applied=applied,
+    )
 
 
 @router.get("/{commitment_id}", response_model=CommitmentRead, responses=PROBLEM_RESPONSES)

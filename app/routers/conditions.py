@@ -7,9 +7,11 @@ from sqlalchemy import select
 from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.facts import ConditionFields, ConditionIn
-from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
+from app.filters import CertaintyParam, NationParam
+from app.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.models import Commitment, Condition, Evidence, Fact
 from app.queries import (
+    certainty_column,
     condition_options,
     get_or_404,
     require_fact,
@@ -19,6 +21,7 @@ from app.queries import (
 from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.conditions import ConditionRead
+from app.streaming import answer_list
 from app.vocab import ConditionKind, ConditionNature
 from app.writes import FactResource, add_write_routes, new_id
 
@@ -37,14 +40,8 @@ def list_conditions(
         ConditionNature | None,
         Query(description="`precondition` (must happen first) or `obstacle`."),
     ] = None,
-    nation: Annotated[
-        str | None,
-        Query(
-            pattern="^[A-Za-z]{2,3}$",
-            description="Conditions tied to this nation or gating its commitments.",
-            examples=["DE"],
-        ),
-    ] = None,
+    nation: NationParam = None,
+    certainty: CertaintyParam = None,
     gates: Annotated[
         str | None,
         Query(
@@ -72,15 +69,19 @@ def list_conditions(
     if gates is not None:
         require_fact(session, Commitment, gates, "gates")
         stmt = stmt.where(Condition.gates.any(Commitment.id == gates))
+    if certainty:
+        stmt = stmt.where(certainty_column(Condition.id).in_(certainty))
     if source is not None:
         require_source(session, source)
         stmt = stmt.where(Condition.evidence.any(Evidence.source_id == source))
-    rows, total, next_cursor = fetch_page(
-        session, stmt, page, "id", SortKey([], Condition.id, same_as=Fact.id)
+    applied = applied_filters(
+        kind=kind, nature=nature, nation=nation, certainty=certainty, gates=gates, source=source,
+        sort="id",
+    )  # fmt: skip
+    sort = SortKey([], Condition.id, same_as=Fact.id)
+    return answer_list(
+        request, session, page, stmt, "id", sort, "conditions", ConditionRead, applied=applied
     )
-    items = [ConditionRead.model_validate(c) for c in rows]
-    body = Page[ConditionRead](**make_page(request, page, items, total, next_cursor))
-    return render_page(request, page, body, "conditions", ConditionRead)
 
 
 @router.get("/{condition_id}", response_model=ConditionRead, responses=PROBLEM_RESPONSES)

@@ -3,71 +3,68 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from app.config import get_settings
 from app.db import ReadSessionDep
 from app.disputes import find_disputes
 from app.errors import PROBLEM_RESPONSES, NotFound
+from app.filters import NationParam
+from app.listing import (
+    LIST_RESPONSES,
+    PageDep,
+    applied_filters,
+    make_page,
+    page_of_list,
+    render_page,
+)
 from app.queries import resolve_nation
 from app.representation import respond_model
 from app.schemas.disputes import (
     DISPUTE_KIND_DEFINITIONS,
+    DISPUTE_RULE_DEFINITIONS,
     DisputeKind,
     DisputePage,
     DisputeRead,
+    DisputeRule,
 )
 
 router = APIRouter(prefix="/disputes", tags=["disputes"])
-_settings = get_settings()
 
 
-@router.get("", response_model=DisputePage, responses=PROBLEM_RESPONSES)
+@router.get("", response_model=DisputePage, responses=LIST_RESPONSES)
 def list_disputes(
     request: Request,
     session: ReadSessionDep,
-    nation: Annotated[
-        str | None,
+    page: PageDep,
+    nation: NationParam = None,
+    kind: Annotated[
+        list[DisputeKind] | None,
         Query(
-            pattern="^[A-Za-z]{2,3}$",
-            description="Only disputes about this nation: alpha-2 or alpha-3 code, any case.",
-            examples=["DE"],
+            description="Only disputes of this kind (repeatable): "
+            + "; ".join(f"`{k.value}`: {text}" for k, text in DISPUTE_KIND_DEFINITIONS.items()),
+            examples=["contradiction"],
         ),
     ] = None,
-    kind: Annotated[
-        DisputeKind | None,
+    rule: Annotated[
+        list[DisputeRule] | None,
         Query(
-            description="Only disputes of this kind: "
-            + "; ".join(f"`{k.value}`: {text}" for k, text in DISPUTE_KIND_DEFINITIONS.items()),
+            description="Only disputes found by this rule (repeatable): "
+            + "; ".join(f"`{k.value}`: {text}" for k, text in DISPUTE_RULE_DEFINITIONS.items()),
             examples=["stance"],
         ),
     ] = None,
-    limit: Annotated[
-        int,
-        Query(
-            ge=1,
-            le=_settings.max_page_size,
-            description=f"Page size, 1–{_settings.max_page_size}.",
-        ),
-    ] = _settings.default_page_size,
-    offset: Annotated[int, Query(ge=0, le=_settings.max_offset, description="Rows to skip.")] = 0,
 ) -> Response:
     """List the places where the sources disagree, each with both claims and their evidence."""
     code = resolve_nation(session, nation) if nation is not None else None
     found = [
         d
         for d in find_disputes(session)
-        if (code is None or code in d.nations) and (kind is None or d.kind is kind)
+        if (code is None or code in d.nations)
+        and (not kind or d.kind in kind)
+        and (not rule or d.rule in rule)
     ]
-    next_url = None
-    if offset + limit < len(found):
-        next_url = str(request.url.include_query_params(offset=offset + limit))
-    page = DisputePage(
-        items=found[offset : offset + limit],
-        total=len(found),
-        limit=limit,
-        offset=offset,
-        next=next_url,
-    )
-    return respond_model(request, page)
+    items, total, next_cursor = page_of_list(found, page)
+    applied = applied_filters(nation=nation, kind=kind, rule=rule, sort="id")
+    body = DisputePage(**make_page(request, page, items, total, next_cursor, applied))
+    return render_page(request, page, body, "disputes", DisputeRead)
 
 
 @router.get("/{dispute_id}", response_model=DisputeRead, responses=PROBLEM_RESPONSES)

@@ -6,12 +6,13 @@ from sqlalchemy import select
 
 from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
-from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.models import Event, Fact
 from app.queries import evidence_options, get_or_404
 from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.events import EventRead
+from app.streaming import answer_list
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -20,12 +21,11 @@ router = APIRouter(prefix="/events", tags=["events"])
 def list_events(request: Request, session: ReadSessionDep, page: PageDep) -> Response:
     """Events: the Paris summit and the video call with the US president."""
     stmt = select(Event).options(*evidence_options(Event))
-    rows, total, next_cursor = fetch_page(
-        session, stmt, page, "id", SortKey([], Event.id, same_as=Fact.id)
+    applied = applied_filters(sort="id")
+    sort = SortKey([], Event.id, same_as=Fact.id)
+    return answer_list(
+        request, session, page, stmt, "id", sort, "events", EventRead, applied=applied
     )
-    items = [EventRead.model_validate(e) for e in rows]
-    body = Page[EventRead](**make_page(request, page, items, total, next_cursor))
-    return render_page(request, page, body, "events", EventRead)
 
 
 @router.get("/{event_id}", response_model=EventRead, responses=PROBLEM_RESPONSES)

@@ -7,12 +7,20 @@ from sqlalchemy import select
 from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.facts import MembershipFields, MembershipIn
-from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
+from app.filters import CertaintyParam, NationParam
+from app.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.models import Evidence, Fact, Membership
-from app.queries import evidence_options, get_or_404, require_source, resolve_nation
+from app.queries import (
+    certainty_column,
+    evidence_options,
+    get_or_404,
+    require_source,
+    resolve_nation,
+)
 from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.nations import MembershipRead
+from app.streaming import answer_list
 from app.vocab import Basis, MembershipStatus, Part
 from app.writes import FactResource, add_write_routes, new_id
 
@@ -35,10 +43,8 @@ def list_memberships(
         Basis | None,
         Query(description="named, implied or inferred_from_group.", examples=["named"]),
     ] = None,
-    nation: Annotated[
-        str | None,
-        Query(pattern="^[A-Za-z]{2,3}$", description="Alpha-2 or alpha-3 code, any case."),
-    ] = None,
+    nation: NationParam = None,
+    certainty: CertaintyParam = None,
     source: Annotated[
         str | None, Query(max_length=40, description="Only memberships with evidence from it.")
     ] = None,
@@ -53,15 +59,19 @@ def list_memberships(
         stmt = stmt.where(Membership.basis == basis)
     if nation is not None:
         stmt = stmt.where(Membership.nation_code == resolve_nation(session, nation))
+    if certainty:
+        stmt = stmt.where(certainty_column(Membership.id).in_(certainty))
     if source is not None:
         require_source(session, source)
         stmt = stmt.where(Membership.evidence.any(Evidence.source_id == source))
-    rows, total, next_cursor = fetch_page(
-        session, stmt, page, "id", SortKey([], Membership.id, same_as=Fact.id)
+    applied = applied_filters(
+        status=status, part=part, basis=basis, nation=nation, certainty=certainty, source=source,
+        sort="id",
+    )  # fmt: skip
+    sort = SortKey([], Membership.id, same_as=Fact.id)
+    return answer_list(
+        request, session, page, stmt, "id", sort, "memberships", MembershipRead, applied=applied
     )
-    items = [MembershipRead.model_validate(m) for m in rows]
-    body = Page[MembershipRead](**make_page(request, page, items, total, next_cursor))
-    return render_page(request, page, body, "memberships", MembershipRead)
 
 
 @router.get("/{membership_id}", response_model=MembershipRead, responses=PROBLEM_RESPONSES)

@@ -1,265 +1,85 @@
-import functools
-from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+import itertools
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    Exists,
-    Select,
-    and_,
-    bindparam,
-    case,
-    func,
-    literal_column,
-    or_,
-    select,
-    union_all,
-)
-from sqlalchemy.orm import selectinload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
 
+from app.certainty import certainty_of
 from app.db import ReadSessionDep
 from app.disputes import disputes_for_nation
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
-from app.listing import (
-    LIST_RESPONSES,
-    PageDep,
-    PreparedPage,
-    SortKey,
-    make_page,
-    render_page,
-)
-from app.models import (
-    Commitment,
-    Condition,
-    Evidence,
-    Membership,
-    Nation,
-    Statement,
+from app.facts import GroupIn
+from app.filters import CertaintyParam
+from app.inheritance import Limits, evidence_of, limits_of
+from app.listing import LIST_RESPONSES, PageDep, applied_filters, make_page, render_page
+from app.models import Commitment, Condition, Evidence, Membership, Nation, Statement
+from app.nation_list import (
+    Bucket,
+    ForceRole,
+    NationFilters,
+    NationSort,
+    force_roles,
+    page_commitments,
+    prepared_nation_list,
 )
 from app.queries import (
-    FACTS,
     coalition_wide,
     condition_options,
     evidence_options,
+    find_nation,
     like_pattern,
-    not_retracted,
+    nation_suggestions,
 )
 from app.representation import respond_model
 from app.schemas.common import CommitmentRef
 from app.schemas.nations import (
     EMBEDDED_LIMIT,
+    CoalitionCommitment,
+    ExcludedBy,
     NationDetail,
     NationItem,
     NationPage,
     NationRole,
 )
-from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
+from app.vocab import ActorKind, MembershipStatus, Role, Status
 
 router = APIRouter(prefix="/nations", tags=["nations"])
+# With `role` and no `status`: what the question "who will do it?" means — the nation will or
+# may do it. Hesitant and ruled-out commitments only when asked for.
+WILL_OR_MAY = [Status.pledged, Status.open_to, Status.considering, Status.pending]
 
 
-class NationSort(StrEnum):
-    name = "name"
-    name_desc = "-name"
-    code = "code"
-    code_desc = "-code"
-    region = "region"
-    region_desc = "-region"
-
-
-SORTS = {
-    NationSort.name: SortKey([Nation.name], Nation.code),
-    NationSort.name_desc: SortKey([Nation.name], Nation.code, descending=True),
-    NationSort.code: SortKey([], Nation.code),
-    NationSort.code_desc: SortKey([], Nation.code, descending=True),
-    NationSort.region: SortKey([Nation.region, Nation.name], Nation.code),
-    NationSort.region_desc: SortKey([Nation.region, Nation.name], Nation.code, descending=True),
-}
-NOT_RULED_OUT = [s for s in Status if s is not Status.ruled_out]
-
-
-def standing_commitments(*criteria: ColumnElement[bool]) -> Exists:
-    """EXISTS over commitments that are not retracted. (The read session hides retracted facts
-    from ORM queries, but not inside a hand-built EXISTS: say it here.)"""
-    return select(Commitment.id).where(Commitment.retracted_at.is_(None), *criteria).exists()
-
-
-@dataclass(frozen=True)
-class NationFilters:
-    """Which filters a nation list request uses (not their values): its query's shape."""
-
-    role: bool
-    coalition: bool
-    status: bool
-    membership: bool
-    nato: bool
-    eu: bool
-    region: bool
-    q: bool
-    sort: NationSort
-
-
-NATION_COLUMNS = (
-    Nation.code,
-    Nation.alpha3,
-    Nation.name,
-    Nation.official_name,
-    Nation.nato,
-    Nation.eu,
-    Nation.region,
-    Membership.status.label("membership"),
-    Membership.part,
-    Membership.basis,
-    Membership.group_name,
-)
-
-
-class Bucket(StrEnum):
-    """Which part of a nation page a commitment row of `page_commitments` is for."""
-
-    own = "own"  # a page nation's own, in its item's roles
-    listed = "listed"  # the coalition's, of the roles asked for: coalition_commitments
-    inherited = "inherited"  # the whole force's, inherited by members with include_coalition
-
-    def column(self) -> ColumnElement[str]:
-        """The bucket as a constant `bucket` column (an SQL literal: typed in a UNION)."""
-        return literal_column(f"'{self.value}'").label("bucket")
-
-
-COMMITMENTS = Commitment.__table__
-
-
-@functools.lru_cache(maxsize=4)
-def page_commitments(role: bool, include_coalition: bool) -> Select[Any]:
-    """In one query, the first EMBEDDED_LIMIT commitments of each list the page embeds, each
-    row with the size of its whole list (`listed_total`): the page's nations' own (per nation,
-    those that match the filter first, then by id), the coalition's of the roles and statuses
-    asked for, and with include_coalition those of the force as a whole (of the roles asked
-    for, if any) that members inherit.
-
-    Each list is ranked and counted on the commitments table alone, and only the rows shown
-    are joined to `facts` for their summaries: at 1,000x the seed, the coalition has thousands
-    of commitments of a role."""
-    c = COMMITMENTS.c
-    roles: BindParameter[Any] = bindparam("roles", expanding=True)
-    statuses: BindParameter[Any] = bindparam("statuses", expanding=True)
-    matches_filter = case((and_(c.role.in_(roles), c.status.in_(statuses)), 0), else_=1)
-    own_order = [matches_filter, c.id] if role else [c.id]
-    parts: list[Select[Any]] = [
-        select(
-            Bucket.own.column(),
-            c.id,
-            func.row_number()
-            .over(partition_by=c.nation_code, order_by=own_order)
-            .label("position"),
-            func.count().over(partition_by=c.nation_code).label("listed_total"),
-        ).where(not_retracted(c.id), c.nation_code.in_(bindparam("codes", expanding=True)))
-    ]
-
-    def coalition_list(bucket: Bucket, *criteria: ColumnElement[bool]) -> Select[Any]:
-        """The first EMBEDDED_LIMIT by id, each with the number of them all."""
-        where = [not_retracted(c.id), c.actor == ActorKind.coalition, *criteria]
-        total = select(func.count()).select_from(COMMITMENTS).where(*where).scalar_subquery()
-        first = (
-            select(bucket.column(), c.id, literal_column("0").label("position"))
-            .add_columns(total.label("listed_total"))
-            .where(*where)
-            .order_by(c.id)
-            .limit(EMBEDDED_LIMIT)
-            .subquery()
-        )
-        return select(first)
-
-    if role:
-        parts.append(coalition_list(Bucket.listed, c.role.in_(roles), c.status.in_(statuses)))
-    if include_coalition:
-        whole = [c.coalition_scope == CoalitionScope.whole]
-        parts.append(
-            coalition_list(Bucket.inherited, *whole, *([c.role.in_(roles)] if role else []))
-        )
-    ranked = union_all(*parts).subquery()
-    return (
-        select(
-            ranked.c.bucket,
-            ranked.c.listed_total,
-            c.id,
-            c.actor,
-            c.nation_code,
-            c.coalition_scope,
-            c.role,
-            c.status,
-            FACTS.c.summary,
-        )
-        .join_from(ranked, COMMITMENTS, c.id == ranked.c.id)
-        .join(FACTS, FACTS.c.id == c.id)
-        .where(ranked.c.position <= EMBEDDED_LIMIT)
-        .order_by(ranked.c.bucket, c.nation_code, ranked.c.position, c.id)
+def resolve_group(groups: dict[str, GroupIn], value: str) -> GroupIn:
+    """A group by id or name, or by a word of them that names one group only ("nordic")."""
+    wanted = value.strip().lower()
+    for group in groups.values():
+        if wanted in (group.id, group.name.lower()):
+            return group
+    close = [g for g in groups.values() if wanted in g.id or wanted in g.name.lower()]
+    if len(close) == 1:
+        return close[0]
+    raise InvalidParameter(
+        f"query.group: {value!r} names no group of nations; one of: "
+        + ", ".join(f"{g.id} ({g.name})" for g in groups.values()),
+        allowed=sorted(groups),
     )
 
 
-@functools.lru_cache(maxsize=512)
-def prepared_nation_list(shape: NationFilters) -> PreparedPage:
-    """The list query for one shape of filters, values bound at execution. Retracted facts are
-    left out here in so many words: these are column queries, which the read session's
-    retraction filter (for ORM entities) does not reach."""
-    roles: BindParameter[Any] = bindparam("roles", expanding=True)
-    statuses: BindParameter[Any] = bindparam("statuses", expanding=True)
-    stmt = (
-        select(*NATION_COLUMNS)
-        .join(Membership, Membership.nation_code == Nation.code)
-        .where(Membership.retracted_at.is_(None))
+def groups_matching(groups: dict[str, GroupIn], q: str) -> list[str]:
+    """The members of every group whose id or name contains ``q``, any case."""
+    wanted = q.strip().lower()
+    return sorted(
+        {
+            m
+            for g in groups.values()
+            if wanted in g.id or wanted in g.name.lower()
+            for m in g.members
+        }
     )
-    if shape.role:
-        own = standing_commitments(
-            Commitment.nation_code == Nation.code,
-            Commitment.role.in_(roles),
-            Commitment.status.in_(statuses),
-        )
-        if shape.coalition:
-            inherited = standing_commitments(
-                coalition_wide(), Commitment.role.in_(roles), Commitment.status.in_(statuses)
-            )
-            stmt = stmt.where(
-                or_(own, and_(Membership.status == MembershipStatus.member, inherited))
-            )
-        else:
-            stmt = stmt.where(own)
-    elif shape.status:
-        stmt = stmt.where(
-            standing_commitments(
-                Commitment.nation_code == Nation.code, Commitment.status.in_(statuses)
-            )
-        )
-    if shape.membership:
-        stmt = stmt.where(Membership.status.in_(bindparam("memberships", expanding=True)))
-    if shape.nato:
-        stmt = stmt.where(Nation.nato == bindparam("nato"))
-    if shape.eu:
-        stmt = stmt.where(Nation.eu == bindparam("eu"))
-    if shape.region:
-        stmt = stmt.where(func.lower(Nation.region) == bindparam("region"))
-    if shape.q:
-        pattern: BindParameter[str] = bindparam("pattern")
-        stmt = stmt.where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (Nation.name, Nation.official_name, Nation.code, Nation.alpha3)
-                )
-            )
-        )
-    return PreparedPage.build(stmt, SORTS[shape.sort])
-
-
-def total_of(rows: Sequence[Any]) -> int:
-    """The size of the whole list that `rows` (its first EMBEDDED_LIMIT) come from."""
-    return int(rows[0].listed_total) if rows else 0
 
 
 def coalition_list_url(request: Request, roles: list[Role], statuses: Sequence[Status]) -> str:
@@ -270,6 +90,27 @@ def coalition_list_url(request: Request, roles: list[Role], statuses: Sequence[S
     if "as_of" in request.query_params:
         query.append(("as_of", request.query_params["as_of"]))
     return str(request.url_for("list_commitments").replace(query=urlencode(query)))
+
+
+def excluded_by(limits: Limits, roles: Iterable[Role]) -> list[ExcludedBy]:
+    """Why a member inherits none of the coalition's commitments in ``roles``: each of its own
+    commitments that says so, once."""
+    found = {e.commitment: e for role in roles for e in limits.excluded_by(role)}
+    return list(found.values())
+
+
+def inherited_roles(
+    force: dict[Role, ForceRole], limits: Limits, roles: list[Role] | None
+) -> tuple[list[NationRole], int]:
+    """The force's commitments a member inherits (of the roles asked for, if any): the first
+    EMBEDDED_LIMIT by id, and how many in all."""
+    wanted = [r for r in (roles or force) if r in force and limits.inherits(r)]
+    rows = sorted(itertools.chain.from_iterable(force[r].first for r in wanted), key=lambda c: c.id)
+    shown = [
+        NationRole(role=c.role, status=c.status, via="coalition", commitment=c.id)
+        for c in rows[:EMBEDDED_LIMIT]
+    ]
+    return shown, sum(force[r].total for r in wanted)
 
 
 @router.get("", response_model=NationPage, responses=LIST_RESPONSES)
@@ -289,8 +130,10 @@ def list_nations(
     status: Annotated[
         list[Status] | None,
         Query(
-            description="Commitment status (repeatable). With `role`, the default is every "
-            "status except `ruled_out`; without `role`, nations with any commitment of it.",
+            description="Commitment status (repeatable). With `role`, the default is the "
+            "statuses that mean the nation will or may do it: pledged, open_to, considering "
+            "and pending (ask for hesitant or ruled_out by name); without `role`, nations with "
+            "any commitment of it. `applied` in the answer says which were used.",
             examples=["ruled_out"],
         ),
     ] = None,
@@ -298,6 +141,7 @@ def list_nations(
         list[MembershipStatus] | None,
         Query(description="member, potential or non_member (repeatable).", examples=["member"]),
     ] = None,
+    certainty: CertaintyParam = None,
     nato: Annotated[bool | None, Query(description="NATO members on 2025-09-04.")] = None,
     eu: Annotated[bool | None, Query(description="EU members on 2025-09-04.")] = None,
     region: Annotated[
@@ -306,12 +150,23 @@ def list_nations(
             max_length=60, description="UN M49 sub-region, any case.", examples=["Northern Europe"]
         ),
     ] = None,
+    group: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=100,
+            description="Nations of a named group (data/reference/groups.yaml): its id, its "
+            "name or a word of it, any case (`nordic`, `baltic-countries`, `Asia-Pacific`).",
+            examples=["nordic"],
+        ),
+    ] = None,
     q: Annotated[
         str | None,
         Query(
             min_length=1,
             max_length=100,
-            description="Search in name, official name and ISO codes, any case.",
+            description="Search in name, official name, ISO codes and the names of groups "
+            "(`nordic` finds the Nordic states), any case.",
             examples=["czech"],
         ),
     ] = None,
@@ -319,13 +174,24 @@ def list_nations(
         bool,
         Query(
             description="With `role`: also list members that carry the role only through a "
-            "commitment of the coalition's force as a whole; such items have inherited=true."
+            "commitment of the coalition's force as a whole; such items have inherited=true. "
+            "A member does not inherit a role where its own commitment is ruled out or "
+            "hesitant, or that a source leaves out of the roles it limits the member to."
+        ),
+    ] = False,
+    include_excluded: Annotated[
+        bool,
+        Query(
+            description="With include_coalition=true: also list the members that do not "
+            "inherit the role, with inherited=false and `excluded_by`: their own commitments "
+            "that say why."
         ),
     ] = False,
     sort: Annotated[NationSort, Query(description="Order; `-` for descending.")] = NationSort.name,
 ) -> Response:
     """List nations in the story, filtered by role, status, membership, alliance, region or name."""
-    statuses = status or (NOT_RULED_OUT if role else None)
+    statuses = status or (WILL_OR_MAY if role else None)
+    groups: dict[str, GroupIn] = request.app.state.reference[1]
     if region is not None:
         # Any M49 sub-region of the reference data is a valid filter, even one with no nation
         # (at `as_of`): an empty list. A name that is no sub-region is a mistake: 422.
@@ -335,14 +201,19 @@ def list_nations(
             raise InvalidParameter(
                 f"query.region: {region!r} is not a UN M49 sub-region.", allowed=sorted(m49)
             )
+    in_group = resolve_group(groups, group) if group is not None else None
+    coalition = bool(role) and include_coalition
     shape = NationFilters(
         role=bool(role),
-        coalition=bool(role) and include_coalition,
+        coalition=coalition,
+        excluded=coalition and include_excluded,
         status=bool(statuses),
         membership=bool(membership),
+        certainty=bool(certainty),
         nato=nato is not None,
         eu=eu is not None,
         region=region is not None,
+        group=in_group is not None,
         q=q is not None,
         sort=sort,
     )
@@ -350,47 +221,85 @@ def list_nations(
         "roles": role or [],
         "statuses": statuses or [],
         "memberships": membership or [],
+        "certainties": certainty or [],
         "nato": nato,
         "eu": eu,
         "region": (region or "").lower(),
+        "group_members": sorted(in_group.members) if in_group else [],
         "pattern": like_pattern(q or ""),
+        "q_group_members": groups_matching(groups, q) if q else [],
     }
     rows, total, next_cursor = prepared_nation_list(shape).fetch(session, params, page, sort.value)
+    items, listed = nation_items(session, rows, role, statuses or [], include_coalition)
+    applied = applied_filters(
+        role=role, status=statuses, membership=membership, certainty=certainty, nato=nato,
+        eu=eu, region=region, group=in_group.id if in_group else None, q=q,
+        include_coalition=include_coalition, include_excluded=include_excluded, sort=sort,
+    )  # fmt: skip
+    body = NationPage(
+        **make_page(request, page, items, total, next_cursor, applied),
+        coalition_commitments=[CommitmentRef.model_validate(c._mapping) for c in listed],
+        coalition_commitments_total=int(listed[0].listed_total) if listed else 0,
+        coalition_commitments_all=(
+            coalition_list_url(request, role, statuses or WILL_OR_MAY) if role else None
+        ),
+    )
+    return render_page(request, page, body, "nations", NationItem)
+
+
+def nation_items(
+    session: Session,
+    rows: Sequence[Any],
+    role: list[Role] | None,
+    statuses: list[Status],
+    include_coalition: bool,
+) -> tuple[list[NationItem], list[Any]]:
+    """The page's items and the coalition's commitments of the roles asked for (the first
+    EMBEDDED_LIMIT), in a fixed number of statements."""
+    connection = session.connection()
     own_by_nation: dict[str, list[Any]] = {}
     listed: list[Any] = []
-    inherited_rows: list[Any] = []
-    for c in session.connection().execute(
-        page_commitments(bool(role), include_coalition),
-        {"codes": [row.code for row in rows], "roles": role or [], "statuses": statuses or []},
+    for c in connection.execute(
+        page_commitments(bool(role)),
+        {"codes": [row.code for row in rows], "roles": role or [], "statuses": statuses},
     ):
         if c.bucket == Bucket.own:
             own_by_nation.setdefault(c.nation_code, []).append(c)
         else:
-            (listed if c.bucket == Bucket.listed else inherited_rows).append(c)
-    inherited = [
-        NationRole(role=c.role, status=c.status, via="coalition", commitment=c.id)
-        for c in inherited_rows
-    ]
-    inherited_total = total_of(inherited_rows)
+            listed.append(c)
+    members = [r.code for r in rows if r.membership == MembershipStatus.member]
+    force = force_roles(session) if include_coalition else {}
+    limits = limits_of(connection, members) if include_coalition else {}
+    evidence = evidence_of(connection, [r.membership_id for r in rows])
     items = []
     for nation in rows:
         own = own_by_nation.get(nation.code, [])
         roles = [
             NationRole(role=c.role, status=c.status, via="nation", commitment=c.id) for c in own
         ]
-        roles_total = total_of(own)
-        if include_coalition and nation.membership is MembershipStatus.member:
+        roles_total = int(own[0].listed_total) if own else 0
+        nation_limits = limits.get(nation.code, Limits())
+        if include_coalition and nation.membership == MembershipStatus.member:
+            inherited, inherited_total = inherited_roles(force, nation_limits, role)
             roles = (roles + inherited)[:EMBEDDED_LIMIT]
             roles_total += inherited_total
         matched_via = None
+        excluded: list[ExcludedBy] = []
         if role:
             # A nation's commitments that match the filter come first in its roles: shown,
             # if it has any.
-            direct = any(
-                r.via == "nation" and r.role in role and r.status in (statuses or NOT_RULED_OUT)
-                for r in roles
-            )
-            matched_via = "nation" if direct else "coalition"
+            if any(r.via == "nation" and r.role in role and r.status in statuses for r in roles):
+                matched_via = "nation"
+            elif include_coalition and nation.membership == MembershipStatus.member:
+                offered = [
+                    r for r in role
+                    if any(force.get(r, ForceRole()).by_status.get(s, 0) for s in statuses)
+                ]  # fmt: skip
+                if any(nation_limits.inherits(r) for r in offered):
+                    matched_via = "coalition"
+                else:
+                    excluded = excluded_by(nation_limits, offered)
+        certainty = certainty_of(evidence.get(nation.membership_id, []))
         items.append(
             NationItem(
                 code=nation.code,
@@ -404,21 +313,16 @@ def list_nations(
                 nato=nation.nato,
                 eu=nation.eu,
                 region=nation.region,
+                certainty=certainty.certainty,
+                hedge=certainty.hedge,
                 roles=roles,
                 roles_total=roles_total,
                 matched_via=matched_via,
                 inherited=matched_via == "coalition",
+                excluded_by=excluded,
             )
         )
-    body = NationPage(
-        **make_page(request, page, items, total, next_cursor),
-        coalition_commitments=[CommitmentRef.model_validate(c._mapping) for c in listed],
-        coalition_commitments_total=total_of(listed),
-        coalition_commitments_all=(
-            coalition_list_url(request, role, statuses or NOT_RULED_OUT) if role else None
-        ),
-    )
-    return render_page(request, page, body, "nations", NationItem)
+    return items, listed
 
 
 @router.get("/{code}", response_model=NationDetail, responses=PROBLEM_RESPONSES)
@@ -428,17 +332,18 @@ def get_nation(
     code: Annotated[
         str,
         Path(
-            pattern="^[A-Za-z]{2,3}$",
-            description="ISO 3166-1 alpha-2 or alpha-3 code, any case.",
-            examples=["IT", "ita"],
+            min_length=2,
+            max_length=60,
+            description="ISO 3166-1 alpha-2 or alpha-3 code, or the nation's name, any case.",
+            examples=["IT", "ita", "Italy"],
         ),
     ],
 ) -> Response:
     """One nation's record: membership, commitments, conditions, statements, with evidence."""
-    column = Nation.code if len(code) == 2 else Nation.alpha3
+    found = find_nation(session, code)
     nation = session.scalar(
         select(Nation)
-        .where(column == code.upper())
+        .where(Nation.code == found)
         .options(
             selectinload(Nation.membership)
             .selectinload(Membership.evidence)
@@ -448,14 +353,24 @@ def get_nation(
             .joinedload(Evidence.outlet),
             selectinload(Nation.commitments).selectinload(Commitment.conditions),
         )
-    )
+    ) if found else None  # fmt: skip
     if nation is None or nation.membership is None:
-        raise NotFound(f"No nation with code {code!r} in the data.")
-    coalition: Sequence[Commitment] = []
+        close = nation_suggestions(code) if found is None else []
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise NotFound(f"No nation {code!r} in the data.{hint}")
+    coalition: list[CoalitionCommitment] = []
     if nation.membership.status is MembershipStatus.member:
-        coalition = session.scalars(
+        limits = limits_of(session.connection(), [nation.code]).get(nation.code, Limits())
+        for c in session.scalars(
             select(Commitment).where(coalition_wide()).order_by(Commitment.id)
-        ).all()
+        ):
+            excluded = limits.excluded_by(c.role)
+            coalition.append(
+                CoalitionCommitment.model_validate(
+                    {**CommitmentRef.model_validate(c).model_dump(), "nation_code": None,
+                     "inherited": not excluded, "excluded_by": excluded}
+                )
+            )  # fmt: skip
     commitment_ids = [c.id for c in nation.commitments]
     conditions = session.scalars(
         select(Condition)

@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 from app.db import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES
 from app.facts import StatementFields, StatementIn
-from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
+from app.filters import CertaintyParam, NationParam
+from app.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.models import Event, Evidence, Fact, Statement
 from app.queries import (
+    certainty_column,
     evidence_options,
     get_or_404,
     like_pattern,
@@ -20,6 +22,7 @@ from app.queries import (
 from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.statements import StatementRead
+from app.streaming import answer_list
 from app.vocab import StatementMode
 from app.writes import FactResource, add_write_routes, new_id
 
@@ -44,10 +47,8 @@ def list_quotes(
         StatementMode | None,
         Query(description="`direct` (their own words, in quotation marks) or `reported`."),
     ] = None,
-    nation: Annotated[
-        str | None,
-        Query(pattern="^[A-Za-z]{2,3}$", description="The speaker's nation.", examples=["FR"]),
-    ] = None,
+    nation: NationParam = None,
+    certainty: CertaintyParam = None,
     event: Annotated[
         str | None,
         Query(
@@ -71,15 +72,19 @@ def list_quotes(
     if event is not None:
         require_fact(session, Event, event, "event")
         stmt = stmt.where(Statement.event_id == event)
+    if certainty:
+        stmt = stmt.where(certainty_column(Statement.id).in_(certainty))
     if source is not None:
         require_source(session, source)
         stmt = stmt.where(Statement.evidence.any(Evidence.source_id == source))
-    rows, total, next_cursor = fetch_page(
-        session, stmt, page, "id", SortKey([], Statement.id, same_as=Fact.id)
+    applied = applied_filters(
+        speaker=speaker, mode=mode, nation=nation, certainty=certainty, event=event,
+        source=source, sort="id",
+    )  # fmt: skip
+    sort = SortKey([], Statement.id, same_as=Fact.id)
+    return answer_list(
+        request, session, page, stmt, "id", sort, "quotes", StatementRead, applied=applied
     )
-    items = [StatementRead.model_validate(s) for s in rows]
-    body = Page[StatementRead](**make_page(request, page, items, total, next_cursor))
-    return render_page(request, page, body, "quotes", StatementRead)
 
 
 @router.get("/{statement_id}", response_model=StatementRead, responses=PROBLEM_RESPONSES)

@@ -22,7 +22,7 @@ def list_roles(request: Request, session: ReadSessionDep) -> Response:
     nations = dict(
         session.execute(
             select(Commitment.role, func.count(Commitment.nation_code.distinct()))
-            .where(Commitment.status != Status.ruled_out)
+            .where(Commitment.status == Status.pledged)
             .group_by(Commitment.role)
         )
         .tuples()

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -9,11 +10,12 @@ from app.auth import AdminKey
 from app.curation import Actor, text_sha256, upsert_row, utcnow
 from app.db import ReadSessionDep, WriteSessionDep
 from app.errors import PROBLEM_RESPONSES, Conflict, NotFound
-from app.listing import LIST_RESPONSES, PageDep, SortKey, fetch_page, make_page, render_page
+from app.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.models import Evidence, Fact, Outlet, Source
 from app.representation import respond_model
 from app.schemas.common import Page
 from app.schemas.sources import OutletCited, SourceCreate, SourceDetail, SourceRead
+from app.streaming import answer_list
 from app.vocab import Origin
 from app.writes import WRITE_RESPONSES, new_id
 
@@ -65,13 +67,25 @@ def _describe(
 @router.get("", response_model=Page[SourceRead], responses=LIST_RESPONSES)
 def list_sources(request: Request, session: ReadSessionDep, page: PageDep) -> Response:
     """List the source articles, with evidence counts and the outlets each cites."""
-    sources, total, next_cursor = fetch_page(
-        session, select(Source), page, "id", SortKey([], Source.id)
+
+    def described(sources: Sequence[Source]) -> list[SourceRead]:
+        totals, per_outlet = _counts(session, [s.id for s in sources])
+        return [SourceRead.model_validate(_describe(s, totals, per_outlet)) for s in sources]
+
+    applied = applied_filters(sort="id")
+    sort = SortKey([], Source.id)
+    return answer_list(
+        request,
+        session,
+        page,
+        select(Source),
+        "id",
+        sort,
+        "sources",
+        SourceRead,
+        described,
+        applied=applied,
     )
-    totals, per_outlet = _counts(session, [s.id for s in sources])
-    items = [SourceRead.model_validate(_describe(s, totals, per_outlet)) for s in sources]
-    body = Page[SourceRead](**make_page(request, page, items, total, next_cursor))
-    return render_page(request, page, body, "sources", SourceRead)
 
 
 @router.get("/{source_id}", response_model=SourceDetail, responses=PROBLEM_RESPONSES)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from app.db import ReadSessionDep
 from app.models import Commitment, Event, Evidence, Membership, Nation
 from app.per_revision import PerRevision
-from app.queries import evidence_options
+from app.queries import certainty_column, evidence_options
 from app.representation import respond_model
 from app.schemas.common import EvidenceRead
 from app.schemas.meta import Identified, RoleCounts, Summary
@@ -33,40 +33,57 @@ def summarise(session: Session) -> Summary:
         .order_by(Event.date, Event.id)
     )
     claimed = event.pledging_nation_count if event else None
-    by_basis = dict(
-        session.execute(
-            select(Membership.basis, func.count())
-            .where(Membership.status == MembershipStatus.member)
-            .group_by(Membership.basis)
+    membership_certainty = certainty_column(Membership.id)
+    memberships = session.execute(
+        select(Membership.status, Membership.basis, membership_certainty, func.count()).group_by(
+            Membership.status, Membership.basis, membership_certainty
         )
-        .tuples()
-        .all()
-    )
-    by_membership = dict(
-        session.execute(select(Membership.status, func.count()).group_by(Membership.status))
-        .tuples()
-        .all()
-    )
+    ).all()
+    by_membership = {s.value: 0 for s in MembershipStatus}
+    by_membership_certainty = {s.value: dict.fromkeys(Certainty, 0) for s in MembershipStatus}
+    by_basis = dict.fromkeys(Basis, 0)
+    member_certainty = dict.fromkeys(Certainty, 0)
+    for status, basis, certainty, count in memberships:
+        by_membership[status] += count
+        by_membership_certainty[status][Certainty(certainty)] += count
+        if status is MembershipStatus.member:
+            by_basis[basis] += count
+            member_certainty[Certainty(certainty)] += count
+    commitment_certainty = certainty_column(Commitment.id)
     role_rows = session.execute(
         select(
             Commitment.role,
+            Commitment.status,
+            commitment_certainty,
             func.count(),
-            func.count(Commitment.nation_code.distinct()).filter(
-                Commitment.status != Status.ruled_out
-            ),
             func.count().filter(Commitment.actor == ActorKind.coalition),
-        ).group_by(Commitment.role)
+        ).group_by(Commitment.role, Commitment.status, commitment_certainty)
     ).all()
-    roles = {r: RoleCounts(nations=0, commitments=0, coalition_commitments=0) for r in Role}
-    for role, count, nations, coalition in role_rows:
-        roles[role] = RoleCounts(
-            nations=nations, commitments=count, coalition_commitments=coalition
+    nation_rows = session.execute(
+        select(Commitment.role, Commitment.status, func.count(Commitment.nation_code.distinct()))
+        .where(Commitment.nation_code.is_not(None))
+        .group_by(Commitment.role, Commitment.status)
+    ).all()
+    roles = {
+        r: RoleCounts(
+            nations=0, nations_by_status=dict.fromkeys(Status, 0), commitments=0,
+            commitments_by_status=dict.fromkeys(Status, 0),
+            commitments_by_certainty=dict.fromkeys(Certainty, 0), coalition_commitments=0,
         )
-    by_status = dict.fromkeys(Status, 0) | dict(
-        session.execute(select(Commitment.status, func.count()).group_by(Commitment.status))
-        .tuples()
-        .all()
-    )
+        for r in Role
+    }  # fmt: skip
+    by_status = dict.fromkeys(Status, 0)
+    for role, status, certainty, count, coalition in role_rows:
+        counts = roles[role]
+        counts.commitments += count
+        counts.commitments_by_status[status] += count
+        counts.commitments_by_certainty[Certainty(certainty)] += count
+        counts.coalition_commitments += coalition
+        by_status[status] += count
+    for role, status, nations in nation_rows:
+        roles[role].nations_by_status[status] = nations
+        if status is Status.pledged:
+            roles[role].nations = nations
     by_region = dict(
         session.execute(
             select(Nation.region, func.count())
@@ -94,13 +111,15 @@ def summarise(session: Session) -> Summary:
         ],
         identified=Identified(
             total=identified,
-            named=by_basis.get(Basis.named, 0),
-            implied=by_basis.get(Basis.implied, 0),
-            inferred_from_group=by_basis.get(Basis.inferred_from_group, 0),
+            named=by_basis[Basis.named],
+            implied=by_basis[Basis.implied],
+            inferred_from_group=by_basis[Basis.inferred_from_group],
             unidentified=max((claimed or 0) - identified, 0),
+            by_certainty=member_certainty,
         ),
-        potential_members=by_membership.get(MembershipStatus.potential, 0),
-        by_membership={s.value: by_membership.get(s, 0) for s in MembershipStatus},
+        potential_members=by_membership[MembershipStatus.potential],
+        by_membership=by_membership,
+        by_membership_certainty=by_membership_certainty,
         by_role=roles,
         by_status=by_status,
         by_region=by_region,

@@ -37,6 +37,11 @@ class CommitmentRead(FactMeta):
     )
     location: Location = Field(description="Inside Ukraine, outside, or not stated.")
     combat: Combat = Field(description="Combat or non-combat where the source says so.")
+    exclusive: bool = Field(
+        description="The source limits the nation's role to its exclusive commitments ('has "
+        "limited its role to training and monitoring'): the nation inherits no coalition "
+        "commitment in another role."
+    )
     summary: str = SUMMARY
     conditions: list[ConditionRef] = Field(description="Conditions that gate this commitment.")
     evidence: list[EvidenceRead] = EVIDENCE

@@ -1,5 +1,5 @@
 import datetime as dt
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,15 @@ class FactMeta(ReadModel):
         "facts; their own pages keep them, with the reason."
     )
     retraction_reason: str | None = Field(description="Why it was retracted.")
+    certainty: Certainty = Field(
+        description="The strongest certainty among the evidence: `stated` (some evidence is the "
+        "article's own voice) > `reported` (attributed to an outlet) > `hedged` (every quote is "
+        "hedged: 'reportedly', 'may', 'envisions'). Filter lists with `certainty=`."
+    )
+    hedge: str | None = Field(
+        description="With certainty `hedged`: the hedge words of the evidence, as written.",
+        examples=["reportedly"],
+    )
 
 
 class OutletRef(ReadModel):
@@ -83,6 +92,11 @@ class Page(BaseModel, Generic[T]):
         description="Opaque keyset cursor for the next page; null on the last page."
     )
     next: str | None = Field(description="URL of the next page (also in the `Link` header).")
+    applied: dict[str, Any] = Field(
+        description="The filters this answer applied, defaults included (e.g. the statuses a "
+        "`role` filter takes when no `status` is given), and its sort: nothing is implicit.",
+        examples=[{"role": ["troops"], "status": ["pledged", "open_to"], "sort": "name"}],
+    )
 
 
 class ConditionRef(ReadModel):

@@ -5,10 +5,26 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import EvidenceRead
+from app.schemas.common import EvidenceRead, Page
 
 
 class DisputeKind(StrEnum):
+    contradiction = "contradiction"
+    refinement = "refinement"
+    wording = "wording"
+
+
+DISPUTE_KIND_DEFINITIONS: dict[DisputeKind, str] = {
+    DisputeKind.contradiction: "The sources cannot both be right: a pledge against a "
+    "hesitation or a refusal, an openness against a refusal, inside Ukraine against outside, "
+    "combat against non-combat, or leaders named that exclude each other.",
+    DisputeKind.refinement: "Both can be right: one source narrows or details what the other "
+    "says (open to training, then pledged to it; roles or members the other leaves out).",
+    DisputeKind.wording: "The same speaker on the same subject, in different words.",
+}
+
+
+class DisputeRule(StrEnum):
     leadership = "leadership"
     stance = "stance"
     role = "role"
@@ -17,16 +33,16 @@ class DisputeKind(StrEnum):
     wording = "wording"
 
 
-DISPUTE_KIND_DEFINITIONS: dict[DisputeKind, str] = {
-    DisputeKind.leadership: "The sources name different nations as leading the coalition.",
-    DisputeKind.stance: "One source gives a nation only reluctance (open to, considering, "
-    "pending, hesitant, ruled out); another has it pledging something.",
-    DisputeKind.role: "The same role of the same nation (or of the coalition's force as a "
+DISPUTE_RULE_DEFINITIONS: dict[DisputeRule, str] = {
+    DisputeRule.leadership: "The sources name different nations as leading the coalition.",
+    DisputeRule.stance: "One source gives a nation no pledge (only open to, considering, "
+    "pending, hesitant or ruled out); another has it pledging something.",
+    DisputeRule.role: "The same role of the same nation (or of the coalition's force as a "
     "whole) with a different status, or a different place or combat status where both say.",
-    DisputeKind.role_set: "Both sources give a nation roles, but not the same roles.",
-    DisputeKind.participation: "One source leaves members of a group unnamed; another names "
+    DisputeRule.role_set: "Both sources give a nation roles, but not the same roles.",
+    DisputeRule.participation: "One source leaves members of a group unnamed; another names "
     "nations of that group as members.",
-    DisputeKind.wording: "The same speaker on the same topic, in different words.",
+    DisputeRule.wording: "The same speaker on the same topic, in different words.",
 }
 
 
@@ -59,8 +75,12 @@ class DisputeRead(BaseModel):
         examples=["nation-de-stance", "leadership", "statement-zelenskyy-reaction-to-pledge"],
     )
     kind: DisputeKind = Field(
-        description="The rule that found the dispute (where several did, the most specific): "
+        description="How the claims stand to each other: "
         + "; ".join(f"`{k.value}`: {text}" for k, text in DISPUTE_KIND_DEFINITIONS.items())
+    )
+    rule: DisputeRule = Field(
+        description="The rule that found the dispute (where several did, the most specific): "
+        + "; ".join(f"`{k.value}`: {text}" for k, text in DISPUTE_RULE_DEFINITIONS.items())
     )
     subject: str = Field(description="What the sources disagree about.", examples=["Germany"])
     nations: list[str] = Field(
@@ -79,9 +99,5 @@ class DisputeRead(BaseModel):
     )
 
 
-class DisputePage(BaseModel):
-    items: list[DisputeRead] = Field(description="The disputes of this page, ordered by id.")
-    total: int = Field(description="Disputes matching the filters, across all pages.")
-    limit: int = Field(description="Page size asked for.")
-    offset: int = Field(description="Offset of this page.")
-    next: str | None = Field(description="URL of the next page; null on the last page.")
+class DisputePage(Page[DisputeRead]):
+    """Disputes, ordered by id."""

@@ -12,7 +12,11 @@ class RoleRead(BaseModel):
     role: Role = Field(description="The role value used in filters.")
     definition: str = Field(description="What the role means.")
     commitments: int = Field(description="Commitments in this role (any actor, any status).")
-    nations: int = Field(description="Nations with their own commitment in it, not ruled out.")
+    nations: int = Field(
+        description="Nations that pledged the role themselves (their own commitment, status "
+        "pledged). Not those only open to it, hesitant or ruled out: see `GET /summary`'s "
+        "`nations_by_status`."
+    )
 
 
 class Definition(BaseModel):
@@ -29,9 +33,18 @@ class RoleList(BaseModel):
 
 class RoleCounts(BaseModel):
     nations: int = Field(
-        description="Nations with their own commitment in the role, not ruled out."
+        description="Nations that pledged the role themselves (their own commitment, status "
+        "pledged); coalition commitments are no nation's."
+    )
+    nations_by_status: dict[Status, int] = Field(
+        description="Nations with their own commitment in the role, per status (a nation with "
+        "commitments of two statuses counts under each)."
     )
     commitments: int = Field(description="All commitments in the role.")
+    commitments_by_status: dict[Status, int] = Field(description="Commitments per status.")
+    commitments_by_certainty: dict[Certainty, int] = Field(
+        description="Commitments per certainty (the strongest among each one's evidence)."
+    )
     coalition_commitments: int = Field(
         description="Of those, given to the coalition, not a nation."
     )
@@ -43,6 +56,10 @@ class Identified(BaseModel):
     implied: int = Field(description="Named as an example of coalition members.")
     inferred_from_group: int = Field(description="Inferred from a group ('the Nordic states').")
     unidentified: int = Field(description="Claimed count minus identified members.")
+    by_certainty: dict[Certainty, int] = Field(
+        description="Identified members per certainty of their membership: `hedged` when every "
+        "quote for it is hedged (article A's list stands under 'reportedly')."
+    )
 
 
 class Summary(BaseModel):
@@ -53,8 +70,12 @@ class Summary(BaseModel):
     identified: Identified = Field(description="Coalition members the sources identify, by basis.")
     potential_members: int = Field(description="Potential members (the US).")
     by_membership: dict[str, int] = Field(description="Nations per membership status.")
+    by_membership_certainty: dict[str, dict[Certainty, int]] = Field(
+        description="Nations per membership status, split by the membership's certainty."
+    )
     by_role: dict[Role, RoleCounts] = Field(
-        description="Per role: nations, commitments, coalition commitments."
+        description="Per role: nations (that pledged it, and per status), commitments (per "
+        "status and certainty), coalition commitments."
     )
     by_status: dict[Status, int] = Field(description="Commitments per status.")
     by_region: dict[str, int] = Field(description="Coalition members per UN M49 sub-region.")

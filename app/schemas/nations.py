@@ -1,3 +1,4 @@
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -15,13 +16,34 @@ from app.schemas.common import (
 from app.schemas.conditions import ConditionRead
 from app.schemas.disputes import DisputeRead
 from app.schemas.statements import StatementRead
-from app.vocab import Basis, MembershipStatus, Part, Role, Status
+from app.vocab import Basis, Certainty, MembershipStatus, Part, Role, Status
 
 Via = Literal["nation", "coalition"]
 # How many commitments a nation item's `roles` and a page's `coalition_commitments` show. Every
 # nation of the seed fits (at most 6 own plus 11 inherited); beyond it each list gives its total
 # and where to find the rest, so a page's size does not grow with the data.
 EMBEDDED_LIMIT = 25
+
+
+class ExclusionReason(StrEnum):
+    ruled_out = "ruled_out"  # the nation's own commitment in the role: ruled out
+    hesitant = "hesitant"  # the nation's own commitment in the role: hesitant
+    limited_to = "limited_to"  # a source limits the nation's role to other roles
+
+
+class ExcludedBy(BaseModel):
+    """A commitment of the nation's own that keeps it from inheriting a coalition commitment."""
+
+    reason: ExclusionReason = Field(
+        description="`ruled_out` or `hesitant`: the nation's own commitment in the same role "
+        "says so; `limited_to`: a source limits the nation's role to this commitment's role "
+        "(and its other exclusive ones)."
+    )
+    commitment: str = Field(description="Id of the nation's own commitment.")
+    role: Role = Field(description="Its role.")
+    status: Status = Field(description="Its status.")
+    summary: str = Field(description="One sentence in our words; never more than the evidence.")
+    evidence: list[EvidenceRead] = Field(description="Its verbatim quotes.")
 
 
 class NationRole(BaseModel):
@@ -59,13 +81,29 @@ class NationItem(BaseModel):
         description="How many roles the nation has in all (own, plus inherited with "
         f"include_coalition=true); `roles` shows the first {EMBEDDED_LIMIT}."
     )
+    certainty: Certainty = Field(
+        description="Certainty of the membership: the strongest among its evidence. `hedged` "
+        "when every quote is hedged (article A's list stands under 'the group reportedly "
+        "involves')."
+    )
+    hedge: str | None = Field(
+        description="With certainty `hedged`: the hedge words, as written.",
+        examples=["reportedly"],
+    )
     matched_via: Via | None = Field(
         description="With a `role` filter: whether the nation matched through its own "
-        "commitment or only through the coalition's (inherited)."
+        "commitment or only through the coalition's (inherited); null for a member listed with "
+        "include_excluded=true because it does not inherit the role."
     )
     inherited: bool = Field(
         description="True when the nation carries the filtered role only through a "
         "coalition-level commitment."
+    )
+    excluded_by: list[ExcludedBy] = Field(
+        description="With include_coalition=true and a `role` filter: the nation's own "
+        "commitments that keep it from inheriting the coalition's commitments of that role (its "
+        "own ruled-out or hesitant commitment in the role, or a source limiting its role to "
+        "others). Empty when it inherits, or matched through its own commitment."
     )
 
 
@@ -83,6 +121,20 @@ class NationPage(Page[NationItem]):
     coalition_commitments_all: str | None = Field(
         description="With a `role` filter: URL of /commitments listing every one of them, "
         "page by page; null without a role filter."
+    )
+
+
+class CoalitionCommitment(CommitmentRef):
+    """A commitment of the coalition's force as a whole, on a member's page: whether the member
+    inherits it, and if not, its own commitments that say why."""
+
+    inherited: bool = Field(
+        description="Whether the member inherits it: not where its own commitment in the role "
+        "is ruled out or hesitant, nor outside the roles a source limits it to."
+    )
+    excluded_by: list[ExcludedBy] = Field(
+        description="With inherited=false: the member's own commitments that keep it from "
+        "inheriting this one."
     )
 
 
@@ -122,9 +174,10 @@ class NationDetail(ReadModel):
         description="The nation's place in the story, with evidence."
     )
     commitments: list[CommitmentRead] = Field(description="The nation's own commitments.")
-    coalition_commitments: list[CommitmentRef] = Field(
+    coalition_commitments: list[CoalitionCommitment] = Field(
         description="For members: commitments of the coalition's force as a whole, which the "
-        "sources do not attribute to this nation by name."
+        "sources do not attribute to this nation by name, each saying whether the member "
+        "inherits it (`inherited`) and, if not, why (`excluded_by`)."
     )
     conditions: list[ConditionRead] = Field(
         description="Conditions on the nation's commitments or tied to the nation."

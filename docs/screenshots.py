@@ -1,0 +1,104 @@
+"""Screenshots of the explorer for the README, written to docs/screenshots/*.png.
+
+    .venv/bin/python docs/screenshots.py
+
+Seeds a fresh SQLite database from data/ in a temporary folder, serves it with uvicorn, and
+photographs the main pages with Playwright driving Debian's Chromium (/usr/bin/chromium;
+apt-get install -y chromium). Nothing else is touched."""
+
+import contextlib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import sync_playwright
+
+from app import migrations
+from app.config import PROJECT_ROOT
+from app.db import make_engine, make_sessionmaker
+from app.facts import load_dataset
+from app.seed import seed
+
+OUT = PROJECT_ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+# name: (address, viewport width, height, element to scroll to the top or None)
+SHOTS = {
+    "nations": ("/?role=troops&include_coalition=true&include_excluded=true", 1280, 1200, None),
+    "nations-table": ("/?role=training&include_coalition=true&include_excluded=true",
+                      1280, 1000, "#results"),
+    "nation": ("/explore/nations/IT", 1280, 1200, None),
+    "nation-coalition": ("/explore/nations/IT", 1280, 1000, "#coalition"),
+    "source": ("/explore/sources/article-a#ev-it-troops-ruled-out/1", 1280, 900, None),
+    "disputes": ("/explore/disputes", 1280, 1300, None),
+    "summary": ("/explore/summary", 1280, 1700, None),
+    "phone-nations": ("/?role=troops&include_coalition=true&include_excluded=true",
+                      375, 812, "#results"),
+    "phone-source": ("/explore/sources/article-b#ev-it-training-pledged/1", 375, 812, None),
+}  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    url = f"sqlite:///{folder / 'screenshots.sqlite3'}"
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        seed(session, load_dataset(PROJECT_ROOT / "data"))
+    engine.dispose()
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port), "--log-level",
+         "warning"],
+        cwd=PROJECT_ROOT, env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        serving(Path(folder)) as base,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for name, (address, width, height, top) in SHOTS.items():
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(base + address)
+            if top:
+                page.evaluate(f"document.querySelector('{top}').scrollIntoView()")
+            path = OUT / f"{name}.png"
+            page.screenshot(path=path)
+            print(path.relative_to(PROJECT_ROOT))
+            page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Reading an answer straight from the ASGI app, its body counted and dropped as it comes: what
+a client with no memory of its own would see, so that a test measures the server's memory."""
+
+import tracemalloc
+from dataclasses import dataclass
+
+import anyio
+from fastapi import FastAPI
+
+
+@dataclass
+class Drained:
+    status: int
+    headers: dict[str, str]
+    size: int
+    lines: int
+    complete: bool  # the last body message said no more body follows
+    peak: int  # bytes: tracemalloc's peak while the answer was made
+
+
+async def drain(app: FastAPI, path: str, query: str = "") -> Drained:
+    """GET ``path`` from ``app`` (a whole-list stream, say), keeping only counts of its body,
+    and the peak of the memory Python allocated meanwhile."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": query.encode(), "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }  # fmt: skip
+    answered = anyio.Event()
+    result = Drained(0, {}, 0, 0, False, 0)
+    sent_request = False
+
+    async def receive() -> dict[str, object]:
+        nonlocal sent_request
+        if not sent_request:
+            sent_request = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start":
+            result.status = int(message["status"])  # type: ignore[call-overload]
+            result.headers = {
+                k.decode(): v.decode()
+                for k, v in message["headers"]  # type: ignore[attr-defined]
+            }
+        elif message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            assert isinstance(body, bytes)
+            result.size += len(body)
+            result.lines += body.count(b"\n")
+            if not message.get("more_body", False):
+                result.complete = True
+                answered.set()
+
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    try:
+        await app(scope, receive, send)
+        result.peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        answered.set()
+    return result

@@ -1,0 +1,166 @@
+"""The wording rules hold every write to its words — the fact files (`pledgedb check`) and a
+curator's write through the API alike — and reads at a past moment take today's ids."""
+
+from pathlib import Path
+
+import pytest
+
+from app.facts import FactsError, load_dataset
+from tests.curation import Curation, commitment_body, parse_time, wait_past
+from tests.helpers import problem
+
+pytest_plugins = ["tests.curation_fixtures"]
+pytestmark = pytest.mark.anyio
+
+RATHER = "Rather, it is meant to deter aggression before it escalates"
+ENVISIONS = (
+    '      quote: "Instead, the coalition envisions:"\n'
+    "      certainty: hedged\n"
+    "      hedge: envisions"
+)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems_of(data_dir: Path) -> list[str]:
+    with pytest.raises(FactsError) as failed:
+        load_dataset(data_dir)
+    return failed.value.problems
+
+
+def test_check_refuses_a_pledge_on_hedged_words_alone_naming_the_fact(data_copy: Path) -> None:
+    path = data_copy / "facts" / "commitments.yaml"
+    start = path.read_text(encoding="utf-8").index("- id: coalition-training-some-members")
+    text = path.read_text(encoding="utf-8")
+    end = text.index("\n- id:", start)
+    path.write_text(
+        text[:start]
+        + text[start:end].replace("status: considering", "status: pledged")
+        + text[end:],
+        encoding="utf-8",
+    )
+    [found] = problems_of(data_copy)
+    assert "coalition-training-some-members" in found
+    assert "pledged" in found and "'may'" in found
+
+
+def test_check_refuses_envisions_stated(data_copy: Path) -> None:
+    edit(
+        data_copy / "facts" / "commitments.yaml",
+        ENVISIONS,
+        '      quote: "Instead, the coalition envisions:"\n      certainty: stated',
+    )
+    found = problems_of(data_copy)
+    assert any("coalition-troops" in p and "envisions" in p for p in found), found
+
+
+def test_check_refuses_an_item_of_a_hedged_list_given_as_stated(data_copy: Path) -> None:
+    edit(
+        data_copy / "facts" / "commitments.yaml",
+        '      quote: "Naval patrols in the Black Sea to secure grain and trade routes"\n'
+        "      certainty: hedged\n      hedge: envisions",
+        '      quote: "Naval patrols in the Black Sea to secure grain and trade routes"\n'
+        "      certainty: stated",
+    )
+    [found] = problems_of(data_copy)
+    assert "coalition-naval" in found and "lead-in says 'envisions'" in found
+
+
+def test_check_finds_a_quote_in_an_attributed_sentence_given_as_the_articles_own(
+    data_copy: Path,
+) -> None:
+    edit(
+        data_copy / "facts" / "memberships.yaml",
+        'full-scale invasion in 2022."\n      outlet: ap-news\n      certainty: reported',
+        'full-scale invasion in 2022."\n      certainty: stated',
+    )
+    [found] = problems_of(data_copy)
+    assert "membership-ru" in found and "AP News" in found and RATHER in found
+
+
+async def test_a_curators_write_is_held_to_the_same_wording_rules(curation: Curation) -> None:
+    before = await curation.state()
+    hedged_pledge = commitment_body(
+        role="logistics",
+        evidence=[
+            {
+                "source": "article-a",
+                "quote": "some nations may contribute only training and logistical support",
+                "outlet": "rfe-rl",
+                "certainty": "hedged",
+                "hedge": "may",
+            }
+        ],
+    )
+    body = problem(
+        await curation.client.post("/commitments", json=hedged_pledge, headers=curation.auth()),
+        422,
+    )
+    assert "every quote is hedged" in body["detail"]
+    attributed = commitment_body(
+        evidence=[
+            {
+                "source": "article-a",
+                "quote": "Macron stressed that this is not a combat force",
+                "certainty": "stated",
+            }
+        ]  # fmt: skip
+    )
+    body = problem(
+        await curation.client.post("/commitments", json=attributed, headers=curation.auth()),
+        422,
+    )
+    assert "AP News" in body["detail"]
+    assert await curation.state() == before
+
+
+async def test_a_later_source_contradicting_an_earlier_one_is_a_contradiction(
+    curation: Curation,
+) -> None:
+    text = "Italy will send ground troops to Ukraine once a ceasefire holds, Rome said."
+    source = await curation.create(
+        "/sources",
+        {"title": "Italy changes course", "published": "2025-10-02", "text": text},
+        who="root",
+    )
+    source_id = source.json()["id"]
+    await curation.create(
+        "/commitments",
+        commitment_body(
+            role="troops",
+            status="pledged",
+            location="inside_ukraine",
+            combat="unspecified",
+            summary="Italy will send ground troops to Ukraine once a ceasefire holds.",
+            evidence=[{"source": source_id, "quote": text[:-12], "certainty": "stated"}],
+        ),  # fmt: skip
+    )
+    dispute = (await curation.get("/disputes/nation-it-role")).json()
+    assert dispute["kind"] == "contradiction"
+    assert any("ruled out" in d and source_id in d for d in dispute["differences"])
+    found = (await curation.get("/disputes", kind="contradiction")).json()
+    assert "nation-it-role" in {d["id"] for d in found["items"]}
+
+
+async def test_at_a_past_moment_a_filter_naming_what_came_later_answers_empty(
+    curation: Curation,
+) -> None:
+    before = parse_time((await curation.get("/changes", limit=500)).json()["items"][-1]["at"])
+    wait_past(before)
+    text = "The Netherlands will train Ukrainian pilots, its government said on Monday."
+    source_id = (
+        await curation.create(
+            "/sources", {"title": "Dutch pilots' training", "text": text}, who="root"
+        )
+    ).json()["id"]
+    moment = before.isoformat().replace("+00:00", "Z")
+    for path in ("/commitments", "/memberships", "/conditions", "/quotes"):
+        past = await curation.get(path, source=source_id, as_of=moment)
+        assert past.json()["total"] == 0
+        assert past.json()["items"] == []
+        problem(await curation.client.get(path, params={"source": "no-such-source",
+                                                        "as_of": moment}), 422)  # fmt: skip
