@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # up and waits to get it back (bench/RESULTS.md: 8 answered 10-20% more requests a second
     # than anyio's default of 40, more so on PostgreSQL). At most 40: the connection pool's size.
     request_threads: int = Field(default=8, ge=1, le=40)
-    # The in-process response cache (app.response_cache): how many answers, and how many bytes
+    # The in-process response cache (app.api.response_cache): how many answers, and how many bytes
     # of them in all, each process keeps. 0 entries turns it off (every request runs its queries).
     response_cache_entries: int = Field(default=1024, ge=0)
     response_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)

@@ -7,22 +7,16 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from app import __version__
-from app.compression import install_compression
-from app.config import Settings, get_settings
-from app.db import make_engine, make_sessionmaker
-from app.docs import install_docs
-from app.errors import document_common_problems, install_error_handlers
-from app.explorer.site import install_explorer
-from app.facts import read_reference
-from app.headers import install_cors, install_security_headers
-from app.history import History
-from app.limits import install_limits
-from app.listing import reject_unknown_query_params
-from app.logs import AccessLog
-from app.methods import HeadAsGet, OptionsAnswer
-from app.migrations import head_revision
-from app.response_cache import ResponseCache
-from app.routers import (
+from app.api.compression import install_compression
+from app.api.docs import install_docs
+from app.api.errors import document_common_problems, install_error_handlers
+from app.api.headers import install_cors, install_security_headers
+from app.api.limits import install_limits
+from app.api.listing import reject_unknown_query_params
+from app.api.logs import AccessLog
+from app.api.methods import HeadAsGet, OptionsAnswer
+from app.api.response_cache import ResponseCache
+from app.api.routers import (
     changes,
     commitments,
     conditions,
@@ -39,6 +33,12 @@ from app.routers import (
     sources,
     summary,
 )
+from app.config import Settings, get_settings
+from app.curation.history import History
+from app.explorer.site import install_explorer
+from app.facts.files import read_reference
+from app.store.db import make_engine, make_sessionmaker
+from app.store.migrations import head_revision
 
 DESCRIPTION = """
 A structured database of the post-war security guarantees that 26 nations pledged to Ukraine at
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         dependencies=[Depends(reject_unknown_query_params)],
         license_info={"name": "MIT (code); quotes remain their publishers'"},
-        # app.docs serves both pages from this server, not from a CDN; no OAuth2 flow here.
+        # app.api.docs serves both pages from this server, not from a CDN; no OAuth2 flow here.
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,

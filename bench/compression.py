@@ -21,12 +21,12 @@ from pathlib import Path
 
 import httpx
 
-from app import migrations
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, make_sessionmaker
-from app.facts import load_dataset
+from app.curation.seed import seed
+from app.facts.files import load_dataset
 from app.main import create_app
-from app.seed import seed
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 
 ENCODINGS = ("identity", "gzip", "br", "zstd")
 PATHS = (

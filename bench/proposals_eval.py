@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import PROJECT_ROOT
-from app.facts import (
+from app.facts.files import (
     CommitmentIn,
     ConditionIn,
     Dataset,

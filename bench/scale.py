@@ -16,7 +16,7 @@ request runs its queries. Each figure is the median of --repeat requests after t
 - *Deep pages*: follow `next` until --deep of the rows lie behind, then time the page there
   by its cursor, and the same page by `offset`; both against the first page.
 - *repeated* vs *first of its filter*: a list keeps its `total` per data revision
-  (app.listing.counted_total), so a repeated filter does not count again; each request is
+  (app.api.listing.counted_total), so a repeated filter does not count again; each request is
   timed both ways (the kept totals emptied before the first).
 - *count*: the time of the `SELECT count(*)` behind `total` in a filter's first request,
   timed at the driver (SQLAlchemy cursor events).
@@ -43,14 +43,14 @@ import httpx
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
-from app import migrations
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, make_sessionmaker
-from app.facts import Dataset, load_dataset
+from app.curation.seed import seed
+from app.curation.synth import synthesize
+from app.facts.files import Dataset, load_dataset
 from app.main import create_app
-from app.per_revision import forget_all
-from app.seed import seed
-from app.synth import synthesize
+from app.reads.per_revision import forget_all
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 from bench.load import scratch_database
 
 RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"
@@ -121,7 +121,7 @@ async def timed_together(requests: list[tuple[Target, str]], repeat: int) -> lis
     bodies: list[dict[str, Any]] = [{} for _ in requests]
     for round_ in range(repeat + 2):
         for i, (target, url) in enumerate(requests):
-            # Each request twice: as the first of its filter (app.listing counts the total,
+            # Each request twice: as the first of its filter (app.api.listing counts the total,
             # then keeps it until the data changes), and again (the total kept).
             forget_all()
             target.clock.log.clear()

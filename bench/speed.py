@@ -380,9 +380,9 @@ def pledgedb_targets(backend: str, database_url: str, workers: Sequence[int]) ->
 def prepare_database(database_url: str) -> None:
     from app import migrations
     from app.config import PROJECT_ROOT
-    from app.db import make_engine, make_sessionmaker
-    from app.facts import load_dataset
-    from app.seed import seed
+    from app.curation.seed import seed
+    from app.facts.files import load_dataset
+    from app.store.db import make_engine, make_sessionmaker
 
     migrations.upgrade(database_url)
     engine = make_engine(database_url)

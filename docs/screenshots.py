@@ -18,11 +18,11 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import sync_playwright
 
-from app import migrations
 from app.config import PROJECT_ROOT
-from app.db import make_engine, make_sessionmaker
-from app.facts import load_dataset
-from app.seed import seed
+from app.curation.seed import seed
+from app.facts.files import load_dataset
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 
 OUT = PROJECT_ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"

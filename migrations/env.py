@@ -4,8 +4,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 from app.config import get_settings
-from app.db import make_engine
-from app.models import Base
+from app.store.db import make_engine
+from app.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

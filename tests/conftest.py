@@ -12,13 +12,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from app import migrations
+from app.api.limits import RateLimiter
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, make_sessionmaker
-from app.facts import Dataset, load_dataset
-from app.limits import RateLimiter
+from app.curation.seed import seed
+from app.facts.files import Dataset, load_dataset
 from app.main import create_app
-from app.seed import seed
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 from bench.load import scratch_database as bench_scratch_database
 
 PG_URL = os.environ.get("PLEDGEDB_TEST_DATABASE_URL")

@@ -14,15 +14,15 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import MetaData, select
 
-from app import migrations
-from app.auth import create_key
+from app.api.auth import create_key
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, make_sessionmaker
-from app.facts import HEDGE_WORDS, Dataset, SourcesFile, read_yaml
+from app.curation.seed import seed
+from app.facts.files import HEDGE_WORDS, Dataset, SourcesFile, read_yaml
+from app.facts.wording import overlapping, within, wording_of
 from app.main import create_app
-from app.seed import seed
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 from app.vocab import Scope
-from app.wording import overlapping, within, wording_of
 
 CURATORS = ("alice", "bob")
 SOURCES_FILE = SourcesFile.model_validate(read_yaml(PROJECT_ROOT / "data" / "sources.yaml"))

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.facts import Dataset
+from app.facts.files import Dataset
 from tests.curation import Curation, curation_app, curation_over, seed_database
 
 

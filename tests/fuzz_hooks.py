@@ -22,7 +22,7 @@ past the create. Positive bodies of creates and corrections keep what was genera
 reason, the enums, topic, titles) and get real evidence and references; a correction drops the
 fields whose change would need others to change with it (a membership's nation, a commitment's
 actor). The fact's id is the API's to assign, and the If-Match of a correction or retraction
-comes from the ETag of the response before it, through the OpenAPI links of app/writes.py.
+comes from the ETag of the response before it, through the OpenAPI links of app/api/writes.py.
 """
 
 import itertools
@@ -37,7 +37,7 @@ from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.modes import GenerationMode
 
 from app.config import PROJECT_ROOT
-from app.facts import (
+from app.facts.files import (
     CommitmentFields,
     ConditionFields,
     MembershipFields,
@@ -59,7 +59,7 @@ def _country(code: Any) -> bool:
 
 
 # Filters naming a stored fact or source: "a filter naming a fact that does not exist is a
-# mistake, not an empty result" (app/queries.py), and no schema can list what the data holds.
+# mistake, not an empty result" (app/reads/queries.py), and no schema can list what the data holds.
 REFERENCES = ("cursor", "source", "gates", "event")
 
 
@@ -77,7 +77,7 @@ def make_positive_query_real(query: dict[str, Any]) -> None:
 
 
 def _group(value: Any) -> bool:
-    """Whether ``value`` names one group, as app.routers.nations.resolve_group takes it."""
+    """Whether ``value`` names one group, as app.api.routers.nations.resolve_group takes it."""
     wanted = str(value).strip().lower()
     named = [g for g in DATA.groups.values() if wanted in (g.id, g.name.lower())]
     close = [g for g in DATA.groups.values() if wanted in g.id or wanted in g.name.lower()]

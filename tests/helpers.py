@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from app.facts import Dataset
+from app.facts.files import Dataset
 from app.vocab import ActorKind, Role, Status
 
 BLOCKING = {Status.hesitant, Status.ruled_out}

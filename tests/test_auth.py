@@ -18,12 +18,12 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from app import main as app_main
-from app import migrations
-from app.auth import CuratorKey, create_key, revoke_key
+from app.api.auth import CuratorKey, create_key, revoke_key
+from app.api.limits import RateLimiter
 from app.config import Settings
-from app.db import make_engine, make_sessionmaker
-from app.limits import RateLimiter
 from app.main import create_app
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 from app.vocab import Scope
 from tests.conftest import PG_URL, scratch_database
 

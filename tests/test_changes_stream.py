@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from app.config import Settings
-from app.facts import Dataset
+from app.facts.files import Dataset
 from app.main import create_app
 from tests.conftest import PG_URL, scratch_database
 from tests.curation import bearer, make_keys, seed_database

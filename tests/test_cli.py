@@ -21,12 +21,12 @@ import pytest
 import yaml
 from sqlalchemy import MetaData, select
 
-from app import migrations
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, make_sessionmaker
-from app.facts import Dataset, load_dataset
+from app.curation.seed import seed
+from app.facts.files import Dataset, load_dataset
 from app.main import create_app
-from app.seed import seed
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 from app.vocab import ActorKind, MembershipStatus, Role, Status
 from bench.load import PLEDGEDB, cli_env, pledgedb
 from tests.helpers import inherits

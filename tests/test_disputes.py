@@ -15,15 +15,15 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from app import migrations
 from app.config import Settings
-from app.db import make_engine, make_sessionmaker
-from app.disputes import disputes_for_nation
-from app.facts import CommitmentIn, Dataset, FactIn, load_dataset
+from app.curation.seed import seed
+from app.facts.files import CommitmentIn, Dataset, FactIn, load_dataset
 from app.main import create_app
-from app.models import Fact
+from app.reads.disputes import disputes_for_nation
 from app.schemas.disputes import DisputeKind, DisputeRule
-from app.seed import seed
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
+from app.store.models import Fact
 from app.vocab import ActorKind, Role
 from tests.helpers import problem, walk_pages
 

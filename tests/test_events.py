@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.facts import Dataset
+from app.facts.files import Dataset
 from tests.helpers import problem, walk_pages
 
 pytestmark = pytest.mark.anyio

@@ -9,8 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
 
-from app.facts import Dataset
-from app.headers import PAGE_CSP
+from app.api.headers import PAGE_CSP
+from app.facts.files import Dataset
 from app.vocab import ActorKind
 from tests.curation import Curation
 

@@ -31,7 +31,7 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.facts import Dataset
+from app.facts.files import Dataset
 from bench.load import PLEDGEDB, Server, cli_env, create_key, free_port, prepare_database
 from tests.conftest import PG_URL
 from tests.curation import commitment_body, dump, plain_quotes, stated

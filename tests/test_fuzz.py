@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.generation.case import Case
 
 import tests.fuzz_hooks  # noqa: F401  (registers the hooks for this process)
-from app.auth import hash_key
+from app.api.auth import hash_key
 from app.config import PROJECT_ROOT
-from app.db import make_engine, make_sessionmaker
-from app.facts import load_dataset
-from app.models import ApiKey
+from app.facts.files import load_dataset
+from app.store.db import make_engine, make_sessionmaker
+from app.store.models import ApiKey
 from app.vocab import Scope
 from tests.conftest import scratch_database
 from tests.curation import curation_app, seed_database

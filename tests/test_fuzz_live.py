@@ -3,7 +3,7 @@
 the settings and hooks of schemathesis.toml and a curator key. tests/test_fuzz.py runs the same
 contract in process.
 
-The stateful phase follows the OpenAPI links of app/writes.py: create -> read, create -> correct
+The stateful phase follows the OpenAPI links of app/api/writes.py: create -> read, create -> correct
 (If-Match from the create's ETag) -> retract (If-Match from the correction's ETag). The hooks
 make positive write bodies real (tests/fuzz_hooks.py), and the audit log afterwards must show
 whole chains: a stateful run that never gets past a 422 proves nothing."""
@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from app.config import PROJECT_ROOT
-from app.facts import load_dataset
+from app.facts.files import load_dataset
 from bench.load import Server
 from tests.conftest import scratch_database
 from tests.curation import make_keys, seed_database

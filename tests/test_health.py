@@ -1,9 +1,9 @@
 import httpx
 import pytest
 
-from app import migrations
 from app.config import Settings
 from app.main import create_app
+from app.store import migrations
 
 pytestmark = pytest.mark.anyio
 

@@ -15,7 +15,7 @@ import anyio
 import httpx
 import pytest
 
-from app.history import CACHE_SIZE
+from app.curation.history import CACHE_SIZE
 from app.main import app as default_app
 from tests.curation import (
     Curation,

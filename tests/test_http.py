@@ -13,7 +13,7 @@ import pytest
 import zstandard
 from fastapi import FastAPI
 
-from app.compression import MIN_BYTES
+from app.api.compression import MIN_BYTES
 from app.config import Settings
 from app.main import create_app
 from tests.curation import Curation, client_for

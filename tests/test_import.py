@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from app.facts import Dataset
+from app.facts.files import Dataset
 from tests.curation import (
     client_for,
     commitment_body,

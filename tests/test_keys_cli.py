@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app import migrations
-from app.db import make_engine
+from app.store import migrations
+from app.store.db import make_engine
 from tests.test_auth import bearer, client_for, probe_app
 from tests.test_cli import dump, pledgedb
 

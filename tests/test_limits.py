@@ -11,12 +11,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app import migrations
-from app.auth import CuratorKey, create_key
+from app.api.auth import CuratorKey, create_key
+from app.api.limits import RateLimiter, RequestSizeLimit
 from app.config import Settings
-from app.db import make_engine, make_sessionmaker
-from app.limits import RateLimiter, RequestSizeLimit
 from app.main import create_app
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 from app.vocab import Scope
 from tests.conftest import scratch_database
 from tests.test_auth import GARBAGE_KEY, IDS, WRITES, bearer, client_for, probe_app, send

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from app.facts import HEDGE_WINDOW, FactsError, load_dataset
+from app.facts.files import HEDGE_WINDOW, FactsError, load_dataset
 
 Facts = list[dict[str, Any]]
 

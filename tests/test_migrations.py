@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the schema app.models declares, downgrade cleanly, and
+"""The Alembic migrations build exactly the schema app.store.models declares, downgrade cleanly, and
 keep data across no-op runs. Each test has its own empty database of the backend under test."""
 
 from collections.abc import Iterator
@@ -11,11 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, func, inspect, select
 
-from app import migrations
-from app.db import make_engine, make_sessionmaker
-from app.facts import load_dataset
-from app.models import Base
-from app.seed import seed
+from app.curation.seed import seed
+from app.facts.files import load_dataset
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
+from app.store.models import Base
 
 MODEL_TABLES = set(Base.metadata.tables)
 

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from app import migrations
 from app.config import Settings
-from app.db import make_engine, make_sessionmaker
-from app.facts import Dataset, NationRef
+from app.curation.seed import seed
+from app.facts.files import Dataset, NationRef
 from app.main import create_app
-from app.seed import seed
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
 from tests.helpers import inherits, problem, walk_link, walk_pages
 

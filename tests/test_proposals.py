@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from app.facts import CommitmentIn, FactIn, SourceRef
+from app.facts.files import CommitmentIn, FactIn, SourceRef
 from app.proposals.engine import propose
 from app.proposals.existing import facts_from_files
 from app.proposals.model import Article, Candidate

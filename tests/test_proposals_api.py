@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.per_revision import forget_all
+from app.reads.per_revision import forget_all
 from tests.curation import Curation, dump
 from tests.test_statement_counts import ELSEWHERE, counting
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.cli.main import cli
 from tests.curation import client_for, curation_app, dump
 
 pytestmark = pytest.mark.anyio

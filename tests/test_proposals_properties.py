@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.facts import EvidenceIn, SourceRef, load_dataset, locate
+from app.facts.files import EvidenceIn, SourceRef, load_dataset, locate
 from app.proposals.engine import propose
 from app.proposals.model import Article, Candidate
 from app.proposals.reference import load_reference

@@ -1,4 +1,4 @@
-"""The response cache (app/response_cache.py): a hit answers exactly what the application
+"""The response cache (app/api/response_cache.py): a hit answers exactly what the application
 would, costs no query, and never outlives a write made through any process."""
 
 import asyncio
@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy import event, select, text
 
 from app.config import Settings
-from app.db import make_engine, make_sessionmaker
 from app.main import create_app
-from app.models import Commitment, DataRevision
+from app.store.db import make_engine, make_sessionmaker
+from app.store.models import Commitment, DataRevision
 from tests.curation import Curation, client_for, commitment_body
 
 pytest_plugins = ["tests.curation_fixtures"]
@@ -224,7 +224,7 @@ async def test_concurrent_misses_run_the_queries_once(seeded_url: str) -> None:
 
 
 async def test_list_totals_are_counted_once_per_revision(curation: Curation) -> None:
-    """A list's `total` is kept per data revision (app.listing.counted_total): a repeated
+    """A list's `total` is kept per data revision (app.api.listing.counted_total): a repeated
     filter does not count again, and a write through another process makes it count anew."""
     async with second_process(curation.url, response_cache_entries=0) as other:
         app = other._transport.app  # type: ignore[attr-defined]
@@ -240,7 +240,7 @@ async def test_list_totals_are_counted_once_per_revision(curation: Curation) -> 
 
 
 async def test_disputes_and_summary_are_found_once_per_revision(curation: Curation) -> None:
-    """The disputes and the summary are found once per data revision (app.per_revision): a
+    """The disputes and the summary are found once per data revision (app.reads.per_revision): a
     repeated read does not read the facts again, and a write through another process makes the
     dispute list, a nation's page and the summary find them anew."""
     async with second_process(curation.url, response_cache_entries=0) as other:
@@ -280,7 +280,7 @@ async def test_list_totals_count_the_kinds_table_alone_and_leave_retracted_facts
     curation: Curation,
 ) -> None:
     """A total over filters on the fact kind's own table counts that table alone, leaving the
-    retracted facts out by their ids (app.listing._count_of): no join to `facts`. A filter on
+    retracted facts out by their ids (app.api.listing._count_of): no join to `facts`. A filter on
     another table (evidence from a source) counts the joined way. Both leave a retraction out."""
     filters = [{"role": "leadership"}, {"role": "leadership", "source": "article-b"}]
     before = [(await curation.get("/commitments", **f)).json()["total"] for f in filters]

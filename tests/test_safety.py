@@ -22,10 +22,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+from app.api.limits import RateLimiter
 from app.config import Settings
-from app.db import ReadSessionDep, SessionDep, WriteSessionDep, get_read_session
-from app.limits import RateLimiter
 from app.main import create_app
+from app.store.db import ReadSessionDep, SessionDep, WriteSessionDep, get_read_session
 from tests.conftest import PG_URL
 from tests.curation import Curation, commitment_body
 from tests.helpers import problem
@@ -166,7 +166,7 @@ async def test_pooled_connections_go_back_as_they_came(
 ) -> None:
     """After a read session, its connection is as the next session expects: on SQLite
     writable again and without the read's deadline; on PostgreSQL outside any transaction,
-    with the defaults it opened with (read-only, the time limit per statement: app.db's
+    with the defaults it opened with (read-only, the time limit per statement: app.store.db's
     make_engine), which a write session overrides for its own transaction."""
     request = Request({"type": "http", "app": safety_app, "query_string": b"", "headers": []})
     sessions = get_read_session(request, None)
@@ -195,7 +195,7 @@ async def test_pooled_connections_go_back_as_they_came(
 async def test_reads_keep_their_prepared_statements(database_url: str) -> None:
     """psycopg prepares a query it has run five times on a connection, but forgets the ones
     prepared in a transaction that rolls back: reads ending in ROLLBACK had the server parse and
-    plan every query of every request anew. The API's reads run in autocommit (app.db), and a
+    plan every query of every request anew. The API's reads run in autocommit (app.store.db), and a
     prepared statement keeps one generic plan: none is planned again for its values."""
     app = make_app(database_url, response_cache_entries=0)  # every request runs its queries
     try:
@@ -531,7 +531,7 @@ async def test_bodies_and_bound_values_never_reach_the_logs(
 async def test_the_access_log_names_no_key_or_body(
     curation: Curation, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """An access line (app.logs) is the client, the method, path and query, the status and
+    """An access line (app.api.logs) is the client, the method, path and query, the status and
     the duration: the key travels in a header and the body is never part of it."""
     marker = "Zebra-marker-7d1f"
     with caplog.at_level(logging.INFO, logger="pledgedb.access"):

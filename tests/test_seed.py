@@ -14,10 +14,10 @@ import yaml
 from sqlalchemy import Engine, MetaData, event, select
 from sqlalchemy.exc import IntegrityError
 
-from app import migrations
-from app.db import make_engine, make_sessionmaker
-from app.facts import Dataset, FactsError, load_dataset
-from app.seed import SeedReport, seed
+from app.curation.seed import SeedReport, seed
+from app.facts.files import Dataset, FactsError, load_dataset
+from app.store import migrations
+from app.store.db import make_engine, make_sessionmaker
 
 Dump = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 FACT_TABLES = ("events", "memberships", "commitments", "conditions", "statements")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.config import PROJECT_ROOT
-from app.facts import Dataset
+from app.facts.files import Dataset
 from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio

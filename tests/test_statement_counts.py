@@ -3,12 +3,12 @@ statements, whatever the page size and however much data there is (no N+1 loads)
 
 Statements are counted with a `before_cursor_execute` listener on the app's engine, attached
 only while one request runs. It sees every statement SQLAlchemy sends, including the
-read-only/time-limit guard that PostgreSQL gets at the start of each transaction (app.db);
+read-only/time-limit guard that PostgreSQL gets at the start of each transaction (app.store.db);
 SQLite's guard and pragmas go to the raw driver connection and are not seen, nor are commits
 and rollbacks (driver calls, not statements). The bounds below are for the queries proper,
 without the guard; the equality checks (page size, data growth) compare every statement.
 
-The apps here run without the response cache (app.response_cache): a cached answer issues no
+The apps here run without the response cache (app.api.response_cache): a cached answer issues no
 statement at all, and what is measured is what the endpoint itself costs on a miss."""
 
 import datetime as dt
@@ -25,9 +25,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event
 
 from app.config import Settings
-from app.facts import Dataset
+from app.facts.files import Dataset
 from app.main import create_app
-from app.per_revision import forget_all
+from app.reads.per_revision import forget_all
 from tests.curation import (
     Curation,
     client_for,
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.curation_fixtures"]
 
 MAX_PAGE = Settings().max_page_size
-# What app.db's transaction guard sends on PostgreSQL: not a query of the endpoint.
+# What app.store.db's transaction guard sends on PostgreSQL: not a query of the endpoint.
 GUARD_SQL = re.compile(r"^(BEGIN|SET (TRANSACTION READ ONLY|LOCAL statement_timeout))")
 
 # The most statements (without the guard) each endpoint may issue, and why. A list's "count"
@@ -49,8 +49,8 @@ GUARD_SQL = re.compile(r"^(BEGIN|SET (TRANSACTION READ ONLY|LOCAL statement_time
 # whole page (Evidence.outlet is joined into the evidence statement). A filter that names a
 # row (nation, source, event, gates) looks it up once, to tell "no such thing" (422) from an
 # empty result. A list reads the data revision first: its count is kept per revision
-# (app.listing.counted_total; emptied before each measured request, so each pays its count).
-# "disputes" is the data revision, then app.disputes.load, 8 statements whatever the data:
+# (app.api.listing.counted_total; emptied before each measured request, so each pays its count).
+# "disputes" is the data revision, then app.reads.disputes.load, 8 statements whatever the data:
 # commitments, statements and memberships with the evidence of each, the sources, the nations'
 # names (found once per revision, forgotten before each measured request like the counts).
 BOUNDS: dict[str, int] = {
@@ -418,7 +418,7 @@ async def add_facts(c: Curation) -> None:
 async def as_of_counts(c: Curation) -> tuple[Count, Count]:
     """Statements on the main engine for an `as_of` list: the first request rebuilds the state
     at that moment, the second finds it built. The handler's own queries run on the rebuilt
-    in-memory database (app.history), another engine: not counted here."""
+    in-memory database (app.curation.history), another engine: not counted here."""
     moment = dt.datetime.now(dt.UTC).isoformat()
     counts = []
     for limit in (1, MAX_PAGE):

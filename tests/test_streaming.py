@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from sqlalchemy import Connection, event
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.api.streaming import BATCH
+from app.cli.main import cli
 from app.config import Settings
 from app.main import create_app
-from app.streaming import BATCH
 from tests.asgi_stream import drain
 from tests.conftest import PG_URL, scratch_database
 from tests.curation import Curation, commitment_body, parse_time, wait_past
@@ -214,7 +214,7 @@ def interrupt_batch(app: FastAPI, number: int) -> None:
             seen += 1
             if seen == number:
                 raw: Any = conn.connection.driver_connection
-                raw.set_progress_handler(lambda: 1, 1)  # app.db gives it back clean
+                raw.set_progress_handler(lambda: 1, 1)  # app.store.db gives it back clean
 
 
 @pytest.mark.skipif(PG_URL is not None, reason="the interrupt used is SQLite's progress handler")

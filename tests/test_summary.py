@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.facts import Dataset
+from app.facts.files import Dataset
 from app.vocab import Basis, Certainty, MembershipStatus, Role, Status
 
 pytestmark = pytest.mark.anyio

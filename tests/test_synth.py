@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
-from app import migrations
-from app.cli import cli
+from app.cli.main import cli
 from app.config import Settings
-from app.db import make_engine
-from app.facts import Dataset, EvidenceIn, SourceRef, locate
+from app.facts.files import Dataset, EvidenceIn, SourceRef, locate
 from app.main import create_app
-from app.models import (
+from app.schemas.nations import EMBEDDED_LIMIT
+from app.store import migrations
+from app.store.db import make_engine
+from app.store.models import (
     Commitment,
     Condition,
     Event,
@@ -33,7 +34,6 @@ from app.models import (
     Statement,
     condition_gates,
 )
-from app.schemas.nations import EMBEDDED_LIMIT
 from app.vocab import CoalitionScope, Role, Status
 from tests.conftest import scratch_database
 from tests.curation import dump
@@ -309,7 +309,7 @@ async def test_a_nation_page_embeds_at_most_its_limit_and_says_how_many_there_ar
                 assert item["code"] in member_codes
                 assert len(item["roles"]) == EMBEDDED_LIMIT
                 mine = own.get(item["code"], [])
-                # Not against the member's own word (app.inheritance).
+                # Not against the member's own word (app.reads.inheritance).
                 blocked = {r.role for r in mine if r.status in (Status.hesitant, Status.ruled_out)}
                 limited_to = {r.role for r in mine if r.exclusive}
                 inherited = [

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
-from app.facts import HEDGE_WINDOW, Dataset
-from app.models import (
+from app.facts.files import HEDGE_WINDOW, Dataset
+from app.store.models import (
     Commitment,
     Evidence,
     Fact,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.facts import FactsError, load_dataset
+from app.facts.files import FactsError, load_dataset
 from tests.curation import Curation, commitment_body, parse_time, wait_past
 from tests.helpers import problem
 

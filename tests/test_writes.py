@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine
-from app.facts import Dataset, nation_ref, read_reference
+from app.facts.files import Dataset, nation_ref, read_reference
 from app.main import create_app
+from app.store.db import make_engine
 from tests.conftest import PG_URL
 from tests.curation import (
     KINDS,

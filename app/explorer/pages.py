@@ -14,8 +14,8 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from app.api.representation import respond
 from app.explorer.api import ApiProblem, QueryPairs, api_url
-from app.representation import respond
 from app.schemas.disputes import DISPUTE_KIND_DEFINITIONS
 
 HTML = "text/html; charset=utf-8"

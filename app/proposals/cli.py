@@ -1,6 +1,6 @@
 """The curator's commands around the engine: `pledgedb sources add FILE` registers an article
 (and the outlets it cites that the database lacks), `pledgedb propose FILE` writes its candidate
-facts for review, and `pledgedb import` (app.cli) loads what the curator kept."""
+facts for review, and `pledgedb import` (app.cli.main) loads what the curator kept."""
 
 import datetime as dt
 import re
@@ -12,10 +12,8 @@ import typer
 from sqlalchemy import select
 
 from app.config import get_settings
-from app.curation import Actor, text_sha256, upsert_row, utcnow
-from app.db import make_engine, make_sessionmaker
-from app.facts import SLUG, FactIn, FactsError, SourceRef, read_yaml
-from app.models import Outlet, Source
+from app.curation.core import Actor, text_sha256, upsert_row, utcnow
+from app.facts.files import SLUG, FactIn, FactsError, SourceRef, read_yaml
 from app.proposals.attribution import Attributions
 from app.proposals.engine import propose
 from app.proposals.existing import facts_from_database, facts_from_files, registered_outlets
@@ -23,6 +21,8 @@ from app.proposals.model import Article, Candidate
 from app.proposals.output import to_json, to_yaml
 from app.proposals.reference import Reference, load_reference
 from app.proposals.text import segment
+from app.store.db import make_engine, make_sessionmaker
+from app.store.models import Outlet, Source
 from app.vocab import Origin
 
 sources = typer.Typer(help="Register source texts.", no_args_is_help=True)

@@ -5,8 +5,8 @@ expressions (our vocabulary, not a model's), each with the label a curator sees 
 import re
 from dataclasses import dataclass
 
+from app.facts.wording import HEDGE_WORDS
 from app.vocab import Combat, Location, Role, Status
-from app.wording import HEDGE_WORDS
 
 
 @dataclass(frozen=True)

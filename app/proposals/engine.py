@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from app.facts import FactIn, MembershipIn
+from app.facts.files import FactIn, MembershipIn
 from app.proposals.commitments import commitment_drafts
 from app.proposals.conditions import condition_drafts
 from app.proposals.evidence import make_evidence

@@ -1,15 +1,15 @@
 """A draft's quote made into evidence the loader accepts: trimmed to the words that carry it,
 its certainty read from the wording (hedged, reported or stated), its occurrence counted, and
-then verified by app.facts.locate, the loader's own check, so no quote leaves the engine that
+then verified by app.facts.files.locate, the loader's own check, so no quote leaves the engine that
 `pledgedb import` would refuse."""
 
 import re
 
-from app.facts import HEDGE_WINDOW, EvidenceIn, SourceRef, locate
+from app.facts.files import HEDGE_WINDOW, EvidenceIn, SourceRef, locate
+from app.facts.wording import HEDGE_WORDS
 from app.proposals import cues
 from app.proposals.model import Draft, ProposedEvidence
 from app.vocab import Certainty
-from app.wording import HEDGE_WORDS
 
 LEADING = re.compile(r"^(?:[\s,;:—–-]|(?:but|and|while|whereas|as|so|yet)\b)+", re.IGNORECASE)
 TRAILING = re.compile(r"[\s,;:—–-]+$")

@@ -6,9 +6,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.curation import FACT_CLASSES, fields_of
-from app.facts import FactIn, GroupIn, load_dataset
-from app.models import Evidence, Fact, Outlet
+from app.curation.core import FACT_CLASSES, fields_of
+from app.facts.files import FactIn, GroupIn, load_dataset
+from app.store.models import Evidence, Fact, Outlet
 from app.vocab import FactKind
 
 KINDS = (FactKind.membership, FactKind.commitment, FactKind.condition, FactKind.statement)

@@ -11,7 +11,7 @@ from typing import TypeVar
 import pycountry
 from pydantic import BaseModel, Field, ValidationError
 
-from app.facts import FactsError, GroupIn, Strict, read_reference, read_yaml
+from app.facts.files import FactsError, GroupIn, Strict, read_reference, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from app.facts import CommitmentIn, ConditionIn, FactIn, MembershipIn, StatementIn
+from app.facts.files import CommitmentIn, ConditionIn, FactIn, MembershipIn, StatementIn
 from app.proposals.model import Relation
 from app.vocab import Basis, RelationKind
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.facts import Strict
+from app.facts.files import Strict
 from app.schemas.common import ReadModel
 from app.vocab import Certainty, FactKind, ProposalStatus, RelationKind
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from app.facts import Strict
+from app.facts.files import Strict
 from app.schemas.common import ReadModel
 
 

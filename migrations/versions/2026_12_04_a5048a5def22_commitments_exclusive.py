@@ -1,7 +1,7 @@
 """commitments.exclusive: a source limits a nation's role to these commitments
 
 Article B says Italy "has limited its role to training and monitoring"; members inherit the
-coalition's commitments, but not where their own word limits them (app.inheritance). The limit
+coalition's commitments, but not where their own word limits them (app.reads.inheritance). The limit
 is a fact with evidence, so it is a column of the commitment that carries it.
 
 Revision ID: a5048a5def22

@@ -1,0 +1,147 @@
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from app.api.errors import PROBLEM_RESPONSES
+from app.api.filters import CertaintyParam, NationParam
+from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
+from app.api.representation import respond_model
+from app.api.streaming import answer_list
+from app.api.writes import FactResource, add_write_routes, new_id
+from app.facts.files import CommitmentFields, CommitmentIn
+from app.reads.queries import (
+    certainty_column,
+    commitment_options,
+    get_or_404,
+    require_source,
+    resolve_nation,
+)
+from app.schemas.commitments import CommitmentRead
+from app.schemas.common import Page
+from app.store.db import ReadSessionDep
+from app.store.models import Commitment, Evidence, Fact
+from app.vocab import ActorKind, CoalitionScope, Role, Status
+
+router = APIRouter(prefix="/commitments", tags=["commitments"])
+
+
+class CommitmentSort(StrEnum):
+    id = "id"
+    id_desc = "-id"
+    role = "role"
+    status = "status"
+    nation = "nation"
+
+
+_nation = func.coalesce(Commitment.nation_code, "")
+SORTS = {
+    CommitmentSort.id: SortKey([], Commitment.id, same_as=Fact.id),
+    CommitmentSort.id_desc: SortKey([], Commitment.id, descending=True, same_as=Fact.id),
+    CommitmentSort.role: SortKey([Commitment.role], Commitment.id),
+    CommitmentSort.status: SortKey([Commitment.status], Commitment.id),
+    CommitmentSort.nation: SortKey([_nation], Commitment.id),
+}
+
+
+@router.get("", response_model=Page[CommitmentRead], responses=LIST_RESPONSES)
+def list_commitments(
+    request: Request,
+    session: ReadSessionDep,
+    page: PageDep,
+    role: Annotated[
+        list[Role] | None, Query(description="Role (repeatable).", examples=["training"])
+    ] = None,
+    status: Annotated[
+        list[Status] | None, Query(description="Status (repeatable).", examples=["ruled_out"])
+    ] = None,
+    nation: NationParam = None,
+    actor: Annotated[
+        ActorKind | None,
+        Query(description="`nation`: a named nation's; `coalition`: the coalition's."),
+    ] = None,
+    coalition_scope: Annotated[
+        CoalitionScope | None,
+        Query(description="`whole` force or `some_members` the source does not name."),
+    ] = None,
+    certainty: CertaintyParam = None,
+    source: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Only commitments with evidence from this source.",
+            examples=["article-b"],
+        ),
+    ] = None,
+    sort: Annotated[
+        CommitmentSort, Query(description="Order; `-` for descending.")
+    ] = CommitmentSort.id,
+) -> Response:
+    """List commitments — who does what, with status, conditions and evidence."""
+    stmt = select(Commitment).options(*commitment_options())
+    if role:
+        stmt = stmt.where(Commitment.role.in_(role))
+    if status:
+        stmt = stmt.where(Commitment.status.in_(status))
+    if nation is not None:
+        stmt = stmt.where(Commitment.nation_code == resolve_nation(session, nation))
+    if actor is not None:
+        stmt = stmt.where(Commitment.actor == actor)
+    if coalition_scope is not None:
+        stmt = stmt.where(Commitment.coalition_scope == coalition_scope)
+    if certainty:
+        stmt = stmt.where(certainty_column(Commitment.id).in_(certainty))
+    if source is not None:
+        require_source(session, source)
+        stmt = stmt.where(Commitment.evidence.any(Evidence.source_id == source))
+    applied = applied_filters(
+        role=role, status=status, nation=nation, actor=actor, coalition_scope=coalition_scope,
+        certainty=certainty, source=source, sort=sort,
+    )  # fmt: skip
+    return answer_list(
+        request,
+        session,
+        page,
+        stmt,
+        sort.value,
+        SORTS[sort],
+        "commitments",
+        CommitmentRead,
+        applied=applied,
+    )
+
+
+@router.get("/{commitment_id}", response_model=CommitmentRead, responses=PROBLEM_RESPONSES)
+def get_commitment(
+    request: Request,
+    session: ReadSessionDep,
+    commitment_id: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="Id of the resource, as given in lists.",
+            examples=["it-troops-ruled-out"],
+        ),
+    ],
+) -> Response:
+    """One commitment with its conditions and evidence."""
+    return respond_model(
+        request,
+        CommitmentRead.model_validate(get_or_404(session, Commitment, commitment_id, "commitment")),
+    )
+
+
+add_write_routes(
+    router,
+    FactResource(
+        name="commitment",
+        model=Commitment,
+        fields=CommitmentFields,
+        spec=CommitmentIn,
+        read=CommitmentRead,
+        path="/commitments",
+        make_id=lambda v: new_id(v.get("nation") or "coalition", v["role"], v["status"]),
+    ),
+)

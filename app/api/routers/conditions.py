@@ -1,0 +1,118 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app.api.errors import PROBLEM_RESPONSES
+from app.api.filters import CertaintyParam, NationParam
+from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
+from app.api.representation import respond_model
+from app.api.streaming import answer_list
+from app.api.writes import FactResource, add_write_routes, new_id
+from app.facts.files import ConditionFields, ConditionIn
+from app.reads.queries import (
+    certainty_column,
+    condition_options,
+    get_or_404,
+    require_fact,
+    require_source,
+    resolve_nation,
+)
+from app.schemas.common import Page
+from app.schemas.conditions import ConditionRead
+from app.store.db import ReadSessionDep
+from app.store.models import Commitment, Condition, Evidence, Fact
+from app.vocab import ConditionKind, ConditionNature
+
+router = APIRouter(prefix="/conditions", tags=["conditions"])
+
+
+@router.get("", response_model=Page[ConditionRead], responses=LIST_RESPONSES)
+def list_conditions(
+    request: Request,
+    session: ReadSessionDep,
+    page: PageDep,
+    kind: Annotated[
+        list[ConditionKind] | None, Query(description="Kind (repeatable).", examples=["ceasefire"])
+    ] = None,
+    nature: Annotated[
+        ConditionNature | None,
+        Query(description="`precondition` (must happen first) or `obstacle`."),
+    ] = None,
+    nation: NationParam = None,
+    certainty: CertaintyParam = None,
+    gates: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            description="Conditions that gate this commitment id.",
+            examples=["coalition-troops"],
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        Query(max_length=40, description="Only conditions with evidence from this source."),
+    ] = None,
+) -> Response:
+    """What must happen first — ceasefire, approvals, rules of engagement — and what it gates."""
+    stmt = select(Condition).options(*condition_options())
+    if kind:
+        stmt = stmt.where(Condition.condition_kind.in_(kind))
+    if nature is not None:
+        stmt = stmt.where(Condition.nature == nature)
+    if nation is not None:
+        code = resolve_nation(session, nation)
+        stmt = stmt.where(
+            (Condition.nation_code == code) | Condition.gates.any(Commitment.nation_code == code)
+        )
+    if gates is not None:
+        require_fact(session, Commitment, gates, "gates")
+        stmt = stmt.where(Condition.gates.any(Commitment.id == gates))
+    if certainty:
+        stmt = stmt.where(certainty_column(Condition.id).in_(certainty))
+    if source is not None:
+        require_source(session, source)
+        stmt = stmt.where(Condition.evidence.any(Evidence.source_id == source))
+    applied = applied_filters(
+        kind=kind, nature=nature, nation=nation, certainty=certainty, gates=gates, source=source,
+        sort="id",
+    )  # fmt: skip
+    sort = SortKey([], Condition.id, same_as=Fact.id)
+    return answer_list(
+        request, session, page, stmt, "id", sort, "conditions", ConditionRead, applied=applied
+    )
+
+
+@router.get("/{condition_id}", response_model=ConditionRead, responses=PROBLEM_RESPONSES)
+def get_condition(
+    request: Request,
+    session: ReadSessionDep,
+    condition_id: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="Id of the resource, as given in lists.",
+            examples=["ceasefire-or-armistice"],
+        ),
+    ],
+) -> Response:
+    """One condition with what it gates and its evidence."""
+    return respond_model(
+        request,
+        ConditionRead.model_validate(get_or_404(session, Condition, condition_id, "condition")),
+    )
+
+
+add_write_routes(
+    router,
+    FactResource(
+        name="condition",
+        model=Condition,
+        fields=ConditionFields,
+        spec=ConditionIn,
+        read=ConditionRead,
+        path="/conditions",
+        make_id=lambda v: new_id(v["kind"], v.get("nation")),
+    ),
+)

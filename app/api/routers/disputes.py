@@ -1,0 +1,87 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from app.api.errors import PROBLEM_RESPONSES, NotFound
+from app.api.filters import NationParam
+from app.api.listing import (
+    LIST_RESPONSES,
+    PageDep,
+    applied_filters,
+    make_page,
+    page_of_list,
+    render_page,
+)
+from app.api.representation import respond_model
+from app.reads.disputes import find_disputes
+from app.reads.queries import resolve_nation
+from app.schemas.disputes import (
+    DISPUTE_KIND_DEFINITIONS,
+    DISPUTE_RULE_DEFINITIONS,
+    DisputeKind,
+    DisputePage,
+    DisputeRead,
+    DisputeRule,
+)
+from app.store.db import ReadSessionDep
+
+router = APIRouter(prefix="/disputes", tags=["disputes"])
+
+
+@router.get("", response_model=DisputePage, responses=LIST_RESPONSES)
+def list_disputes(
+    request: Request,
+    session: ReadSessionDep,
+    page: PageDep,
+    nation: NationParam = None,
+    kind: Annotated[
+        list[DisputeKind] | None,
+        Query(
+            description="Only disputes of this kind (repeatable): "
+            + "; ".join(f"`{k.value}`: {text}" for k, text in DISPUTE_KIND_DEFINITIONS.items()),
+            examples=["contradiction"],
+        ),
+    ] = None,
+    rule: Annotated[
+        list[DisputeRule] | None,
+        Query(
+            description="Only disputes found by this rule (repeatable): "
+            + "; ".join(f"`{k.value}`: {text}" for k, text in DISPUTE_RULE_DEFINITIONS.items()),
+            examples=["stance"],
+        ),
+    ] = None,
+) -> Response:
+    """List the places where the sources disagree, each with both claims and their evidence."""
+    code = resolve_nation(session, nation) if nation is not None else None
+    found = [
+        d
+        for d in find_disputes(session)
+        if (code is None or code in d.nations)
+        and (not kind or d.kind in kind)
+        and (not rule or d.rule in rule)
+    ]
+    items, total, next_cursor = page_of_list(found, page)
+    applied = applied_filters(nation=nation, kind=kind, rule=rule, sort="id")
+    body = DisputePage(**make_page(request, page, items, total, next_cursor, applied))
+    return render_page(request, page, body, "disputes", DisputeRead)
+
+
+@router.get("/{dispute_id}", response_model=DisputeRead, responses=PROBLEM_RESPONSES)
+def get_dispute(
+    request: Request,
+    session: ReadSessionDep,
+    dispute_id: Annotated[
+        str,
+        Path(
+            max_length=120,
+            description="Id of the dispute, as given in the list.",
+            examples=["nation-de-stance"],
+        ),
+    ],
+) -> Response:
+    """One dispute: the subject, each source's claim and its evidence."""
+    for found in find_disputes(session):
+        if found.id == dispute_id:
+            return respond_model(request, found)
+    raise NotFound(f"No dispute {dispute_id!r}.")

@@ -1,0 +1,47 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app.api.errors import PROBLEM_RESPONSES
+from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
+from app.api.representation import respond_model
+from app.api.streaming import answer_list
+from app.reads.queries import evidence_options, get_or_404
+from app.schemas.common import Page
+from app.schemas.events import EventRead
+from app.store.db import ReadSessionDep
+from app.store.models import Event, Fact
+
+router = APIRouter(prefix="/events", tags=["events"])
+
+
+@router.get("", response_model=Page[EventRead], responses=LIST_RESPONSES)
+def list_events(request: Request, session: ReadSessionDep, page: PageDep) -> Response:
+    """Events: the Paris summit and the video call with the US president."""
+    stmt = select(Event).options(*evidence_options(Event))
+    applied = applied_filters(sort="id")
+    sort = SortKey([], Event.id, same_as=Fact.id)
+    return answer_list(
+        request, session, page, stmt, "id", sort, "events", EventRead, applied=applied
+    )
+
+
+@router.get("/{event_id}", response_model=EventRead, responses=PROBLEM_RESPONSES)
+def get_event(
+    request: Request,
+    session: ReadSessionDep,
+    event_id: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="Id of the resource, as given in lists.",
+            examples=["paris-summit-2025-09-04"],
+        ),
+    ],
+) -> Response:
+    """One event with its evidence."""
+    return respond_model(
+        request, EventRead.model_validate(get_or_404(session, Event, event_id, "event"))
+    )

@@ -1,0 +1,101 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from app.api.errors import PROBLEM_RESPONSES
+from app.api.filters import CertaintyParam, NationParam
+from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
+from app.api.representation import respond_model
+from app.api.streaming import answer_list
+from app.api.writes import FactResource, add_write_routes, new_id
+from app.facts.files import MembershipFields, MembershipIn
+from app.reads.queries import (
+    certainty_column,
+    evidence_options,
+    get_or_404,
+    require_source,
+    resolve_nation,
+)
+from app.schemas.common import Page
+from app.schemas.nations import MembershipRead
+from app.store.db import ReadSessionDep
+from app.store.models import Evidence, Fact, Membership
+from app.vocab import Basis, MembershipStatus, Part
+
+router = APIRouter(prefix="/memberships", tags=["memberships"])
+
+
+@router.get("", response_model=Page[MembershipRead], responses=LIST_RESPONSES)
+def list_memberships(
+    request: Request,
+    session: ReadSessionDep,
+    page: PageDep,
+    status: Annotated[
+        list[MembershipStatus] | None,
+        Query(description="member, potential or non_member (repeatable).", examples=["member"]),
+    ] = None,
+    part: Annotated[
+        Part | None, Query(description="guarantor, beneficiary, adversary or third_country.")
+    ] = None,
+    basis: Annotated[
+        Basis | None,
+        Query(description="named, implied or inferred_from_group.", examples=["named"]),
+    ] = None,
+    nation: NationParam = None,
+    certainty: CertaintyParam = None,
+    source: Annotated[
+        str | None, Query(max_length=40, description="Only memberships with evidence from it.")
+    ] = None,
+) -> Response:
+    """Each nation's place in the story, with evidence."""
+    stmt = select(Membership).options(*evidence_options(Membership))
+    if status:
+        stmt = stmt.where(Membership.status.in_(status))
+    if part is not None:
+        stmt = stmt.where(Membership.part == part)
+    if basis is not None:
+        stmt = stmt.where(Membership.basis == basis)
+    if nation is not None:
+        stmt = stmt.where(Membership.nation_code == resolve_nation(session, nation))
+    if certainty:
+        stmt = stmt.where(certainty_column(Membership.id).in_(certainty))
+    if source is not None:
+        require_source(session, source)
+        stmt = stmt.where(Membership.evidence.any(Evidence.source_id == source))
+    applied = applied_filters(
+        status=status, part=part, basis=basis, nation=nation, certainty=certainty, source=source,
+        sort="id",
+    )  # fmt: skip
+    sort = SortKey([], Membership.id, same_as=Fact.id)
+    return answer_list(
+        request, session, page, stmt, "id", sort, "memberships", MembershipRead, applied=applied
+    )
+
+
+@router.get("/{membership_id}", response_model=MembershipRead, responses=PROBLEM_RESPONSES)
+def get_membership(
+    request: Request,
+    session: ReadSessionDep,
+    membership_id: Annotated[
+        str, Path(max_length=80, description="Id of the membership.", examples=["membership-it"])
+    ],
+) -> Response:
+    """One membership with its evidence."""
+    found = get_or_404(session, Membership, membership_id, "membership")
+    return respond_model(request, MembershipRead.model_validate(found))
+
+
+add_write_routes(
+    router,
+    FactResource(
+        name="membership",
+        model=Membership,
+        fields=MembershipFields,
+        spec=MembershipIn,
+        read=MembershipRead,
+        path="/memberships",
+        make_id=lambda v: new_id("membership", v["nation"]),
+    ),
+)

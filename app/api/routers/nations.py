@@ -1,0 +1,411 @@
+import itertools
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.api.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
+from app.api.filters import CertaintyParam
+from app.api.listing import LIST_RESPONSES, PageDep, applied_filters, make_page, render_page
+from app.api.representation import respond_model
+from app.facts.certainty import certainty_of
+from app.facts.files import GroupIn
+from app.reads.disputes import disputes_for_nation
+from app.reads.inheritance import Limits, evidence_of, limits_of
+from app.reads.nation_list import (
+    Bucket,
+    ForceRole,
+    NationFilters,
+    NationSort,
+    force_roles,
+    page_commitments,
+    prepared_nation_list,
+)
+from app.reads.queries import (
+    coalition_wide,
+    condition_options,
+    evidence_options,
+    find_nation,
+    like_pattern,
+    nation_suggestions,
+)
+from app.schemas.common import CommitmentRef
+from app.schemas.nations import (
+    EMBEDDED_LIMIT,
+    CoalitionCommitment,
+    ExcludedBy,
+    NationDetail,
+    NationItem,
+    NationPage,
+    NationRole,
+)
+from app.store.db import ReadSessionDep
+from app.store.models import Commitment, Condition, Evidence, Membership, Nation, Statement
+from app.vocab import ActorKind, MembershipStatus, Role, Status
+
+router = APIRouter(prefix="/nations", tags=["nations"])
+# With `role` and no `status`: what the question "who will do it?" means — the nation will or
+# may do it. Hesitant and ruled-out commitments only when asked for.
+WILL_OR_MAY = [Status.pledged, Status.open_to, Status.considering, Status.pending]
+
+
+def resolve_group(groups: dict[str, GroupIn], value: str) -> GroupIn:
+    """A group by id or name, or by a word of them that names one group only ("nordic")."""
+    wanted = value.strip().lower()
+    for group in groups.values():
+        if wanted in (group.id, group.name.lower()):
+            return group
+    close = [g for g in groups.values() if wanted in g.id or wanted in g.name.lower()]
+    if len(close) == 1:
+        return close[0]
+    raise InvalidParameter(
+        f"query.group: {value!r} names no group of nations; one of: "
+        + ", ".join(f"{g.id} ({g.name})" for g in groups.values()),
+        allowed=sorted(groups),
+    )
+
+
+def groups_matching(groups: dict[str, GroupIn], q: str) -> list[str]:
+    """The members of every group whose id or name contains ``q``, any case."""
+    wanted = q.strip().lower()
+    return sorted(
+        {
+            m
+            for g in groups.values()
+            if wanted in g.id or wanted in g.name.lower()
+            for m in g.members
+        }
+    )
+
+
+def coalition_list_url(request: Request, roles: list[Role], statuses: Sequence[Status]) -> str:
+    """/commitments filtered to a nation page's coalition_commitments, every one of them (the
+    page shows the first EMBEDDED_LIMIT), at the same `as_of`."""
+    query: list[tuple[str, str]] = [("actor", ActorKind.coalition.value)]
+    query += [("role", r.value) for r in roles] + [("status", s.value) for s in statuses]
+    if "as_of" in request.query_params:
+        query.append(("as_of", request.query_params["as_of"]))
+    return str(request.url_for("list_commitments").replace(query=urlencode(query)))
+
+
+def excluded_by(limits: Limits, roles: Iterable[Role]) -> list[ExcludedBy]:
+    """Why a member inherits none of the coalition's commitments in ``roles``: each of its own
+    commitments that says so, once."""
+    found = {e.commitment: e for role in roles for e in limits.excluded_by(role)}
+    return list(found.values())
+
+
+def inherited_roles(
+    force: dict[Role, ForceRole], limits: Limits, roles: list[Role] | None
+) -> tuple[list[NationRole], int]:
+    """The force's commitments a member inherits (of the roles asked for, if any): the first
+    EMBEDDED_LIMIT by id, and how many in all."""
+    wanted = [r for r in (roles or force) if r in force and limits.inherits(r)]
+    rows = sorted(itertools.chain.from_iterable(force[r].first for r in wanted), key=lambda c: c.id)
+    shown = [
+        NationRole(role=c.role, status=c.status, via="coalition", commitment=c.id)
+        for c in rows[:EMBEDDED_LIMIT]
+    ]
+    return shown, sum(force[r].total for r in wanted)
+
+
+@router.get("", response_model=NationPage, responses=LIST_RESPONSES)
+def list_nations(
+    request: Request,
+    session: ReadSessionDep,
+    page: PageDep,
+    role: Annotated[
+        list[Role] | None,
+        Query(
+            description="Nations with a commitment in this role (repeat for any of several). "
+            "Tasks the sources give to the coalition as a whole (e.g. naval patrols) are not "
+            "attributed to any nation: see `coalition_commitments` and `include_coalition`.",
+            examples=["training"],
+        ),
+    ] = None,
+    status: Annotated[
+        list[Status] | None,
+        Query(
+            description="Commitment status (repeatable). With `role`, the default is the "
+            "statuses that mean the nation will or may do it: pledged, open_to, considering "
+            "and pending (ask for hesitant or ruled_out by name); without `role`, nations with "
+            "any commitment of it. `applied` in the answer says which were used.",
+            examples=["ruled_out"],
+        ),
+    ] = None,
+    membership: Annotated[
+        list[MembershipStatus] | None,
+        Query(description="member, potential or non_member (repeatable).", examples=["member"]),
+    ] = None,
+    certainty: CertaintyParam = None,
+    nato: Annotated[bool | None, Query(description="NATO members on 2025-09-04.")] = None,
+    eu: Annotated[bool | None, Query(description="EU members on 2025-09-04.")] = None,
+    region: Annotated[
+        str | None,
+        Query(
+            max_length=60, description="UN M49 sub-region, any case.", examples=["Northern Europe"]
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=100,
+            description="Nations of a named group (data/reference/groups.yaml): its id, its "
+            "name or a word of it, any case (`nordic`, `baltic-countries`, `Asia-Pacific`).",
+            examples=["nordic"],
+        ),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Search in name, official name, ISO codes and the names of groups "
+            "(`nordic` finds the Nordic states), any case.",
+            examples=["czech"],
+        ),
+    ] = None,
+    include_coalition: Annotated[
+        bool,
+        Query(
+            description="With `role`: also list members that carry the role only through a "
+            "commitment of the coalition's force as a whole; such items have inherited=true. "
+            "A member does not inherit a role where its own commitment is ruled out or "
+            "hesitant, or that a source leaves out of the roles it limits the member to."
+        ),
+    ] = False,
+    include_excluded: Annotated[
+        bool,
+        Query(
+            description="With include_coalition=true: also list the members that do not "
+            "inherit the role, with inherited=false and `excluded_by`: their own commitments "
+            "that say why."
+        ),
+    ] = False,
+    sort: Annotated[NationSort, Query(description="Order; `-` for descending.")] = NationSort.name,
+) -> Response:
+    """List nations in the story, filtered by role, status, membership, alliance, region or name."""
+    statuses = status or (WILL_OR_MAY if role else None)
+    groups: dict[str, GroupIn] = request.app.state.reference[1]
+    if region is not None:
+        # Any M49 sub-region of the reference data is a valid filter, even one with no nation
+        # (at `as_of`): an empty list. A name that is no sub-region is a mistake: 422.
+        regions = session.scalars(select(Nation.region).distinct()).all()
+        m49 = request.app.state.reference[0].regions.members
+        if region.lower() not in {r.lower() for r in [*regions, *m49]}:
+            raise InvalidParameter(
+                f"query.region: {region!r} is not a UN M49 sub-region.", allowed=sorted(m49)
+            )
+    in_group = resolve_group(groups, group) if group is not None else None
+    coalition = bool(role) and include_coalition
+    shape = NationFilters(
+        role=bool(role),
+        coalition=coalition,
+        excluded=coalition and include_excluded,
+        status=bool(statuses),
+        membership=bool(membership),
+        certainty=bool(certainty),
+        nato=nato is not None,
+        eu=eu is not None,
+        region=region is not None,
+        group=in_group is not None,
+        q=q is not None,
+        sort=sort,
+    )
+    params = {
+        "roles": role or [],
+        "statuses": statuses or [],
+        "memberships": membership or [],
+        "certainties": certainty or [],
+        "nato": nato,
+        "eu": eu,
+        "region": (region or "").lower(),
+        "group_members": sorted(in_group.members) if in_group else [],
+        "pattern": like_pattern(q or ""),
+        "q_group_members": groups_matching(groups, q) if q else [],
+    }
+    rows, total, next_cursor = prepared_nation_list(shape).fetch(session, params, page, sort.value)
+    items, listed = nation_items(session, rows, role, statuses or [], include_coalition)
+    applied = applied_filters(
+        role=role, status=statuses, membership=membership, certainty=certainty, nato=nato,
+        eu=eu, region=region, group=in_group.id if in_group else None, q=q,
+        include_coalition=include_coalition, include_excluded=include_excluded, sort=sort,
+    )  # fmt: skip
+    body = NationPage(
+        **make_page(request, page, items, total, next_cursor, applied),
+        coalition_commitments=[CommitmentRef.model_validate(c._mapping) for c in listed],
+        coalition_commitments_total=int(listed[0].listed_total) if listed else 0,
+        coalition_commitments_all=(
+            coalition_list_url(request, role, statuses or WILL_OR_MAY) if role else None
+        ),
+    )
+    return render_page(request, page, body, "nations", NationItem)
+
+
+def nation_items(
+    session: Session,
+    rows: Sequence[Any],
+    role: list[Role] | None,
+    statuses: list[Status],
+    include_coalition: bool,
+) -> tuple[list[NationItem], list[Any]]:
+    """The page's items and the coalition's commitments of the roles asked for (the first
+    EMBEDDED_LIMIT), in a fixed number of statements."""
+    connection = session.connection()
+    own_by_nation: dict[str, list[Any]] = {}
+    listed: list[Any] = []
+    for c in connection.execute(
+        page_commitments(bool(role)),
+        {"codes": [row.code for row in rows], "roles": role or [], "statuses": statuses},
+    ):
+        if c.bucket == Bucket.own:
+            own_by_nation.setdefault(c.nation_code, []).append(c)
+        else:
+            listed.append(c)
+    members = [r.code for r in rows if r.membership == MembershipStatus.member]
+    force = force_roles(session) if include_coalition else {}
+    limits = limits_of(connection, members) if include_coalition else {}
+    evidence = evidence_of(connection, [r.membership_id for r in rows])
+    items = []
+    for nation in rows:
+        own = own_by_nation.get(nation.code, [])
+        roles = [
+            NationRole(role=c.role, status=c.status, via="nation", commitment=c.id) for c in own
+        ]
+        roles_total = int(own[0].listed_total) if own else 0
+        nation_limits = limits.get(nation.code, Limits())
+        if include_coalition and nation.membership == MembershipStatus.member:
+            inherited, inherited_total = inherited_roles(force, nation_limits, role)
+            roles = (roles + inherited)[:EMBEDDED_LIMIT]
+            roles_total += inherited_total
+        matched_via = None
+        excluded: list[ExcludedBy] = []
+        if role:
+            # A nation's commitments that match the filter come first in its roles: shown,
+            # if it has any.
+            if any(r.via == "nation" and r.role in role and r.status in statuses for r in roles):
+                matched_via = "nation"
+            elif include_coalition and nation.membership == MembershipStatus.member:
+                offered = [
+                    r for r in role
+                    if any(force.get(r, ForceRole()).by_status.get(s, 0) for s in statuses)
+                ]  # fmt: skip
+                if any(nation_limits.inherits(r) for r in offered):
+                    matched_via = "coalition"
+                else:
+                    excluded = excluded_by(nation_limits, offered)
+        certainty = certainty_of(evidence.get(nation.membership_id, []))
+        items.append(
+            NationItem(
+                code=nation.code,
+                alpha3=nation.alpha3,
+                name=nation.name,
+                official_name=nation.official_name,
+                membership=nation.membership,
+                part=nation.part,
+                basis=nation.basis,
+                group=nation.group_name,
+                nato=nation.nato,
+                eu=nation.eu,
+                region=nation.region,
+                certainty=certainty.certainty,
+                hedge=certainty.hedge,
+                roles=roles,
+                roles_total=roles_total,
+                matched_via=matched_via,
+                inherited=matched_via == "coalition",
+                excluded_by=excluded,
+            )
+        )
+    return items, listed
+
+
+@router.get("/{code}", response_model=NationDetail, responses=PROBLEM_RESPONSES)
+def get_nation(
+    request: Request,
+    session: ReadSessionDep,
+    code: Annotated[
+        str,
+        Path(
+            min_length=2,
+            max_length=60,
+            description="ISO 3166-1 alpha-2 or alpha-3 code, or the nation's name, any case.",
+            examples=["IT", "ita", "Italy"],
+        ),
+    ],
+) -> Response:
+    """One nation's record: membership, commitments, conditions, statements, with evidence."""
+    found = find_nation(session, code)
+    nation = session.scalar(
+        select(Nation)
+        .where(Nation.code == found)
+        .options(
+            selectinload(Nation.membership)
+            .selectinload(Membership.evidence)
+            .joinedload(Evidence.outlet),
+            selectinload(Nation.commitments)
+            .selectinload(Commitment.evidence)
+            .joinedload(Evidence.outlet),
+            selectinload(Nation.commitments).selectinload(Commitment.conditions),
+        )
+    ) if found else None  # fmt: skip
+    if nation is None or nation.membership is None:
+        close = nation_suggestions(code) if found is None else []
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise NotFound(f"No nation {code!r} in the data.{hint}")
+    coalition: list[CoalitionCommitment] = []
+    if nation.membership.status is MembershipStatus.member:
+        limits = limits_of(session.connection(), [nation.code]).get(nation.code, Limits())
+        for c in session.scalars(
+            select(Commitment).where(coalition_wide()).order_by(Commitment.id)
+        ):
+            excluded = limits.excluded_by(c.role)
+            coalition.append(
+                CoalitionCommitment.model_validate(
+                    {**CommitmentRef.model_validate(c).model_dump(), "nation_code": None,
+                     "inherited": not excluded, "excluded_by": excluded}
+                )
+            )  # fmt: skip
+    commitment_ids = [c.id for c in nation.commitments]
+    conditions = session.scalars(
+        select(Condition)
+        .where(
+            or_(
+                Condition.nation_code == nation.code,
+                Condition.gates.any(Commitment.id.in_(commitment_ids)),
+            )
+        )
+        .options(*condition_options())
+        .order_by(Condition.id)
+    ).all()
+    statements = session.scalars(
+        select(Statement)
+        .where(Statement.speaker_nation_code == nation.code)
+        .options(*evidence_options(Statement))
+        .order_by(Statement.id)
+    ).all()
+    return respond_model(
+        request,
+        NationDetail.model_validate(
+            {
+                "code": nation.code,
+                "alpha3": nation.alpha3,
+                "name": nation.name,
+                "official_name": nation.official_name,
+                "nato": nation.nato,
+                "eu": nation.eu,
+                "region": nation.region,
+                "membership": nation.membership,
+                "commitments": nation.commitments,
+                "coalition_commitments": coalition,
+                "conditions": conditions,
+                "statements": statements,
+                "disputes": disputes_for_nation(session, nation.code),
+            }
+        ),
+    )

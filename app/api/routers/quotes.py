@@ -1,0 +1,121 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from app.api.errors import PROBLEM_RESPONSES
+from app.api.filters import CertaintyParam, NationParam
+from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
+from app.api.representation import respond_model
+from app.api.streaming import answer_list
+from app.api.writes import FactResource, add_write_routes, new_id
+from app.facts.files import StatementFields, StatementIn
+from app.reads.queries import (
+    certainty_column,
+    evidence_options,
+    get_or_404,
+    like_pattern,
+    require_fact,
+    require_source,
+    resolve_nation,
+)
+from app.schemas.common import Page
+from app.schemas.statements import StatementRead
+from app.store.db import ReadSessionDep
+from app.store.models import Event, Evidence, Fact, Statement
+from app.vocab import StatementMode
+
+router = APIRouter(prefix="/quotes", tags=["quotes"])
+
+
+@router.get("", response_model=Page[StatementRead], responses=LIST_RESPONSES)
+def list_quotes(
+    request: Request,
+    session: ReadSessionDep,
+    page: PageDep,
+    speaker: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Part of the speaker's name, any case.",
+            examples=["zelenskyy"],
+        ),
+    ] = None,
+    mode: Annotated[
+        StatementMode | None,
+        Query(description="`direct` (their own words, in quotation marks) or `reported`."),
+    ] = None,
+    nation: NationParam = None,
+    certainty: CertaintyParam = None,
+    event: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            description="Statements made at this event.",
+            examples=["paris-summit-2025-09-04"],
+        ),
+    ] = None,
+    source: Annotated[
+        str | None, Query(max_length=40, description="Only statements quoted in this source.")
+    ] = None,
+) -> Response:
+    """People's statements — quoted words and reported speech — with evidence."""
+    stmt = select(Statement).options(*evidence_options(Statement))
+    if speaker is not None:
+        stmt = stmt.where(func.lower(Statement.speaker).like(like_pattern(speaker), escape="\\"))
+    if mode is not None:
+        stmt = stmt.where(Statement.mode == mode)
+    if nation is not None:
+        stmt = stmt.where(Statement.speaker_nation_code == resolve_nation(session, nation))
+    if event is not None:
+        require_fact(session, Event, event, "event")
+        stmt = stmt.where(Statement.event_id == event)
+    if certainty:
+        stmt = stmt.where(certainty_column(Statement.id).in_(certainty))
+    if source is not None:
+        require_source(session, source)
+        stmt = stmt.where(Statement.evidence.any(Evidence.source_id == source))
+    applied = applied_filters(
+        speaker=speaker, mode=mode, nation=nation, certainty=certainty, event=event,
+        source=source, sort="id",
+    )  # fmt: skip
+    sort = SortKey([], Statement.id, same_as=Fact.id)
+    return answer_list(
+        request, session, page, stmt, "id", sort, "quotes", StatementRead, applied=applied
+    )
+
+
+@router.get("/{statement_id}", response_model=StatementRead, responses=PROBLEM_RESPONSES)
+def get_quote(
+    request: Request,
+    session: ReadSessionDep,
+    statement_id: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="Id of the resource, as given in lists.",
+            examples=["macron-commitment-of-substance"],
+        ),
+    ],
+) -> Response:
+    """One statement with its evidence."""
+    return respond_model(
+        request,
+        StatementRead.model_validate(get_or_404(session, Statement, statement_id, "statement")),
+    )
+
+
+add_write_routes(
+    router,
+    FactResource(
+        name="statement",
+        model=Statement,
+        fields=StatementFields,
+        spec=StatementIn,
+        read=StatementRead,
+        path="/quotes",
+        make_id=lambda v: new_id(v["speaker"], v.get("topic") or "statement"),
+    ),
+)

@@ -1,0 +1,295 @@
+"""Create, correct (PATCH) and retract facts: the same three operations for memberships,
+commitments, conditions and statements, added to each resource's router by
+``add_write_routes``. Every write verifies its evidence against the stored sources, needs a
+curator key, and is all-or-nothing; corrections and retractions need If-Match."""
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.api.auth import CuratorKey
+from app.api.errors import (
+    PROBLEM_JSON,
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    PreconditionFailed,
+    Problem,
+)
+from app.api.representation import require_if_match, respond_model
+from app.curation.core import Actor, Tally, fields_of, retract_fact, utcnow, write_facts
+from app.facts.files import FactBody, FactIn, FactsError, Strict
+from app.reads.queries import OPTIONS
+from app.store.db import SHOW_FACT, WriteSessionDep
+from app.store.models import Fact
+from app.vocab import Origin
+
+REASON = Field(
+    default=None,
+    max_length=1000,
+    description="Why the change is made; kept in the audit log (GET /changes).",
+    examples=["Parliament approved the deployment on 2025-10-01 (new source: article-c)."],
+)
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description, "content": {PROBLEM_JSON: {}}}
+
+
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("The body is not UTF-8 JSON"),
+    401: _problem("No API key, or an invalid or revoked one"),
+    403: _problem("The key's scope does not allow this"),
+    404: _problem("No such fact"),
+    409: _problem("The fact is retracted"),
+    412: _problem("If-Match names an older version: someone else changed it"),
+    413: _problem("Request body too large"),
+    422: _problem("Invalid body, or a quote that is not verbatim in its source"),
+    428: _problem("If-Match missing"),
+    429: _problem("Too many writes: see Retry-After"),
+}
+
+
+class Retraction(Strict):
+    reason: str = Field(
+        min_length=3,
+        max_length=1000,
+        description="Why the fact is withdrawn; shown on the fact and kept in the audit log.",
+        examples=["The source corrected its report."],
+    )
+
+
+@dataclass(frozen=True)
+class FactResource:
+    name: str  # "commitment"
+    model: type[Fact]
+    fields: type[FactBody]  # the body of a create: everything but the id
+    spec: type[FactIn]  # the same with the id, as the curation core takes it
+    read: type[BaseModel]
+    path: str  # "/commitments"
+    make_id: Callable[[dict[str, Any]], str]
+
+
+def new_id(*parts: Any) -> str:
+    """A readable, unique slug for a fact created through the API: clients never choose ids."""
+    words = "-".join(str(p) for p in parts if p)
+    # Cut, then trim: a cut may end on a hyphen ("--" before the suffix is no valid id).
+    slug = re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")[:60].rstrip("-") or "fact"
+    return f"{slug}-{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def _as_read(session: Session) -> Iterator[None]:
+    """Render as GET does (retracted facts hidden), so the ETag a write returns is the one a
+    GET returns."""
+    session.info["hide_retracted"] = True
+    try:
+        yield
+    finally:
+        session.info.pop("hide_retracted", None)
+
+
+def render(session: Session, resource: FactResource, fact_id: str) -> BaseModel:
+    with _as_read(session):
+        fact = session.scalar(
+            select(resource.model)
+            .where(resource.model.id == fact_id)
+            .options(*OPTIONS[resource.model])
+            .execution_options(**{SHOW_FACT: fact_id}, populate_existing=True)
+        )
+        if fact is None:
+            raise NotFound(f"No {resource.name} {fact_id!r}.")
+        return resource.read.model_validate(fact)
+
+
+def _invalid(exc: FactsError | ValidationError) -> InvalidParameter:
+    if isinstance(exc, FactsError):
+        problems = exc.problems
+    else:
+        problems = [
+            f"body.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        ]
+    return InvalidParameter("; ".join(problems), errors=[{"message": p} for p in problems])
+
+
+def _write(
+    request: Request,
+    session: Session,
+    key_name: str,
+    spec: FactIn,
+    reason: str | None,
+) -> None:
+    reference, groups = request.app.state.reference
+    try:
+        write_facts(
+            session, [spec], reference, groups, Actor(key_name, Origin.api), Tally(), reason
+        )
+        session.commit()
+    except FactsError as exc:
+        raise _invalid(exc) from exc
+    except StaleDataError as exc:
+        raise PreconditionFailed(f"{spec.id!r} was changed by another writer: retry.") from exc
+
+
+def _lock_for_change(
+    request: Request, session: Session, resource: FactResource, fact_id: str
+) -> Fact:
+    """The fact to change, row-locked until commit (PostgreSQL; SQLite writers already hold the
+    lock), after checking the client's If-Match and that the fact still stands."""
+    locked = session.scalar(
+        select(Fact.id)
+        .where(Fact.id == fact_id, Fact.kind == resource.model.__mapper__.polymorphic_identity)
+        .with_for_update()
+    )
+    if locked is None:
+        raise NotFound(f"No {resource.name} {fact_id!r}.")
+    require_if_match(request, render(session, resource, fact_id))
+    fact = session.get_one(resource.model, fact_id)
+    if fact.retracted_at is not None:
+        raise Conflict(f"{resource.name} {fact_id!r} is retracted; it cannot change any more.")
+    return fact
+
+
+def add_write_routes(router: APIRouter, resource: FactResource) -> None:
+    label = resource.name.capitalize()
+    create_body = create_model(
+        f"{label}Create",
+        __base__=resource.fields,
+        __doc__=f"A new {resource.name}, with its evidence. The id is assigned by the API.",
+        reason=(str | None, REASON),
+    )
+    # Every field optional, each with all the limits it has in a new fact (length, pattern,
+    # items), and nullable only where a new fact's field is: the schema a client and a fuzzer
+    # read is the one the correction is held to.
+    update_fields: dict[str, Any] = {
+        name: (info.annotation, FieldInfo.merge_field_infos(info, default=None))
+        for name, info in resource.fields.model_fields.items()
+    }
+    update_body = create_model(
+        f"{label}Update",
+        __base__=Strict,
+        __doc__=f"A correction: only the fields given change (evidence, if given, is replaced "
+        f"as a whole). The result is verified like a new {resource.name}.",
+        reason=(str | None, REASON),
+        **update_fields,
+    )
+    scope = {"x-required-scope": "curator"}
+    # If-Match is read by `require_if_match` (428 without it, 412 when stale), not by FastAPI:
+    # declared here so OpenAPI says what the write needs.
+    if_match = {
+        "x-required-scope": "curator",
+        "parameters": [
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "description": "The ETag of the fact as last read (GET, or this write's last "
+                "answer). Missing: 428; stale: 412.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 1000},
+            }
+        ],
+    }
+    # The same path parameter name as the resource's GET, so OpenAPI shows one path.
+    id_name = f"{resource.name}_id"
+    id_path = Path(alias=id_name, max_length=80, description=f"Id of the {resource.name}.")
+    # OpenAPI links: what a client (or a stateful fuzzer) does next with a fact it wrote.
+    item = "#/paths/" + f"{resource.path}/{{{id_name}}}".replace("/", "~1")
+    get_it = {"operationRef": f"{item}/get", "parameters": {id_name: "$response.body#/id"}}
+    edit = {id_name: "$response.body#/id", "header.If-Match": "$response.header.ETag"}
+    update_it = {"operationRef": f"{item}/patch", "parameters": edit}
+    retract_it = {"operationRef": f"{item}~1retract/post", "parameters": edit}
+    created = {
+        "description": f"The new {resource.name}; `Location` names it and `ETag` is what a "
+        "correction or retraction sends as If-Match.",
+        "links": {"GetCreated": get_it, "UpdateCreated": update_it, "RetractCreated": retract_it},
+    }
+    corrected = {
+        "description": f"The {resource.name} as it now stands, with its new ETag.",
+        "links": {"GetChanged": get_it, "RetractChanged": retract_it},
+    }
+
+    @router.post(
+        "",
+        status_code=201,
+        response_model=resource.read,
+        responses={**WRITE_RESPONSES, 201: created},
+        openapi_extra=scope,
+        summary=f"Create a {resource.name}",
+    )
+    def create(
+        request: Request,
+        key: CuratorKey,  # before the session: refused requests never take the write lock
+        session: WriteSessionDep,
+        body: create_body,
+    ) -> Response:
+        """Every quote must be verbatim in a stored source; the fact gets its id here."""
+        values = body.model_dump()
+        reason = values.pop("reason")
+        fact_id = resource.make_id(values)
+        spec = resource.spec.model_validate({**values, "id": fact_id})
+        _write(request, session, key.name, spec, reason)
+        read = render(session, resource, fact_id)
+        return respond_model(
+            request, read, status=201, headers={"Location": f"{resource.path}/{fact_id}"}
+        )
+
+    @router.patch(
+        f"/{{{id_name}}}",
+        response_model=resource.read,
+        responses={**WRITE_RESPONSES, 200: corrected},
+        openapi_extra=if_match,
+        summary=f"Correct a {resource.name}",
+    )
+    def update(
+        request: Request,
+        key: CuratorKey,  # before the session: refused requests never take the write lock
+        session: WriteSessionDep,
+        fact_id: Annotated[str, id_path],
+        body: Annotated[update_body, Body()],
+    ) -> Response:
+        """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
+        fact = _lock_for_change(request, session, resource, fact_id)
+        patch = body.model_dump(exclude_unset=True)
+        reason = patch.pop("reason", None)
+        merged = fields_of(fact, request.app.state.reference[1]) | patch
+        try:
+            spec = resource.spec.model_validate({**merged, "id": fact_id})
+        except ValidationError as exc:
+            raise _invalid(exc) from exc
+        _write(request, session, key.name, spec, reason)
+        return respond_model(request, render(session, resource, fact_id))
+
+    @router.post(
+        f"/{{{id_name}}}/retract",
+        response_model=resource.read,
+        responses=WRITE_RESPONSES,
+        openapi_extra=if_match,
+        summary=f"Retract a {resource.name}",
+    )
+    def retract(
+        request: Request,
+        key: CuratorKey,  # before the session: refused requests never take the write lock
+        session: WriteSessionDep,
+        fact_id: Annotated[str, id_path],
+        body: Retraction,
+    ) -> Response:
+        """The fact and its evidence stay, marked retracted with the reason; lists hide it.
+        Needs If-Match."""
+        fact = _lock_for_change(request, session, resource, fact_id)
+        retract_fact(session, fact, Actor(key.name, Origin.api), utcnow(), body.reason)
+        try:
+            session.commit()
+        except StaleDataError as exc:
+            raise PreconditionFailed(f"{fact_id!r} was changed by another writer.") from exc
+        return respond_model(request, render(session, resource, fact_id))

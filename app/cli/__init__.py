@@ -1,0 +1,1 @@
+"""The `pledgedb` command line: migrate, seed, check, serve, import, export, keys, propose."""

@@ -1,0 +1,176 @@
+"""The database as it stood at a past moment (`as_of`), rebuilt from the audit log.
+
+Every change records the full state of its entity afterwards, so the state at time t is, for
+each entity, the last `after` recorded at or before t. That state is written into an in-memory
+SQLite database with the same schema, and the ordinary read handlers run their ordinary queries
+against it. A rebuilt state depends only on the last change before t, so it is cached by that
+change's id: a dashboard replaying one moment pays for the rebuild once."""
+
+import datetime as dt
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import Enum as PyEnum
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Enum,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.expression import TableClause
+from sqlalchemy.sql.type_api import TypeEngine
+
+from app.store.models import (
+    Base,
+    Change,
+    Commitment,
+    Condition,
+    Event,
+    Evidence,
+    Fact,
+    Membership,
+    Nation,
+    Outlet,
+    Source,
+    Statement,
+    condition_gates,
+)
+from app.vocab import FactKind
+
+FACT_MODELS: dict[str, type[Fact]] = {
+    FactKind.event: Event,
+    FactKind.membership: Membership,
+    FactKind.commitment: Commitment,
+    FactKind.condition: Condition,
+    FactKind.statement: Statement,
+}
+ROW_MODELS: dict[str, type[Base]] = {"nation": Nation, "source": Source, "outlet": Outlet}
+CACHE_SIZE = 8
+
+
+def _from_json(column_type: TypeEngine[Any], value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        python_type: type = column_type.python_type
+    except NotImplementedError:
+        python_type = object
+    if issubclass(python_type, dt.datetime):  # checked first: a datetime is also a date
+        return dt.datetime.fromisoformat(value)
+    if issubclass(python_type, dt.date):
+        return dt.date.fromisoformat(value)
+    if isinstance(column_type, Enum) and column_type.enum_class is not None:
+        enum_class: type[PyEnum] = column_type.enum_class
+        return enum_class(value)
+    return value
+
+
+def _rows(model: type[Base], snapshot: dict[str, Any]) -> list[tuple[TableClause, dict[str, Any]]]:
+    """The table rows (base table first) that hold ``snapshot``. Written with Core inserts, so
+    the ORM's version counter does not restart the stored versions at 1."""
+    tables = {table.name: table for table in model.__mapper__.tables}
+    rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
+    for attr in model.__mapper__.column_attrs:
+        if attr.key not in snapshot:
+            continue  # recorded before the column existed: its default stands, as it did then
+        for column in attr.columns:
+            value = _from_json(column.type, snapshot[attr.key])
+            rows[column.table.name][column.name] = value  # type: ignore[union-attr]
+    return [(tables[name], row) for name, row in rows.items()]
+
+
+def _last_change_id(session: Session, as_of: dt.datetime) -> int:
+    return session.scalar(select(func.max(Change.id)).where(Change.at <= as_of)) or 0
+
+
+@dataclass
+class PastState:
+    sessionmaker: sessionmaker[Session]
+    engine: Engine
+    keeper: Connection  # the in-memory database lives as long as one connection does
+
+    def close(self) -> None:
+        self.keeper.close()
+        self.engine.dispose()
+
+
+def _build(session: Session, last_id: int) -> PastState:
+    """An in-memory database holding the state after change ``last_id``."""
+    latest: dict[tuple[str, str], dict[str, Any] | None] = {}
+    rows = session.execute(
+        select(Change.entity, Change.entity_id, Change.after)
+        .where(Change.id <= last_id)
+        .order_by(Change.id)
+    )
+    for entity, entity_id, after in rows:
+        latest[(entity, entity_id)] = after
+    # A shared-cache in-memory database: every pooled connection sees the same data, so the
+    # read handlers can run on several threads at once.
+    name = f"file:asof-{uuid.uuid4().hex}?mode=memory&cache=shared&uri=true"
+    engine = create_engine(
+        f"sqlite:///{name}", connect_args={"check_same_thread": False, "uri": True}
+    )
+    event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA read_uncommitted=1"))
+    keeper = engine.connect()
+    Base.metadata.create_all(keeper)
+    keeper.commit()
+    snapshots: list[tuple[type[Base], dict[str, Any]]] = [
+        (ROW_MODELS[kind], snap)
+        for kind in ROW_MODELS
+        for (entity, _), snap in latest.items()
+        if entity == kind and snap is not None
+    ]
+    facts = [snap for (entity, _), snap in latest.items() if entity == "fact" and snap]
+    snapshots += [(FACT_MODELS[snap["kind"]], snap) for snap in facts]
+    snapshots += [(Evidence, e) for snap in facts for e in snap.get("evidence", [])]
+    for model, snap in snapshots:
+        for table, row in _rows(model, snap):
+            keeper.execute(insert(table), row)
+    gates = [
+        {"condition_id": snap["id"], "commitment_id": gated}
+        for snap in facts
+        if snap["kind"] == FactKind.condition
+        for gated in snap.get("gates", [])
+    ]
+    if gates:
+        keeper.execute(insert(condition_gates), gates)
+    keeper.commit()
+    return PastState(sessionmaker(engine, expire_on_commit=False), engine, keeper)
+
+
+class History:
+    """Per-app cache of rebuilt past states, keyed by the last change they include."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: OrderedDict[int, PastState] = OrderedDict()
+
+    def sessionmaker_at(self, session: Session, as_of: dt.datetime) -> sessionmaker[Session]:
+        if as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=dt.UTC)
+        last_id = _last_change_id(session, as_of)
+        with self._lock:
+            if last_id in self._states:
+                self._states.move_to_end(last_id)
+                return self._states[last_id].sessionmaker
+            state = _build(session, last_id)
+            self._states[last_id] = state
+            while len(self._states) > CACHE_SIZE:
+                # Dropped, not closed: a request on another thread may still be reading it.
+                # Its connections close when the last session lets go of it.
+                self._states.popitem(last=False)
+            return state.sessionmaker
+
+    def close(self) -> None:
+        with self._lock:
+            for state in self._states.values():
+                state.close()
+            self._states.clear()

@@ -1,0 +1,65 @@
+"""What is derived from the whole data (a list's total, the disputes), kept until the data changes.
+
+Every committed write bumps the data revision in its own transaction (app.store.db), so a value kept
+with the revision it was computed at is current exactly while the revision read in the
+request's transaction is the same: a write through any process is seen on the next request.
+Sessions at `as_of` (rebuilt states) and databases without a revision row just compute."""
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from app.store.db import LIVE, READ_REVISION
+
+T = TypeVar("T")
+_EVERY: "weakref.WeakSet[PerRevision[Any]]" = weakref.WeakSet()
+
+
+class PerRevision(Generic[T]):
+    """Values by key, per engine, each with the data revision it was computed at; the least
+    recently used go first beyond ``max_entries``."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._kept: weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[int, T]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()  # request threads share it
+        _EVERY.add(self)
+
+    def get(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+        if not session.info.get(LIVE):
+            return compute()
+        revision = session.execute(READ_REVISION).scalar()
+        if revision is None:
+            return compute()
+        bind = session.get_bind()
+        with self._lock:
+            kept = self._kept.setdefault(bind, OrderedDict())
+            known = kept.get(key)
+            if known is not None and known[0] == revision:
+                kept.move_to_end(key)
+                return known[1]
+        # After the revision was read: a write committed in between makes the value newer than
+        # its revision, never older (the next request sees the new revision and computes again).
+        # Outside the lock: two first requests may both compute, alike.
+        value = compute()
+        with self._lock:
+            kept[key] = (revision, value)
+            while len(kept) > self.max_entries:
+                kept.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+def forget_all() -> None:
+    """Forget every kept value (benchmarks and tests that measure a first request)."""
+    for kept in list(_EVERY):
+        kept.clear()
