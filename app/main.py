@@ -36,9 +36,10 @@ from app.api.routers import (
 from app.config import Settings, get_settings
 from app.curation.history import History
 from app.explorer.site import install_explorer
-from app.facts.files import read_reference
-from app.store.db import make_engine, make_sessionmaker
+from app.facts.reference import read_reference
+from app.store.engine import make_engine
 from app.store.migrations import head_revision
+from app.store.revisions import make_sessionmaker
 
 DESCRIPTION = """
 A structured database of the post-war security guarantees that 26 nations pledged to Ukraine at

@@ -50,7 +50,8 @@ from app.facts.files import Dataset, load_dataset
 from app.main import create_app
 from app.reads.per_revision import forget_all
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 from bench.load import scratch_database
 
 RESULTS = PROJECT_ROOT / "bench" / "RESULTS.md"

@@ -22,7 +22,8 @@ from app.config import PROJECT_ROOT
 from app.curation.seed import seed
 from app.facts.files import load_dataset
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 
 OUT = PROJECT_ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from app.config import get_settings
-from app.store.db import make_engine
+from app.store.engine import make_engine
 from app.store.models import Base
 
 config = context.config

@@ -18,7 +18,8 @@ from app.curation.seed import seed
 from app.facts.files import Dataset, load_dataset
 from app.main import create_app
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 from bench.load import scratch_database as bench_scratch_database
 
 PG_URL = os.environ.get("PLEDGEDB_TEST_DATABASE_URL")

@@ -17,11 +17,14 @@ from sqlalchemy import MetaData, select
 from app.api.auth import create_key
 from app.config import PROJECT_ROOT, Settings
 from app.curation.seed import seed
-from app.facts.files import HEDGE_WORDS, Dataset, SourcesFile, read_yaml
-from app.facts.wording import overlapping, within, wording_of
+from app.facts.files import Dataset
+from app.facts.reading import read_yaml
+from app.facts.wording import HEDGE_WORDS, overlapping, within, wording_of
 from app.main import create_app
+from app.schemas.sources import SourcesFile
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 from app.vocab import Scope
 
 CURATORS = ("alice", "bob")

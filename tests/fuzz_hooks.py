@@ -37,13 +37,11 @@ from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.modes import GenerationMode
 
 from app.config import PROJECT_ROOT
-from app.facts.files import (
-    CommitmentFields,
-    ConditionFields,
-    MembershipFields,
-    StatementFields,
-    load_dataset,
-)
+from app.facts.files import load_dataset
+from app.schemas.commitments import CommitmentFields
+from app.schemas.conditions import ConditionFields
+from app.schemas.memberships import MembershipFields
+from app.schemas.statements import StatementFields
 from tests.curation import plain_quotes, stated
 
 DATA = load_dataset(PROJECT_ROOT / "data")

@@ -23,7 +23,8 @@ from app.api.limits import RateLimiter
 from app.config import Settings
 from app.main import create_app
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 from app.vocab import Scope
 from tests.conftest import PG_URL, scratch_database
 

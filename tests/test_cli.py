@@ -26,7 +26,8 @@ from app.curation.seed import seed
 from app.facts.files import Dataset, load_dataset
 from app.main import create_app
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, MembershipStatus, Role, Status
 from bench.load import PLEDGEDB, cli_env, pledgedb
 from tests.helpers import inherits

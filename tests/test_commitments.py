@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.facts.files import CommitmentIn, Dataset
+from app.facts.files import Dataset
+from app.schemas.commitments import CommitmentIn
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 from tests.helpers import list_ids, problem, walk_pages
 

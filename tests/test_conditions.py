@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.facts.files import ConditionIn, Dataset
+from app.facts.files import Dataset
+from app.schemas.conditions import ConditionIn
 from app.vocab import ConditionKind, ConditionNature
 from tests.helpers import list_ids, problem, walk_pages
 

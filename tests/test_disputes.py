@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.curation.seed import seed
-from app.facts.files import CommitmentIn, Dataset, FactIn, load_dataset
+from app.facts.files import Dataset, load_dataset
 from app.main import create_app
 from app.reads.disputes import disputes_for_nation
+from app.schemas.bodies import FactIn
+from app.schemas.commitments import CommitmentIn
 from app.schemas.disputes import DisputeKind, DisputeRule
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
 from app.store.models import Fact
+from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, Role
 from tests.helpers import problem, walk_pages
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from app.facts.files import Dataset, LocatedEvidence
+from app.facts.files import Dataset
+from app.facts.verify import LocatedEvidence
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
 from tests.helpers import inherits
 

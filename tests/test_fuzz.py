@@ -19,8 +19,9 @@ import tests.fuzz_hooks  # noqa: F401  (registers the hooks for this process)
 from app.api.auth import hash_key
 from app.config import PROJECT_ROOT
 from app.facts.files import load_dataset
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
 from app.store.models import ApiKey
+from app.store.revisions import make_sessionmaker
 from app.vocab import Scope
 from tests.conftest import scratch_database
 from tests.curation import curation_app, seed_database

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app.store import migrations
-from app.store.db import make_engine
+from app.store.engine import make_engine
 from tests.test_auth import bearer, client_for, probe_app
 from tests.test_cli import dump, pledgedb
 

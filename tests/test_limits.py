@@ -16,7 +16,8 @@ from app.api.limits import RateLimiter, RequestSizeLimit
 from app.config import Settings
 from app.main import create_app
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 from app.vocab import Scope
 from tests.conftest import scratch_database
 from tests.test_auth import GARBAGE_KEY, IDS, WRITES, bearer, client_for, probe_app, send

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from app.facts.files import HEDGE_WINDOW, FactsError, load_dataset
+from app.facts.files import load_dataset
+from app.facts.reading import FactsError
+from app.facts.verify import HEDGE_WINDOW
 
 Facts = list[dict[str, Any]]
 

@@ -14,8 +14,9 @@ from sqlalchemy import Engine, MetaData, func, inspect, select
 from app.curation.seed import seed
 from app.facts.files import load_dataset
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
 from app.store.models import Base
+from app.store.revisions import make_sessionmaker
 
 MODEL_TABLES = set(Base.metadata.tables)
 

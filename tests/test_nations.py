@@ -14,10 +14,12 @@ import pytest
 
 from app.config import Settings
 from app.curation.seed import seed
-from app.facts.files import Dataset, NationRef
+from app.facts.files import Dataset
+from app.facts.reference import NationRef
 from app.main import create_app
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
 from tests.helpers import inherits, problem, walk_link, walk_pages
 

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
-from app.facts.files import CommitmentIn, FactIn, SourceRef
+from app.facts.verify import SourceRef
 from app.proposals.engine import propose
 from app.proposals.existing import facts_from_files
 from app.proposals.model import Article, Candidate
 from app.proposals.reference import Reference, load_reference
 from app.proposals.relations import relate
+from app.schemas.bodies import FactIn
+from app.schemas.commitments import CommitmentIn
 from bench.proposals_eval import evaluate
 from tests.conftest import DATA_DIR
 

@@ -10,10 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.facts.files import EvidenceIn, SourceRef, load_dataset, locate
+from app.facts.files import load_dataset
+from app.facts.verify import SourceRef, locate
 from app.proposals.engine import propose
 from app.proposals.model import Article, Candidate
 from app.proposals.reference import load_reference
+from app.schemas.bodies import EvidenceIn
 from tests.conftest import DATA_DIR
 
 SETTINGS = settings(

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.facts.files import Dataset, StatementIn
+from app.facts.files import Dataset
+from app.schemas.statements import StatementIn
 from app.vocab import StatementMode
 from tests.helpers import list_ids, problem, walk_pages
 

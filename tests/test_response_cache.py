@@ -12,8 +12,9 @@ from sqlalchemy import event, select, text
 
 from app.config import Settings
 from app.main import create_app
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
 from app.store.models import Commitment, DataRevision
+from app.store.revisions import make_sessionmaker
 from tests.curation import Curation, client_for, commitment_body
 
 pytest_plugins = ["tests.curation_fixtures"]

@@ -15,9 +15,11 @@ from sqlalchemy import Engine, MetaData, event, select
 from sqlalchemy.exc import IntegrityError
 
 from app.curation.seed import SeedReport, seed
-from app.facts.files import Dataset, FactsError, load_dataset
+from app.facts.files import Dataset, load_dataset
+from app.facts.reading import FactsError
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
+from app.store.revisions import make_sessionmaker
 
 Dump = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 FACT_TABLES = ("events", "memberships", "commitments", "conditions", "statements")

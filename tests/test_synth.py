@@ -16,11 +16,13 @@ from typer.testing import CliRunner, Result
 
 from app.cli.main import cli
 from app.config import Settings
-from app.facts.files import Dataset, EvidenceIn, SourceRef, locate
+from app.facts.files import Dataset
+from app.facts.verify import SourceRef, locate
 from app.main import create_app
+from app.schemas.bodies import EvidenceIn
 from app.schemas.nations import EMBEDDED_LIMIT
 from app.store import migrations
-from app.store.db import make_engine
+from app.store.engine import make_engine
 from app.store.models import (
     Commitment,
     Condition,

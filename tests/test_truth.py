@@ -16,7 +16,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
-from app.facts.files import HEDGE_WINDOW, Dataset
+from app.facts.files import Dataset
+from app.facts.verify import HEDGE_WINDOW
 from app.store.models import (
     Commitment,
     Evidence,

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.facts.files import CommitmentIn, Dataset
+from app.facts.files import Dataset
+from app.schemas.commitments import CommitmentIn
 from app.vocab import ActorKind, Certainty, CoalitionScope, MembershipStatus, Role, Status
 from tests.helpers import BLOCKING, inherits, problem
 

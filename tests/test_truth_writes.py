@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app.facts.files import FactsError, load_dataset
+from app.facts.files import load_dataset
+from app.facts.reading import FactsError
 from tests.curation import Curation, commitment_body, parse_time, wait_past
 from tests.helpers import problem
 

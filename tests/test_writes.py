@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from app.config import PROJECT_ROOT, Settings
-from app.facts.files import Dataset, nation_ref, read_reference
+from app.facts.files import Dataset
+from app.facts.reference import nation_ref, read_reference
 from app.main import create_app
-from app.store.db import make_engine
+from app.store.engine import make_engine
 from tests.conftest import PG_URL
 from tests.curation import (
     KINDS,

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from sse_starlette import ServerSentEvent
 
 from app.schemas.changes import ChangeRead
-from app.store.db import READ_REVISION
 from app.store.models import Change
+from app.store.revisions import READ_REVISION
 
 # How stale the revision may be: a write is seen within this (plus one read of its entries).
 POLL_SECONDS = 0.25

@@ -1,10 +1,14 @@
 """Query parameters that several endpoints share, declared once so that each means the same
 everywhere: a nation (by code or name), a certainty, and a past moment's ids."""
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import Query
 
+from app.api.errors import (
+    InvalidParameter,
+)
 from app.vocab import Certainty
 
 NationParam = Annotated[
@@ -26,3 +30,20 @@ CertaintyParam = Annotated[
         examples=["hedged"],
     ),
 ]
+
+
+def parse_timestamp(value: str, where: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidParameter(f"{where}: not an ISO 8601 date-time: {value!r}.") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # an offset past year 1 or 9999 in UTC: as early or late as can be
+        return (
+            dt.datetime.max.replace(tzinfo=dt.UTC)
+            if moment.year > 1
+            else dt.datetime.min.replace(tzinfo=dt.UTC)
+        )

@@ -4,7 +4,7 @@ it, for people (parameter descriptions and the 422's message never show the rege
 
 from dataclasses import dataclass
 
-from app.facts.files import SLUG
+from app.schemas.bodies import SLUG
 
 # RFC 3339 date-time, the offset optional (then UTC). Numbers are not timestamps here.
 _YEAR = r"[1-9][0-9]{3}"

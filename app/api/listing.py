@@ -46,8 +46,8 @@ from app.config import get_settings
 from app.reads.per_revision import PerRevision
 from app.reads.queries import FACTS, not_retracted
 from app.schemas.common import Page
-from app.store.db import RETRACTED_LEFT_OUT
 from app.store.models import Fact
+from app.store.visibility import HIDE_RETRACTED, RETRACTED_LEFT_OUT
 
 _settings = get_settings()
 # OpenAPI for list endpoints: JSON (the response model), the same page as CSV, and problems.
@@ -238,7 +238,7 @@ def fetch_page(
 ) -> tuple[list[Any], int, str | None]:
     """Run ``stmt`` (selecting one entity) for one page; return rows, total and next cursor."""
     refuse_offset_with_cursor(page)
-    count = _count_of(stmt, hides_retracted=bool(session.info.get("hide_retracted")))
+    count = _count_of(stmt, hides_retracted=bool(session.info.get(HIDE_RETRACTED)))
     total = counted_total(session, count, {}, lambda: session.scalar(count) or 0)
     ordered = sort.ordered(stmt)
     if page.cursor is not None:

@@ -30,7 +30,8 @@ from sqlalchemy.engine import ExceptionContext
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.representation import matches_if_none_match
-from app.store.db import READ_REVISION, sqlite_file
+from app.store.engine import sqlite_file
+from app.store.revisions import READ_REVISION
 
 # The revision query of app.store.db, as the plain SQL a bare DBAPI connection takes.
 READ_REVISION_SQL = str(READ_REVISION.compile(compile_kwargs={"literal_binds": True}))

@@ -29,10 +29,12 @@ from app.api.errors import (
 )
 from app.api.representation import require_if_match, respond_model
 from app.curation.core import Actor, Tally, fields_of, retract_fact, utcnow, write_facts
-from app.facts.files import FactBody, FactIn, FactsError, Strict
+from app.facts.reading import FactsError
 from app.reads.queries import OPTIONS
-from app.store.db import SHOW_FACT, WriteSessionDep
+from app.schemas.bodies import FactBody, FactIn, Strict
+from app.store.db import WriteSessionDep
 from app.store.models import Fact
+from app.store.visibility import HIDE_RETRACTED, SHOW_FACT
 from app.vocab import Origin
 
 REASON = Field(
@@ -93,11 +95,11 @@ def new_id(*parts: Any) -> str:
 def _as_read(session: Session) -> Iterator[None]:
     """Render as GET does (retracted facts hidden), so the ETag a write returns is the one a
     GET returns."""
-    session.info["hide_retracted"] = True
+    session.info[HIDE_RETRACTED] = True
     try:
         yield
     finally:
-        session.info.pop("hide_retracted", None)
+        session.info.pop(HIDE_RETRACTED, None)
 
 
 def render(session: Session, resource: FactResource, fact_id: str) -> BaseModel:

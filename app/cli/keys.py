@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.api.auth import create_key, revoke_key
 from app.config import get_settings
-from app.store.db import make_engine, make_sessionmaker
+from app.store.engine import make_engine
 from app.store.models import ApiKey
+from app.store.revisions import make_sessionmaker
 from app.vocab import Scope
 
 keys = typer.Typer(help="Manage API keys (only their hashes are stored).", no_args_is_help=True)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app import __version__
 from app.api.errors import InvalidParameter
+from app.api.filters import parse_timestamp
 from app.api.logs import LogFormat, log_config
 from app.cli.keys import keys
 from app.config import get_settings
@@ -18,25 +19,15 @@ from app.curation.core import Actor, Tally, retract_fact, utcnow, write_facts
 from app.curation.history import History
 from app.curation.seed import seed as apply_seed
 from app.curation.synth import SynthError, synthesize
-from app.facts.files import (
-    Dataset,
-    FactsError,
-    load_dataset,
-    parse_facts,
-    read_reference,
-    read_yaml,
-)
+from app.facts.files import Dataset, load_dataset, parse_facts
+from app.facts.reading import FactsError, read_yaml
+from app.facts.reference import read_reference
 from app.proposals.cli import propose_command, sources
 from app.reads.datapackage import DataChanged, Taken, write_package
 from app.store import migrations
-from app.store.db import (
-    READ_REVISION,
-    make_engine,
-    make_sessionmaker,
-    parse_timestamp,
-    refresh_statistics,
-)
+from app.store.engine import make_engine, refresh_statistics
 from app.store.models import Change, Fact
+from app.store.revisions import READ_REVISION, make_sessionmaker
 from app.vocab import Origin
 
 cli = typer.Typer(

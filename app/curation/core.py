@@ -12,23 +12,15 @@ from typing import Any, Literal
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from app.facts.files import (
-    CommitmentIn,
-    ConditionIn,
-    EventIn,
-    FactIn,
-    FactsError,
-    GroupIn,
-    LocatedEvidence,
-    MembershipIn,
-    NationRef,
-    NationsReference,
-    References,
-    SourceRef,
-    StatementIn,
-    nation_ref,
-    verify_facts,
-)
+from app.facts.reading import FactsError
+from app.facts.reference import GroupIn, NationRef, NationsReference, nation_ref
+from app.facts.verify import LocatedEvidence, References, SourceRef, verify_facts
+from app.schemas.bodies import FactIn
+from app.schemas.commitments import CommitmentIn
+from app.schemas.conditions import ConditionIn
+from app.schemas.events import EventIn
+from app.schemas.memberships import MembershipIn
+from app.schemas.statements import StatementIn
 from app.store.models import (
     Base,
     Change,

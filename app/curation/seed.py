@@ -20,7 +20,8 @@ from app.curation.core import (
     utcnow,
     write_facts,
 )
-from app.facts.files import Dataset, References, SourceRef
+from app.facts.files import Dataset
+from app.facts.verify import References, SourceRef
 from app.store.models import Fact, Outlet, Source
 from app.vocab import Origin
 

@@ -27,10 +27,13 @@ from sqlalchemy import Engine, Table, insert, inspect, literal, select, table
 from sqlalchemy.orm import Session
 
 from app.curation.core import text_sha256, utcnow
-from app.facts.files import Dataset, FactIn, NationRef, nation_ref
+from app.facts.files import Dataset
+from app.facts.reference import NationRef, nation_ref
+from app.schemas.bodies import FactIn
 from app.store import migrations
-from app.store.db import make_engine, make_sessionmaker, refresh_statistics
+from app.store.engine import make_engine, refresh_statistics
 from app.store.models import Base
+from app.store.revisions import make_sessionmaker
 from app.vocab import Basis, FactKind, Origin, StatementMode
 
 PREFIX = "syn"

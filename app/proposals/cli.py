@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from app.config import get_settings
 from app.curation.core import Actor, text_sha256, upsert_row, utcnow
-from app.facts.files import SLUG, FactIn, FactsError, SourceRef, read_yaml
+from app.facts.reading import FactsError, read_yaml
+from app.facts.verify import SourceRef
 from app.proposals.attribution import Attributions
 from app.proposals.engine import propose
 from app.proposals.existing import facts_from_database, facts_from_files, registered_outlets
@@ -21,8 +22,10 @@ from app.proposals.model import Article, Candidate
 from app.proposals.output import to_json, to_yaml
 from app.proposals.reference import Reference, load_reference
 from app.proposals.text import segment
-from app.store.db import make_engine, make_sessionmaker
+from app.schemas.bodies import SLUG, FactIn
+from app.store.engine import make_engine
 from app.store.models import Outlet, Source
+from app.store.revisions import make_sessionmaker
 from app.vocab import Origin
 
 sources = typer.Typer(help="Register source texts.", no_args_is_help=True)

@@ -6,7 +6,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from app.facts.files import FactIn, MembershipIn
 from app.proposals.commitments import commitment_drafts
 from app.proposals.conditions import condition_drafts
 from app.proposals.evidence import make_evidence
@@ -23,6 +22,8 @@ from app.proposals.reference import Reference
 from app.proposals.relations import relate
 from app.proposals.statements import statement_drafts
 from app.proposals.summaries import summary_of
+from app.schemas.bodies import FactIn
+from app.schemas.memberships import MembershipIn
 from app.vocab import (
     Basis,
     Certainty,

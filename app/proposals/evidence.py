@@ -5,10 +5,11 @@ then verified by app.facts.files.locate, the loader's own check, so no quote lea
 
 import re
 
-from app.facts.files import HEDGE_WINDOW, EvidenceIn, SourceRef, locate
+from app.facts.verify import HEDGE_WINDOW, SourceRef, locate
 from app.facts.wording import HEDGE_WORDS
 from app.proposals import cues
 from app.proposals.model import Draft, ProposedEvidence
+from app.schemas.bodies import EvidenceIn
 from app.vocab import Certainty
 
 LEADING = re.compile(r"^(?:[\s,;:—–-]|(?:but|and|while|whereas|as|so|yet)\b)+", re.IGNORECASE)

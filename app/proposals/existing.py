@@ -7,7 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.curation.core import FACT_CLASSES, fields_of
-from app.facts.files import FactIn, GroupIn, load_dataset
+from app.facts.files import load_dataset
+from app.facts.reference import GroupIn
+from app.schemas.bodies import FactIn
 from app.store.models import Evidence, Fact, Outlet
 from app.vocab import FactKind
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.facts.files import SourceRef
+from app.facts.verify import SourceRef
 from app.proposals.attribution import Attribution
 from app.proposals.mentions import Mention
 from app.proposals.text import Unit

@@ -11,7 +11,9 @@ from typing import TypeVar
 import pycountry
 from pydantic import BaseModel, Field, ValidationError
 
-from app.facts.files import FactsError, GroupIn, Strict, read_reference, read_yaml
+from app.facts.reading import FactsError, read_yaml
+from app.facts.reference import GroupIn, read_reference
+from app.schemas.bodies import Strict
 
 M = TypeVar("M", bound=BaseModel)
 

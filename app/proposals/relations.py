@@ -7,8 +7,12 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from app.facts.files import CommitmentIn, ConditionIn, FactIn, MembershipIn, StatementIn
 from app.proposals.model import Relation
+from app.schemas.bodies import FactIn
+from app.schemas.commitments import CommitmentIn
+from app.schemas.conditions import ConditionIn
+from app.schemas.memberships import MembershipIn
+from app.schemas.statements import StatementIn
 from app.vocab import Basis, RelationKind
 
 UNSPECIFIED = {None, "unspecified"}

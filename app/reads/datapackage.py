@@ -35,8 +35,9 @@ from sqlalchemy.orm import Session
 
 from app.api.listing import SortKey
 from app.reads.package_tables import TABLES, Table
-from app.store.db import READ_REVISION, RETRACTED_LEFT_OUT
 from app.store.models import Source
+from app.store.revisions import READ_REVISION
+from app.store.visibility import RETRACTED_LEFT_OUT
 from app.vocab import Origin
 
 BATCH = 1000

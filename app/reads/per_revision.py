@@ -13,7 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from app.store.db import LIVE, READ_REVISION
+from app.store.db import LIVE
+from app.store.revisions import READ_REVISION
 
 T = TypeVar("T")
 _EVERY: "weakref.WeakSet[PerRevision[Any]]" = weakref.WeakSet()

@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from app.schemas.bodies import FactBody, FactIn
 from app.schemas.common import EVIDENCE, SUMMARY, CommitmentRef, EvidenceRead, FactMeta
 from app.vocab import (
     ConditionKind,
@@ -29,3 +30,21 @@ class ConditionRead(FactMeta):
     summary: str = SUMMARY
     gates: list[CommitmentRef] = Field(description="The commitments this condition gates.")
     evidence: list[EvidenceRead] = EVIDENCE
+
+
+class ConditionFields(FactBody):
+    kind: ConditionKind = Field(
+        description="ceasefire, ground_conditions, rules_of_engagement, parliamentary_approval, "
+        "us_engagement or russian_opposition."
+    )
+    nature: ConditionNature = Field(description="precondition (must happen first) or obstacle.")
+    nation: str | None = Field(
+        default=None,
+        description="The nation whose condition or obstacle it is, if any.",
+        examples=["DE"],
+    )
+    gates: list[str] = Field(default=[], description="Ids of the commitments this condition gates.")
+
+
+class ConditionIn(FactIn, ConditionFields):
+    pass

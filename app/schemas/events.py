@@ -4,10 +4,9 @@ import datetime as dt
 
 from pydantic import Field
 
+from app.schemas.bodies import FactBody, FactIn, Strict
 from app.schemas.common import EVIDENCE, SUMMARY, EvidenceRead, FactMeta, ReadModel
-from app.vocab import (
-    EventKind,
-)
+from app.vocab import EventKind
 
 
 class Participant(ReadModel):
@@ -27,3 +26,21 @@ class EventRead(FactMeta):
     participants: list[Participant] = Field(description="People the sources place at the event.")
     summary: str = SUMMARY
     evidence: list[EvidenceRead] = EVIDENCE
+
+
+class ParticipantIn(Strict):
+    name: str
+    nation: str | None = None
+
+
+class EventFields(FactBody):
+    kind: EventKind
+    name: str
+    date: dt.date | None
+    place: str | None = None
+    pledging_nation_count: int | None = Field(default=None, ge=1)
+    participants: list[ParticipantIn] = []
+
+
+class EventIn(FactIn, EventFields):
+    pass

@@ -3,7 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.facts.files import Strict
+from app.schemas.bodies import Strict
 from app.schemas.common import ReadModel
 from app.vocab import Certainty, FactKind, ProposalStatus, RelationKind
 

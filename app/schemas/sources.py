@@ -1,8 +1,10 @@
+"""Sources: the articles, the outlets they cite, and how a source file registers them."""
+
 import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from app.facts.files import Strict
+from app.schemas.bodies import SLUG, Strict
 from app.schemas.common import ReadModel
 
 
@@ -68,3 +70,25 @@ class SourceCreate(Strict):
         max_length=500_000,
         description="The full text, exactly as published: evidence quotes must be verbatim in it.",
     )
+
+
+class SourceIn(Strict):
+    id: str = Field(pattern=SLUG)
+    title: str
+    lines: tuple[int, int]
+    publisher: str | None = None
+    published: dt.date | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class OutletIn(Strict):
+    id: str = Field(pattern=SLUG)
+    name: str
+    url: str | None = None
+
+
+class SourcesFile(Strict):
+    document: str
+    sources: list[SourceIn]
+    outlets: list[OutletIn]

@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from app.schemas.bodies import SLUG, FactBody, FactIn
 from app.schemas.common import EVIDENCE, SUMMARY, EvidenceRead, FactMeta
 from app.vocab import (
     StatementMode,
@@ -45,3 +46,39 @@ class StatementRead(FactMeta):
     )
     summary: str = SUMMARY
     evidence: list[EvidenceRead] = EVIDENCE
+
+
+class StatementFields(FactBody):
+    speaker: str = Field(
+        min_length=2,
+        max_length=100,
+        description="Who spoke, as the source names them (must occur in a source).",
+        examples=["Emmanuel Macron"],
+    )
+    speaker_title: str | None = Field(
+        default=None, description="The speaker's office.", examples=["President of France"]
+    )
+    speaker_nation: str | None = Field(
+        default=None, description="The speaker's nation (alpha-2).", examples=["FR"]
+    )
+    mode: StatementMode = Field(
+        description="direct (their own words, in quotation marks) or reported (paraphrase)."
+    )
+    text: str = Field(
+        description="The words or the paraphrase, verbatim; must lie inside one of the quotes.",
+        min_length=2,
+    )
+    topic: str | None = Field(
+        description="What the words are about (a slug), to compare sources.",
+        examples=["reaction-to-pledge"],
+        default=None,
+        pattern=SLUG,
+        max_length=80,
+    )
+    event: str | None = Field(
+        default=None, description="Id of the event, if the source places the words at one."
+    )
+
+
+class StatementIn(FactIn, StatementFields):
+    pass

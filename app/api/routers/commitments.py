@@ -11,7 +11,6 @@ from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.api.representation import respond_model
 from app.api.streaming import answer_list
 from app.api.writes import FactResource, add_write_routes, new_id
-from app.facts.files import CommitmentFields, CommitmentIn
 from app.reads.queries import (
     certainty_column,
     commitment_options,
@@ -19,7 +18,7 @@ from app.reads.queries import (
     require_source,
     resolve_nation,
 )
-from app.schemas.commitments import CommitmentRead
+from app.schemas.commitments import CommitmentFields, CommitmentIn, CommitmentRead
 from app.schemas.common import Page
 from app.store.db import ReadSessionDep
 from app.store.models import Commitment, Evidence, Fact

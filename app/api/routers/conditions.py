@@ -10,7 +10,6 @@ from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.api.representation import respond_model
 from app.api.streaming import answer_list
 from app.api.writes import FactResource, add_write_routes, new_id
-from app.facts.files import ConditionFields, ConditionIn
 from app.reads.queries import (
     certainty_column,
     condition_options,
@@ -20,7 +19,7 @@ from app.reads.queries import (
     resolve_nation,
 )
 from app.schemas.common import Page
-from app.schemas.conditions import ConditionRead
+from app.schemas.conditions import ConditionFields, ConditionIn, ConditionRead
 from app.store.db import ReadSessionDep
 from app.store.models import Commitment, Condition, Evidence, Fact
 from app.vocab import ConditionKind, ConditionNature

@@ -10,7 +10,6 @@ from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.api.representation import respond_model
 from app.api.streaming import answer_list
 from app.api.writes import FactResource, add_write_routes, new_id
-from app.facts.files import MembershipFields, MembershipIn
 from app.reads.queries import (
     certainty_column,
     evidence_options,
@@ -19,6 +18,7 @@ from app.reads.queries import (
     resolve_nation,
 )
 from app.schemas.common import Page
+from app.schemas.memberships import MembershipFields, MembershipIn
 from app.schemas.nations import MembershipRead
 from app.store.db import ReadSessionDep
 from app.store.models import Evidence, Fact, Membership

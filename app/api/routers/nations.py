@@ -13,7 +13,7 @@ from app.api.filters import CertaintyParam
 from app.api.listing import LIST_RESPONSES, PageDep, applied_filters, make_page, render_page
 from app.api.representation import respond_model
 from app.facts.certainty import certainty_of
-from app.facts.files import GroupIn
+from app.facts.reference import GroupIn
 from app.reads.disputes import disputes_for_nation
 from app.reads.inheritance import Limits, evidence_of, limits_of
 from app.reads.nation_list import (

@@ -33,11 +33,14 @@ from app.curation.core import (
     utcnow,
     write_facts,
 )
-from app.facts.files import FACT_MODELS, FactIn, FactsError, SourceRef
+from app.facts.files import FACT_MODELS
+from app.facts.reading import FactsError
+from app.facts.verify import SourceRef
 from app.proposals.engine import propose, relation_counts
 from app.proposals.existing import facts_from_database
 from app.proposals.model import Article, Candidate
 from app.proposals.reference import Reference, load_reference
+from app.schemas.bodies import FactIn
 from app.schemas.common import Page
 from app.schemas.proposals import (
     ProposalAccept,

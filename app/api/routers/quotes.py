@@ -10,7 +10,6 @@ from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
 from app.api.representation import respond_model
 from app.api.streaming import answer_list
 from app.api.writes import FactResource, add_write_routes, new_id
-from app.facts.files import StatementFields, StatementIn
 from app.reads.queries import (
     certainty_column,
     evidence_options,
@@ -21,7 +20,7 @@ from app.reads.queries import (
     resolve_nation,
 )
 from app.schemas.common import Page
-from app.schemas.statements import StatementRead
+from app.schemas.statements import StatementFields, StatementIn, StatementRead
 from app.store.db import ReadSessionDep
 from app.store.models import Event, Evidence, Fact, Statement
 from app.vocab import StatementMode
