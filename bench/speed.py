@@ -378,10 +378,10 @@ def pledgedb_targets(backend: str, database_url: str, workers: Sequence[int]) ->
 
 
 def prepare_database(database_url: str) -> None:
-    from app.store import migrations
     from app.config import PROJECT_ROOT
     from app.curation.seed import seed
     from app.facts.files import load_dataset
+    from app.store import migrations
     from app.store.engine import make_engine
     from app.store.revisions import make_sessionmaker
 

@@ -56,7 +56,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 def check_clean(stats: Stats) -> None:
     """No error of any kind: every read 200, every write 200 or 412 (then retried). SQLite
-    writes queue for the write lock (app.store.db.SQLiteWriters) instead of answering 503."""
+    writes queue for the write lock (app.store.engine.SQLiteWriters) instead of answering 503."""
     summary = stats.summary()
     assert stats.requests > 0, summary
     assert not stats.transport_errors, summary

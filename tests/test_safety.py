@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from app.api.limits import RateLimiter
+from app.api.sessions import ReadSessionDep, SessionDep, WriteSessionDep, get_read_session
 from app.config import Settings
 from app.main import create_app
-from app.store.db import ReadSessionDep, SessionDep, WriteSessionDep, get_read_session
 from tests.conftest import PG_URL
 from tests.curation import Curation, commitment_body
 from tests.helpers import problem
@@ -166,7 +166,7 @@ async def test_pooled_connections_go_back_as_they_came(
 ) -> None:
     """After a read session, its connection is as the next session expects: on SQLite
     writable again and without the read's deadline; on PostgreSQL outside any transaction,
-    with the defaults it opened with (read-only, the time limit per statement: app.store.db's
+    with the defaults it opened with (read-only, the time limit per statement: app.api.sessions's
     make_engine), which a write session overrides for its own transaction."""
     request = Request({"type": "http", "app": safety_app, "query_string": b"", "headers": []})
     sessions = get_read_session(request, None)
@@ -195,8 +195,8 @@ async def test_pooled_connections_go_back_as_they_came(
 async def test_reads_keep_their_prepared_statements(database_url: str) -> None:
     """psycopg prepares a query it has run five times on a connection, but forgets the ones
     prepared in a transaction that rolls back: reads ending in ROLLBACK had the server parse and
-    plan every query of every request anew. The API's reads run in autocommit (app.store.db), and a
-    prepared statement keeps one generic plan: none is planned again for its values."""
+    plan every query of every request anew. The API's reads run in autocommit (app.store.engine),
+    and a prepared statement keeps one generic plan: none is planned again for its values."""
     app = make_app(database_url, response_cache_entries=0)  # every request runs its queries
     try:
         async with client_for(app) as client:

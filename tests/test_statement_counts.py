@@ -3,7 +3,7 @@ statements, whatever the page size and however much data there is (no N+1 loads)
 
 Statements are counted with a `before_cursor_execute` listener on the app's engine, attached
 only while one request runs. It sees every statement SQLAlchemy sends, including the
-read-only/time-limit guard that PostgreSQL gets at the start of each transaction (app.store.db);
+read-only/time-limit guard that PostgreSQL gets at the start of each transaction (app.api.sessions);
 SQLite's guard and pragmas go to the raw driver connection and are not seen, nor are commits
 and rollbacks (driver calls, not statements). The bounds below are for the queries proper,
 without the guard; the equality checks (page size, data growth) compare every statement.
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.curation_fixtures"]
 
 MAX_PAGE = Settings().max_page_size
-# What app.store.db's transaction guard sends on PostgreSQL: not a query of the endpoint.
+# What app.api.sessions's transaction guard sends on PostgreSQL: not a query of the endpoint.
 GUARD_SQL = re.compile(r"^(BEGIN|SET (TRANSACTION READ ONLY|LOCAL statement_timeout))")
 
 # The most statements (without the guard) each endpoint may issue, and why. A list's "count"

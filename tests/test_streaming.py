@@ -214,7 +214,7 @@ def interrupt_batch(app: FastAPI, number: int) -> None:
             seen += 1
             if seen == number:
                 raw: Any = conn.connection.driver_connection
-                raw.set_progress_handler(lambda: 1, 1)  # app.store.db gives it back clean
+                raw.set_progress_handler(lambda: 1, 1)  # app.api.sessions gives it back clean
 
 
 @pytest.mark.skipif(PG_URL is not None, reason="the interrupt used is SQLite's progress handler")

@@ -1,11 +1,11 @@
 """The live feed of the audit log (`GET /changes/stream`, Server-Sent Events): a dashboard sees
 a committed write within a second, however many dashboards listen.
 
-Every committed write bumps the data revision (app.store.db). A process reads that one number at
-most once per `POLL_SECONDS`, for all its feeds at once (`RevisionWatch`): the first feed that
-finds the reading stale takes a connection from the pool, reads, and gives it back; the others use
-what it read. Only when the revision moved does each feed read its new audit entries, again on a
-connection taken for that read alone. So a feed holds no connection, thread or task of its own
+Every committed write bumps the data revision (app.store.revisions). A process reads that one
+number at most once per `POLL_SECONDS`, for all its feeds at once (`RevisionWatch`): the first feed
+that finds the reading stale takes a connection from the pool, reads, and gives it back; the others
+use what it read. Only when the revision moved does each feed read its new audit entries, again on
+a connection taken for that read alone. So a feed holds no connection, thread or task of its own
 between polls beyond its own coroutine, and a client that goes away leaves nothing behind
 (sse-starlette cancels its generator)."""
 

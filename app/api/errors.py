@@ -141,7 +141,7 @@ SQLITE_UNAVAILABLE = frozenset(
     }
 )
 # SQLite result codes that say the file under a connection went bad or away (not a database,
-# corrupt, I/O error, cannot be opened): app.store.db treats them as a dropped connection.
+# corrupt, I/O error, cannot be opened): app.store.engine treats them as a dropped connection.
 SQLITE_FILE_LOST = frozenset(
     {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
 )

@@ -7,10 +7,10 @@ string, ``Accept``, ``Accept-Encoding``, ``Origin``), and serves them again as l
 has not changed.
 
 Freshness across processes: every committed write bumps the database's data revision
-(`app.store.db.make_sessionmaker`), in the writing transaction. Before each cacheable request the
-cache reads that one number, on a connection of its own; an entry made at another revision is
-never served. So a write through any API process is visible through every other one on its
-next request — the same guarantee as without the cache, for the price of one primary-key read
+(`app.store.revisions.make_sessionmaker`), in the writing transaction. Before each cacheable
+request the cache reads that one number, on a connection of its own; an entry made at another
+revision is never served. So a write through any API process is visible through every other one on
+its next request — the same guarantee as without the cache, for the price of one primary-key read
 instead of the request's queries.
 
 If the revision cannot be read (the database is away, the schema is older), the request goes
@@ -33,7 +33,7 @@ from app.api.representation import matches_if_none_match
 from app.store.engine import sqlite_file
 from app.store.revisions import READ_REVISION
 
-# The revision query of app.store.db, as the plain SQL a bare DBAPI connection takes.
+# The revision query of app.store.revisions, as the plain SQL a bare DBAPI connection takes.
 READ_REVISION_SQL = str(READ_REVISION.compile(compile_kwargs={"literal_binds": True}))
 # After the revision could not be read, the cache stands aside this long before trying to
 # reconnect, so a database outage does not cost every request a failed connection attempt.
@@ -56,7 +56,7 @@ class RevisionProbe:
         self._connection: Any = None
         self._file: tuple[int, ...] | None = None
         self._retry_at = 0.0
-        # The pool was invalidated (app.store.db marks a file gone bad as a disconnect): this
+        # The pool was invalidated (app.store.engine marks a file gone bad as a disconnect): this
         # connection, outside the pool, may still answer from its page cache. Reopen it.
         self._stale = False
         event.listen(engine, "handle_error", self._note_disconnect)

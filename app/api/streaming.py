@@ -2,14 +2,14 @@
 or JSON, in constant memory; and `answer_list`, the one call a list endpoint makes to answer
 either a page or its whole list.
 
-A whole list is read in keyset batches: each batch is one query that starts after the last row
-of the batch before (the page `cursor`, walked on the server), turned into items and written
-out before the next is read. Between batches the session is closed, so the connection goes back
-to the pool while the client reads, and the time limit (app.store.db's guards) bounds each batch's
+A whole list is read in keyset batches: each batch is one query that starts after the last row of
+the batch before (the page `cursor`, walked on the server), turned into items and written out
+before the next is read. Between batches the session is closed, so the connection goes back to the
+pool while the client reads, and the time limit (app.api.sessions's guards) bounds each batch's
 database work, never the length of the stream: on SQLite each batch is a transaction with a
 deadline of its own, on PostgreSQL each query has its statement_timeout. As when following
-`next_cursor`, no row is repeated or skipped; a row written during the stream appears if it
-sorts after the batch being read.
+`next_cursor`, no row is repeated or skipped; a row written during the stream appears if it sorts
+after the batch being read.
 
 A batch that fails once the answer has begun (a time limit, the database gone) can no longer
 turn into an error status: the stream stops without its end (the last chunk of HTTP/1.1 is
@@ -31,15 +31,14 @@ from sqlalchemy.orm import Session
 
 from app.api import flat_csv
 from app.api.answer_formats import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, disposition
-from app.api.listing import (
+from app.api.listing import make_page, render_page
+from app.api.pages import (
     PageParams,
     SortKey,
     decode_cursor,
     encode_cursor,
     fetch_page,
-    make_page,
     refuse_offset_with_cursor,
-    render_page,
 )
 from app.api.representation import JSON
 from app.schemas.common import Page

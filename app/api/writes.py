@@ -28,11 +28,12 @@ from app.api.errors import (
     Problem,
 )
 from app.api.representation import require_if_match, respond_model
-from app.curation.core import Actor, Tally, fields_of, retract_fact, utcnow, write_facts
+from app.api.sessions import WriteSessionDep
+from app.curation.audit import Actor, utcnow
+from app.curation.write import Tally, fields_of, retract_fact, write_facts
 from app.facts.reading import FactsError
 from app.reads.queries import OPTIONS
 from app.schemas.bodies import FactBody, FactIn, Strict
-from app.store.db import WriteSessionDep
 from app.store.models import Fact
 from app.store.visibility import HIDE_RETRACTED, SHOW_FACT
 from app.vocab import Origin

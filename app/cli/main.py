@@ -14,15 +14,16 @@ from app.api.errors import InvalidParameter
 from app.api.filters import parse_timestamp
 from app.api.logs import LogFormat, log_config
 from app.cli.keys import keys
+from app.cli.proposals import propose_command, sources
 from app.config import get_settings
-from app.curation.core import Actor, Tally, retract_fact, utcnow, write_facts
+from app.curation.audit import Actor, utcnow
 from app.curation.history import History
 from app.curation.seed import seed as apply_seed
 from app.curation.synth import SynthError, synthesize
+from app.curation.write import Tally, retract_fact, write_facts
 from app.facts.files import Dataset, load_dataset, parse_facts
 from app.facts.reading import FactsError, read_yaml
 from app.facts.reference import read_reference
-from app.proposals.cli import propose_command, sources
 from app.reads.datapackage import DataChanged, Taken, write_package
 from app.store import migrations
 from app.store.engine import make_engine, refresh_statistics

@@ -1,5 +1,5 @@
 """The seed: the curated files written through the same path as every other write
-(app.curation.core), in one transaction.
+(app.curation.write), in one transaction.
 
 Re-running it on unchanged files writes nothing; editing one fact updates exactly its rows (and
 leaves one audit entry); a fact removed from the files is retracted, never deleted. Everything is
@@ -10,14 +10,13 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.curation.core import (
+from app.curation.audit import Actor, utcnow
+from app.curation.write import (
     OUTCOME_COLUMN,
-    Actor,
     Tally,
     retract_fact,
     text_sha256,
     upsert_row,
-    utcnow,
     write_facts,
 )
 from app.facts.files import Dataset

@@ -26,7 +26,8 @@ import pycountry
 from sqlalchemy import Engine, Table, insert, inspect, literal, select, table
 from sqlalchemy.orm import Session
 
-from app.curation.core import text_sha256, utcnow
+from app.curation.audit import utcnow
+from app.curation.write import text_sha256
 from app.facts.files import Dataset
 from app.facts.reference import NationRef, nation_ref
 from app.schemas.bodies import FactIn

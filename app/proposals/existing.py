@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.curation.core import FACT_CLASSES, fields_of
+from app.curation.write import FACT_CLASSES, fields_of
 from app.facts.files import load_dataset
 from app.facts.reference import GroupIn
 from app.schemas.bodies import FactIn

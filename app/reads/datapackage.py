@@ -33,7 +33,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.listing import SortKey
+from app.api.pages import SortKey
 from app.reads.package_tables import TABLES, Table
 from app.store.models import Source
 from app.store.revisions import READ_REVISION

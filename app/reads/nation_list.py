@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.api.listing import PreparedPage, SortKey
+from app.api.pages import PreparedPage, SortKey
 from app.reads.inheritance import inherits
 from app.reads.per_revision import PerRevision
 from app.reads.queries import FACTS, certainty_column, coalition_wide, not_retracted

@@ -1,7 +1,7 @@
 """What is derived from the whole data (a list's total, the disputes), kept until the data changes.
 
-Every committed write bumps the data revision in its own transaction (app.store.db), so a value kept
-with the revision it was computed at is current exactly while the revision read in the
+Every committed write bumps the data revision in its own transaction (app.store.revisions), so a
+value kept with the revision it was computed at is current exactly while the revision read in the
 request's transaction is the same: a write through any process is seen on the next request.
 Sessions at `as_of` (rebuilt states) and databases without a revision row just compute."""
 
@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from app.store.db import LIVE
+from app.api.sessions import LIVE
 from app.store.revisions import READ_REVISION
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from app.api.errors import InvalidParameter, NotFound
-from app.store.db import OPEN_LIVE
+from app.api.sessions import OPEN_LIVE
 from app.store.models import (
     Base,
     Commitment,

@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 
 from app.api.errors import PROBLEM_RESPONSES
 from app.api.filters import CertaintyParam, NationParam
-from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
+from app.api.listing import LIST_RESPONSES, applied_filters
+from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
+from app.api.sessions import ReadSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import FactResource, add_write_routes, new_id
 from app.reads.queries import (
@@ -20,7 +22,6 @@ from app.reads.queries import (
 )
 from app.schemas.commitments import CommitmentFields, CommitmentIn, CommitmentRead
 from app.schemas.common import Page
-from app.store.db import ReadSessionDep
 from app.store.models import Commitment, Evidence, Fact
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 

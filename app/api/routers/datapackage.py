@@ -17,9 +17,9 @@ from app.api.answer_formats import CSV_MEDIA_TYPE
 from app.api.errors import PROBLEM_JSON, PROBLEM_RESPONSES, Conflict, Problem
 from app.api.filters import parse_timestamp
 from app.api.representation import matches_if_none_match, respond
+from app.api.sessions import ReadSessionDep, SessionDep
 from app.reads.datapackage import DataChanged, Taken, csv_chunks, descriptor, etag
 from app.reads.package_tables import BY_NAME
-from app.store.db import ReadSessionDep, SessionDep
 from app.store.models import Change
 from app.store.revisions import READ_REVISION
 

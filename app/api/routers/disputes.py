@@ -5,15 +5,10 @@ from fastapi.responses import Response
 
 from app.api.errors import PROBLEM_RESPONSES, NotFound
 from app.api.filters import NationParam
-from app.api.listing import (
-    LIST_RESPONSES,
-    PageDep,
-    applied_filters,
-    make_page,
-    page_of_list,
-    render_page,
-)
+from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
+from app.api.pages import PageDep, page_of_list
 from app.api.representation import respond_model
+from app.api.sessions import ReadSessionDep
 from app.reads.disputes import find_disputes
 from app.reads.queries import resolve_nation
 from app.schemas.disputes import (
@@ -24,7 +19,6 @@ from app.schemas.disputes import (
     DisputeRead,
     DisputeRule,
 )
-from app.store.db import ReadSessionDep
 
 router = APIRouter(prefix="/disputes", tags=["disputes"])
 

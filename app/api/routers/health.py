@@ -28,7 +28,7 @@ def readyz(request: Request) -> Readiness:
             if conn.dialect.name == "sqlite":
                 # Read the file, not this pooled connection's page cache, which goes on answering
                 # after the file was overwritten. A file gone bad fails here, and that error
-                # invalidates the whole pool (app.store.db), so every request notices it too.
+                # invalidates the whole pool (app.store.engine), so every request notices it too.
                 conn.exec_driver_sql("PRAGMA shrink_memory")
             revision = current_revision(conn)
             facts = conn.scalar(select(func.count()).select_from(Fact)) if revision else 0

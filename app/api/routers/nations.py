@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.api.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
 from app.api.filters import CertaintyParam
-from app.api.listing import LIST_RESPONSES, PageDep, applied_filters, make_page, render_page
+from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
+from app.api.pages import PageDep
 from app.api.representation import respond_model
+from app.api.sessions import ReadSessionDep
 from app.facts.certainty import certainty_of
 from app.facts.reference import GroupIn
 from app.reads.disputes import disputes_for_nation
@@ -43,7 +45,6 @@ from app.schemas.nations import (
     NationPage,
     NationRole,
 )
-from app.store.db import ReadSessionDep
 from app.store.models import Commitment, Condition, Evidence, Membership, Nation, Statement
 from app.vocab import ActorKind, MembershipStatus, Role, Status
 

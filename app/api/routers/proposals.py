@@ -12,27 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.api.auth import CuratorKey
 from app.api.errors import PROBLEM_RESPONSES, Conflict, InvalidParameter, NotFound
-from app.api.listing import (
-    LIST_RESPONSES,
-    PageDep,
-    SortKey,
-    applied_filters,
-    fetch_page,
-    make_page,
-    render_page,
-)
+from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
+from app.api.pages import PageDep, SortKey, fetch_page
 from app.api.representation import respond_model
+from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.writes import WRITE_RESPONSES
-from app.curation.core import (
-    Actor,
-    Tally,
-    fields_of,
-    record_change,
-    row_snapshot,
-    upsert_row,
-    utcnow,
-    write_facts,
-)
+from app.curation.audit import Actor, record_change, row_snapshot, utcnow
+from app.curation.write import Tally, fields_of, upsert_row, write_facts
 from app.facts.files import FACT_MODELS
 from app.facts.reading import FactsError
 from app.facts.verify import SourceRef
@@ -48,7 +34,6 @@ from app.schemas.proposals import (
     ProposalReject,
     ProposalRun,
 )
-from app.store.db import ReadSessionDep, WriteSessionDep
 from app.store.models import Fact, Outlet, Proposal, Source
 from app.vocab import FactKind, Origin, ProposalStatus
 

@@ -3,8 +3,8 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from app.api.representation import respond_model
+from app.api.sessions import ReadSessionDep
 from app.schemas.meta import Definition, RoleList, RoleRead
-from app.store.db import ReadSessionDep
 from app.store.models import Commitment
 from app.vocab import CERTAINTY_DEFINITIONS, ROLE_DEFINITIONS, STATUS_DEFINITIONS, Status
 

@@ -8,14 +8,16 @@ from sqlalchemy.orm import Session
 
 from app.api.auth import AdminKey
 from app.api.errors import PROBLEM_RESPONSES, Conflict, NotFound
-from app.api.listing import LIST_RESPONSES, PageDep, SortKey, applied_filters
+from app.api.listing import LIST_RESPONSES, applied_filters
+from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
+from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import WRITE_RESPONSES, new_id
-from app.curation.core import Actor, text_sha256, upsert_row, utcnow
+from app.curation.audit import Actor, utcnow
+from app.curation.write import text_sha256, upsert_row
 from app.schemas.common import Page
 from app.schemas.sources import OutletCited, SourceCreate, SourceDetail, SourceRead
-from app.store.db import ReadSessionDep, WriteSessionDep
 from app.store.models import Evidence, Fact, Outlet, Source
 from app.vocab import Origin
 

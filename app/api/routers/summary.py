@@ -4,11 +4,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.representation import respond_model
+from app.api.sessions import ReadSessionDep
 from app.reads.per_revision import PerRevision
 from app.reads.queries import certainty_column, evidence_options
 from app.schemas.common import EvidenceRead
 from app.schemas.meta import Identified, RoleCounts, Summary
-from app.store.db import ReadSessionDep
 from app.store.models import Commitment, Event, Evidence, Membership, Nation
 from app.vocab import ActorKind, Basis, Certainty, MembershipStatus, Role, Status
 

@@ -12,7 +12,8 @@ import typer
 from sqlalchemy import select
 
 from app.config import get_settings
-from app.curation.core import Actor, text_sha256, upsert_row, utcnow
+from app.curation.audit import Actor, utcnow
+from app.curation.write import text_sha256, upsert_row
 from app.facts.reading import FactsError, read_yaml
 from app.facts.verify import SourceRef
 from app.proposals.attribution import Attributions

@@ -1,0 +1,379 @@
+"""The paging engine of every list: page parameters (`limit`, `offset` or a keyset `cursor`,
+`all`, `format`), sort keys and their opaque cursors, a page of rows fetched by offset or after a
+cursor, and totals counted once per data revision and filter."""
+
+import base64
+import binascii
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol, TypeVar
+
+import orjson
+from fastapi import Depends, Query, Request
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    SQLColumnExpression,
+    String,
+    Table,
+    and_,
+    bindparam,
+    column,
+    func,
+    inspect,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
+
+from app.api.answer_formats import (
+    Format,
+    negotiate,
+)
+from app.api.errors import InvalidParameter
+from app.config import get_settings
+from app.reads.per_revision import PerRevision
+from app.reads.queries import FACTS, not_retracted
+from app.store.models import Fact
+from app.store.visibility import HIDE_RETRACTED, RETRACTED_LEFT_OUT
+
+# Page sizes are read once, at import: they shape the OpenAPI document of every list.
+_settings = get_settings()
+
+MAX_CURSOR_LENGTH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    limit: int
+    offset: int
+    cursor: str | None
+    # What the answer is: the `format` parameter, else what `Accept` asks for, else JSON.
+    format: Format
+    # The whole list, not a page (`all=true`, or NDJSON): app.api.streaming answers it.
+    all: bool = False
+    # `limit` as the request gave it: with a whole list, only a given limit caps the rows.
+    explicit_limit: bool = True
+    download: bool = False
+
+
+async def page_params(
+    request: Request,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=_settings.max_page_size,
+            description=f"Page size, 1–{_settings.max_page_size}. With a whole list (`all=true`, "
+            "`format=ndjson`), only a `limit` given caps the rows.",
+            examples=[50],
+        ),
+    ] = _settings.default_page_size,
+    offset: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=_settings.max_offset,
+            description="Rows to skip. Prefer `cursor` for walking a whole result.",
+        ),
+    ] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="Opaque cursor from a previous page's `next_cursor` (keyset pagination; "
+            "stable while rows are added). Not combined with `offset`.",
+        ),
+    ] = None,
+    format: Annotated[
+        Format | None,
+        Query(
+            description="`csv` for the same page as CSV (plain columns, for charts and "
+            "spreadsheets); `ndjson` for the whole filtered list, one JSON item a line, streamed. "
+            "The default is JSON, or what the `Accept` header asks for (`text/csv`, "
+            "`application/x-ndjson`)."
+        ),
+    ] = None,
+    all: Annotated[
+        bool,
+        Query(
+            description="The whole filtered list instead of one page, streamed, with no "
+            "500-row cap: as CSV (`format=csv&all=true`) or JSON. `format=ndjson` always is."
+        ),
+    ] = False,
+    download: Annotated[
+        bool,
+        Query(
+            description="Answer as a file to save (`Content-Disposition: attachment`), named "
+            "after the list and its filters, e.g. `pledgedb-commitments-role-training.csv`."
+        ),
+    ] = False,
+) -> PageParams:
+    # async: FastAPI calls a plain function or class in its thread pool, a hop per request.
+    answer = negotiate(request, format)
+    whole = all or answer == "ndjson"
+    explicit_limit = "limit" in request.query_params
+    return PageParams(
+        limit if explicit_limit or not whole else _settings.max_page_size,
+        offset,
+        cursor,
+        answer,
+        all=whole,
+        explicit_limit=explicit_limit,
+        download=download,
+    )
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One accepted value of a list's `sort` parameter: columns to order by, then the id."""
+
+    columns: Sequence[SQLColumnExpression[Any]]
+    tiebreak: SQLColumnExpression[Any]
+    descending: bool = False
+    # A column always equal to the tiebreak: the base table's id of a joined subclass (facts.id
+    # for commitments.id). An id-only cursor bound is repeated on it, so that PostgreSQL walks
+    # that table's index from the bound too instead of from its start (deep pages cost no more
+    # than the first).
+    same_as: SQLColumnExpression[Any] | None = None
+
+    @property
+    def exprs(self) -> list[SQLColumnExpression[Any]]:
+        return [*self.columns, self.tiebreak]
+
+    def ordered(self, stmt: Select[Any]) -> Select[Any]:
+        """``stmt`` in this order, with the sort columns added last to each row (the cursor)."""
+        exprs = self.exprs
+        return stmt.add_columns(*exprs).order_by(
+            *[e.desc() if self.descending else e.asc() for e in exprs]
+        )
+
+    def after(self, values: list[Any]) -> ColumnElement[bool]:
+        """Rows strictly after ``values`` (the sort columns, then the tiebreak)."""
+        bound = _after(self.exprs, values, self.descending)
+        if self.same_as is not None and not self.columns:
+            also = self.same_as < values[0] if self.descending else self.same_as > values[0]
+            bound = and_(bound, also)
+        return bound
+
+
+def encode_cursor(sort: str, values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([sort, list(values)])).decode().rstrip("=")
+
+
+def _python_type(expr: SQLColumnExpression[Any]) -> type | None:
+    try:
+        return expr.type.python_type  # type: ignore[attr-defined,no-any-return]
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def decode_cursor(cursor: str, sort: str, exprs: Sequence[SQLColumnExpression[Any]]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sort_name, values = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise InvalidParameter("query.cursor: not a cursor this API issued.") from exc
+    if sort_name != sort:
+        raise InvalidParameter(
+            f"query.cursor: the cursor was issued for sort={sort_name!r}, not sort={sort!r}."
+        )
+    if not isinstance(values, list) or len(values) != len(exprs):
+        raise InvalidParameter("query.cursor: not a cursor this API issued.")
+    for value, expr in zip(values, exprs, strict=True):
+        expected = _python_type(expr)
+        if issubclass(expected or str, str):  # enum-typed columns hold str values too
+            ok = isinstance(value, str)
+        else:
+            ok = isinstance(value, expected or object) and not isinstance(value, bool)
+        if not ok:
+            raise InvalidParameter("query.cursor: not a cursor this API issued.")
+    return values
+
+
+def _after(
+    exprs: Sequence[SQLColumnExpression[Any]], values: list[Any], desc: bool
+) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the (exprs...) ordering: a portable row comparison."""
+    clauses = []
+    for i, expr in enumerate(exprs):
+        beyond = expr < values[i] if desc else expr > values[i]
+        clauses.append(and_(*[exprs[j] == values[j] for j in range(i)], beyond))
+    return or_(*clauses)
+
+
+def fetch_page(
+    session: Session,
+    stmt: Select[Any],
+    page: PageParams,
+    sort_name: str,
+    sort: SortKey,
+) -> tuple[list[Any], int, str | None]:
+    """Run ``stmt`` (selecting one entity) for one page; return rows, total and next cursor."""
+    refuse_offset_with_cursor(page)
+    count = _count_of(stmt, hides_retracted=bool(session.info.get(HIDE_RETRACTED)))
+    total = counted_total(session, count, {}, lambda: session.scalar(count) or 0)
+    ordered = sort.ordered(stmt)
+    if page.cursor is not None:
+        ordered = ordered.where(sort.after(decode_cursor(page.cursor, sort_name, sort.exprs)))
+    else:
+        ordered = ordered.offset(page.offset)
+    rows, next_cursor = _one_page(
+        session.execute(ordered.limit(page.limit + 1)).all(), page, sort_name, len(sort.exprs)
+    )
+    return [row[0] for row in rows], total, next_cursor
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=HasId)
+
+
+_ID = column("id", String)
+
+
+def page_of_list(items: Sequence[Item], page: PageParams) -> tuple[list[Item], int, str | None]:
+    """One page of a list already in memory (derived data, such as the disputes), ordered by
+    ``id``: the same offset and keyset cursors as the lists read from the database."""
+    refuse_offset_with_cursor(page)
+    rows = sorted(items, key=lambda item: item.id)
+    if page.cursor is not None:
+        (after,) = decode_cursor(page.cursor, "id", [_ID])
+        rows = [r for r in rows if r.id > after]
+    else:
+        rows = rows[page.offset :]
+    shown = rows[: page.limit]
+    more = len(rows) > page.limit and bool(shown)
+    return shown, len(items), encode_cursor("id", [shown[-1].id]) if more else None
+
+
+def refuse_offset_with_cursor(page: PageParams) -> None:
+    if page.cursor is not None and page.offset:
+        raise InvalidParameter("query.offset: give either `offset` or `cursor`, not both.")
+
+
+def _count_of(stmt: Select[Any], hides_retracted: bool = False) -> Select[Any]:
+    """The statement that counts ``stmt``'s rows.
+
+    A kind of fact has its own table under `facts` (joined inheritance), and `facts` holds the
+    retraction mark: counting the live rows the plain way joins every row to `facts`. When the
+    filters read the kind's own table only, count that table alone and leave out the retracted
+    facts by their (partial) index, a short list: at 1,000× the seed, 3.5 ms instead of 20-30
+    ms for every commitment on PostgreSQL, 1 ms instead of 13 for one role."""
+    mapper = stmt.column_descriptions[0].get("entity")
+    table = getattr(inspect(mapper, raiseerr=False), "local_table", None) if mapper else None
+    criteria = stmt.whereclause
+    if (
+        hides_retracted
+        and isinstance(mapper, type)
+        and issubclass(mapper, Fact)
+        and isinstance(table, Table)
+        and table is not FACTS
+        and (criteria is None or _reads_only(criteria, table))
+    ):
+        count = select(func.count()).select_from(table).where(not_retracted(table.c.id))
+        if criteria is not None:
+            count = count.where(criteria)
+        return count.execution_options(**{RETRACTED_LEFT_OUT: True})
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def _reads_only(criteria: ColumnElement[bool], table: Table) -> bool:
+    """Whether ``criteria`` reads ``table`` and nothing else (no join, no subquery)."""
+    found = find_tables(criteria, check_columns=True, include_aliases=True, include_selects=True)
+    return all(isinstance(t, Table) and t.name == table.name for t in found)
+
+
+def _one_page(
+    rows: Sequence[Row[Any]], page: PageParams, sort_name: str, n_sort: int
+) -> tuple[list[Row[Any]], str | None]:
+    """The page's rows (one more was fetched, to know whether another page follows) and the
+    cursor after the last, from its trailing sort columns."""
+    page_rows = list(rows[: page.limit])
+    if len(rows) <= page.limit or not page_rows:
+        return page_rows, None
+    return page_rows, encode_cursor(sort_name, list(page_rows[-1][-n_sort:]))
+
+
+# Totals of list queries: (statement, parameters) -> total, per data revision.
+TOTALS: PerRevision[int] = PerRevision(max_entries=4096)
+
+
+def counted_total(
+    session: Session, count: Select[Any], params: dict[str, Any], run: Callable[[], int]
+) -> int:
+    """The `total` of a list, counted once per data revision.
+
+    Counting is the one part of a page whose cost grows with the data (every matching row is
+    visited, where the page itself walks an index from its bound), so a process keeps the count
+    of each query until the data changes (app.reads.per_revision)."""
+    key_of = count._generate_cache_key()
+    if key_of is None:
+        return run()
+    # In the key's order; their names are per statement object (anonymous), not per shape.
+    bound = tuple(_hashable(p.effective_value) for p in key_of.bindparams)
+    key = (key_of.key, bound, tuple(sorted((k, _hashable(v)) for k, v in params.items())))
+    return TOTALS.get(session, key, run)
+
+
+def _hashable(value: Any) -> Hashable:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """A list query of columns, built once per filter shape with bound parameters for the
+    values: a request then pays for neither building its statements nor hashing them for
+    SQLAlchemy's compiled cache (the same statement objects keep their cache keys), nor for
+    loading ORM objects. The sort columns come last in each page row."""
+
+    count: Select[Any]
+    by_offset: Select[Any]
+    by_cursor: Select[Any]
+    exprs: Sequence[SQLColumnExpression[Any]]
+
+    @classmethod
+    def build(cls, stmt: Select[Any], sort: SortKey) -> "PreparedPage":
+        ordered = sort.ordered(stmt)
+        after: list[Any] = [bindparam(f"_after_{i}") for i in range(len(sort.exprs))]
+        return cls(
+            count=_count_of(stmt),
+            by_offset=ordered.offset(bindparam("_offset")).limit(bindparam("_limit")),
+            by_cursor=ordered.where(sort.after(after)).limit(bindparam("_limit")),
+            exprs=sort.exprs,
+        )
+
+    def fetch(
+        self, session: Session, params: dict[str, Any], page: PageParams, sort_name: str
+    ) -> tuple[list[Row[Any]], int, str | None]:
+        """One page of rows (sort columns last), the total, and the next cursor."""
+        connection = session.connection()
+        refuse_offset_with_cursor(page)
+        total = counted_total(
+            session, self.count, params, lambda: connection.execute(self.count, params).scalar_one()
+        )
+        if page.cursor is not None:
+            values = decode_cursor(page.cursor, sort_name, self.exprs)
+            after = {f"_after_{i}": v for i, v in enumerate(values)}
+            stmt, params = self.by_cursor, {**params, **after, "_limit": page.limit + 1}
+        else:
+            stmt, params = (
+                self.by_offset,
+                {**params, "_offset": page.offset, "_limit": page.limit + 1},
+            )
+        rows, next_cursor = _one_page(
+            connection.execute(stmt, params).all(), page, sort_name, len(self.exprs)
+        )
+        return rows, total, next_cursor
