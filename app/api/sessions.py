@@ -38,13 +38,8 @@ from app.api.errors import (
 from app.api.filters import parse_timestamp
 from app.api.formats import TIMESTAMP
 from app.store.engine import _SQLITE_WRITERS, BUSY_TIMEOUT_MS
-from app.store.visibility import HIDE_RETRACTED
+from app.store.visibility import HIDE_RETRACTED, LIVE, OPEN_LIVE
 
-# Session.info key: the session reads the live database (not a state rebuilt at `as_of`).
-LIVE = "live"
-# Session.info key of a session at `as_of`: opens a session on the live database, to tell an id
-# that came later (an empty answer) from one that never existed (a mistake).
-OPEN_LIVE = "open_live"
 # Session.info key: how to guard each transaction the session begins (a `Guard`).
 GUARD = "guard"
 # Connection-record flags: what a guard changed on a pooled SQLite connection, undone at checkin.

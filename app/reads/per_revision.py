@@ -13,8 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from app.api.sessions import LIVE
 from app.store.revisions import READ_REVISION
+from app.store.visibility import LIVE
 
 T = TypeVar("T")
 _EVERY: "weakref.WeakSet[PerRevision[Any]]" = weakref.WeakSet()

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from app.api.errors import InvalidParameter, NotFound
-from app.api.sessions import OPEN_LIVE
 from app.store.models import (
     Base,
     Commitment,
@@ -23,7 +22,7 @@ from app.store.models import (
     Source,
     Statement,
 )
-from app.store.visibility import SHOW_FACT
+from app.store.visibility import OPEN_LIVE, SHOW_FACT
 from app.vocab import ActorKind, Certainty, CoalitionScope
 
 

@@ -368,6 +368,7 @@ class Change(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
 
+
 class DataRevision(Base):
     """One row whose number goes up with every committed write (app.store.revisions bumps it
     in the same transaction). API processes compare it before answering from their response

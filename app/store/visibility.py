@@ -5,7 +5,11 @@ opts in with `HIDE_RETRACTED` in its info (the API's read sessions do; the CLI a
 core see everything)."""
 
 from sqlalchemy import event, or_
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    with_loader_criteria,
+)
 
 from app.store.models import Fact
 
@@ -48,3 +52,12 @@ def _hide_retracted(state: ORMExecuteState) -> None:
 _HIDE_RETRACTED = with_loader_criteria(
     Fact, lambda cls: cls.retracted_at.is_(None), include_aliases=True
 )
+
+
+# Session.info key: the session reads the live database (not a state rebuilt at `as_of`).
+LIVE = "live"
+
+
+# Session.info key of a session at `as_of`: opens a session on the live database, to tell an id
+# that came later (an empty answer) from one that never existed (a mistake).
+OPEN_LIVE = "open_live"
