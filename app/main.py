@@ -9,7 +9,6 @@ from fastapi import Depends, FastAPI
 from app import __version__
 from app.api.compression import install_compression
 from app.api.docs import install_docs
-from app.api.errors import document_common_problems, install_error_handlers
 from app.api.headers import install_cors, install_security_headers
 from app.api.limits import install_limits
 from app.api.listing import reject_unknown_query_params
@@ -35,6 +34,7 @@ from app.api.routers import (
 )
 from app.config import Settings, get_settings
 from app.curation.history import History
+from app.errors import document_common_problems, install_error_handlers
 from app.explorer.site import install_explorer
 from app.facts.reference import read_reference
 from app.store.engine import make_engine

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from app.api.formats import explain
+from app.formats import explain
 from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 import app.main  # noqa: F401 - every module that defines an error class is loaded
-from app.api.errors import HTTP_PROBLEMS, AppError
 from app.api.problems import BY_NAME, CATALOGUE
+from app.errors import HTTP_PROBLEMS, AppError
 from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio

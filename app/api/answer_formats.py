@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import Request
 
-from app.api.errors import NotAcceptable
+from app.errors import NotAcceptable
 
 Format = Literal["json", "csv", "ndjson"]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"

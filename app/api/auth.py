@@ -14,8 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.errors import AppError, TooManyRequests
 from app.api.limits import WRITE_METHODS, RateLimiter
+from app.errors import AppError, TooManyRequests
 from app.store.models import ApiKey
 from app.vocab import Scope
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from app.api.errors import (
+from app.errors import (
     InvalidParameter,
 )
 from app.vocab import Certainty

@@ -22,8 +22,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.docs import DOCS_PAGES
-from app.api.errors import PROBLEM_JSON
 from app.config import Settings
+from app.errors import PROBLEM_JSON
 
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # The docs pages: scripts, styles, images and the OpenAPI document from this server alone,

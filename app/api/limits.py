@@ -22,8 +22,8 @@ from fastapi.responses import Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import PROBLEM_JSON, AppError, PayloadTooLarge, Problem, problem_response
 from app.config import Settings, get_settings
+from app.errors import PROBLEM_JSON, AppError, PayloadTooLarge, Problem, problem_response
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WINDOW = 60.0  # seconds in which an empty bucket fills up again

@@ -17,9 +17,9 @@ from app.api.answer_formats import (
     NDJSON_MEDIA_TYPE,
     disposition,
 )
-from app.api.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, Problem
 from app.api.pages import PageParams
 from app.api.representation import respond
+from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, Problem
 from app.schemas.common import Page
 
 # OpenAPI for list endpoints: JSON (the response model), the same page as CSV, and problems.

@@ -4,7 +4,7 @@ HEAD (RFC 9110 9.3.2) is the GET without its body: `HeadAsGet` hands the applica
 so the answer has exactly the GET's headers (ETag, Content-Length, Content-Encoding, the 304
 when If-None-Match matches, the response cache's answers), and drops the body on the way out.
 FastAPI registers GET routes for GET alone; this keeps HEAD out of the OpenAPI document while
-every GET path answers it, and the 405's Allow lists it (`app.api.errors.allowed_methods`).
+every GET path answers it, and the 405's Allow lists it (`app.errors.allowed_methods`).
 
 OPTIONS: with CORS on, Starlette's CORS middleware answers a browser's preflight; any other
 OPTIONS reaches `OptionsAnswer`, which answers 405 with Allow (RFC 9110 15.5.6: OPTIONS is an
@@ -15,7 +15,7 @@ no cross-origin requests from web pages."""
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import HTTP_PROBLEMS, allowed_methods, problem_response
+from app.errors import HTTP_PROBLEMS, allowed_methods, problem_response
 
 
 class HeadAsGet:

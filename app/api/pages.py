@@ -32,8 +32,8 @@ from app.api.answer_formats import (
     Format,
     negotiate,
 )
-from app.api.errors import InvalidParameter
 from app.config import get_settings
+from app.errors import InvalidParameter
 from app.reads.per_revision import PerRevision
 from app.reads.queries import FACTS, not_retracted
 from app.store.models import Fact

@@ -2,7 +2,7 @@
 
 Every error answer is an RFC 9457 problem document whose `type` is a URI such as
 /problems/not-found; RFC 9457 (3.1.1) asks that it resolve to documentation for people. The
-titles and statuses here are those the errors carry (`app.api.errors`, `app.api.auth`,
+titles and statuses here are those the errors carry (`app.errors`, `app.api.auth`,
 `app.api.limits`, `app.api.headers`); a test holds the two together."""
 
 from app.schemas.problems import ProblemType

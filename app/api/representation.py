@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.api.errors import PreconditionFailed, PreconditionRequired
+from app.errors import PreconditionFailed, PreconditionRequired
 
 JSON = "application/json"
 

@@ -8,7 +8,7 @@ work has a time limit. On PostgreSQL the API's connections are read-only with a
 of a read is a read-only transaction of its own; a write begins its transaction
 ``BEGIN READ WRITE; SET LOCAL statement_timeout`` (`make_engine`). On SQLite a read's
 transaction sets ``PRAGMA query_only``, and a progress handler interrupts its statements
-once its deadline has passed. A query cut off raises the driver's error, which `app.api.errors`
+once its deadline has passed. A query cut off raises the driver's error, which `app.errors`
 answers with 503 ``/problems/timeout``; the connection stays usable. The CLI's sessions are
 not guarded."""
 
@@ -31,12 +31,12 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.pool import Pool, PoolProxiedConnection
 
-from app.api.errors import (
+from app.api.filters import parse_timestamp
+from app.errors import (
     UNAVAILABLE_RETRY_AFTER,
     Unavailable,
 )
-from app.api.filters import parse_timestamp
-from app.api.formats import TIMESTAMP
+from app.formats import TIMESTAMP
 from app.store.engine import _SQLITE_WRITERS, BUSY_TIMEOUT_MS
 from app.store.visibility import HIDE_RETRACTED, LIVE, OPEN_LIVE
 

@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.api.auth import CuratorKey
-from app.api.errors import (
+from app.api.representation import require_if_match, respond_model
+from app.api.sessions import WriteSessionDep
+from app.curation.audit import Actor, utcnow
+from app.curation.write import Tally, fields_of, retract_fact, write_facts
+from app.errors import (
     PROBLEM_JSON,
     Conflict,
     InvalidParameter,
@@ -27,10 +31,6 @@ from app.api.errors import (
     PreconditionFailed,
     Problem,
 )
-from app.api.representation import require_if_match, respond_model
-from app.api.sessions import WriteSessionDep
-from app.curation.audit import Actor, utcnow
-from app.curation.write import Tally, fields_of, retract_fact, write_facts
 from app.facts.reading import FactsError
 from app.reads.queries import OPTIONS
 from app.schemas.bodies import FactBody, FactIn, Strict

@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import func, select
 
 from app import __version__
-from app.api.errors import InvalidParameter
+from app.api.datapackage import DataChanged, Taken, write_package
 from app.api.filters import parse_timestamp
 from app.api.logs import LogFormat, log_config
 from app.cli.keys import keys
@@ -21,10 +21,10 @@ from app.curation.history import History
 from app.curation.seed import seed as apply_seed
 from app.curation.synth import SynthError, synthesize
 from app.curation.write import Tally, retract_fact, write_facts
+from app.errors import InvalidParameter
 from app.facts.files import Dataset, load_dataset, parse_facts
 from app.facts.reading import FactsError, read_yaml
 from app.facts.reference import read_reference
-from app.reads.datapackage import DataChanged, Taken, write_package
 from app.store import migrations
 from app.store.engine import make_engine, refresh_statistics
 from app.store.models import Change, Fact

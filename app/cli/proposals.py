@@ -16,6 +16,7 @@ from app.curation.audit import Actor, utcnow
 from app.curation.write import text_sha256, upsert_row
 from app.facts.reading import FactsError, read_yaml
 from app.facts.verify import SourceRef
+from app.formats import SLUG
 from app.proposals.attribution import Attributions
 from app.proposals.engine import propose
 from app.proposals.existing import facts_from_database, facts_from_files, registered_outlets
@@ -23,7 +24,7 @@ from app.proposals.model import Article, Candidate
 from app.proposals.output import to_json, to_yaml
 from app.proposals.reference import Reference, load_reference
 from app.proposals.text import segment
-from app.schemas.bodies import SLUG, FactIn
+from app.schemas.bodies import FactIn
 from app.store.engine import make_engine
 from app.store.models import Outlet, Source
 from app.store.revisions import make_sessionmaker

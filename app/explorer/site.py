@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Path
 from fastapi.staticfiles import StaticFiles
 
-from app.api.errors import NotFound
+from app.errors import NotFound
 from app.explorer import changes, disputes, nations, sources, summary
 from app.explorer.pages import PageRoute
 

@@ -10,7 +10,8 @@ import pycountry
 from pydantic import Field
 
 from app.facts.reading import FactsError, parse_file, read_yaml
-from app.schemas.bodies import SLUG, Strict
+from app.formats import SLUG
+from app.schemas.bodies import Strict
 
 
 class GroupIn(Strict):

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, exists, f
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from app.api.errors import InvalidParameter, NotFound
+from app.errors import InvalidParameter, NotFound
 from app.store.models import (
     Base,
     Commitment,

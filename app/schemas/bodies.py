@@ -5,11 +5,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.formats import SLUG
 from app.vocab import (
     Certainty,
 )
-
-SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
 def _without_nul(value: Any, where: str) -> None:

@@ -4,7 +4,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from app.schemas.bodies import SLUG, Strict
+from app.formats import SLUG
+from app.schemas.bodies import Strict
 from app.schemas.common import ReadModel
 
 

@@ -2,7 +2,8 @@
 
 from pydantic import Field
 
-from app.schemas.bodies import SLUG, FactBody, FactIn
+from app.formats import SLUG
+from app.schemas.bodies import FactBody, FactIn
 from app.schemas.common import EVIDENCE, SUMMARY, EvidenceRead, FactMeta
 from app.vocab import (
     StatementMode,

@@ -13,11 +13,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import InvalidatePoolError
 
-from app.api.errors import (
+from app.config import DEFAULT_SQLITE_WRITE_WAIT_MS
+from app.errors import (
     SQLITE_FILE_LOST,
     sqlite_result_code,
 )
-from app.config import DEFAULT_SQLITE_WRITE_WAIT_MS
 
 _FILE = "pledgedb_file"  # (device, inode) of the SQLite file a connection opened
 

@@ -4,7 +4,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.api.errors import PROBLEM_RESPONSES
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
@@ -12,6 +11,7 @@ from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import FactResource, add_write_routes, new_id
+from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
     condition_options,

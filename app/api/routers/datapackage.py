@@ -1,5 +1,5 @@
 """The whole database as a Frictionless Data Package: `/datapackage.json` and one CSV per table
-(app.reads.datapackage), at the current data revision or at `as_of`."""
+(app.api.datapackage), at the current data revision or at `as_of`."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.answer_formats import CSV_MEDIA_TYPE
-from app.api.errors import PROBLEM_JSON, PROBLEM_RESPONSES, Conflict, Problem
+from app.api.datapackage import DataChanged, Taken, csv_chunks, descriptor, etag
 from app.api.filters import parse_timestamp
+from app.api.package_tables import BY_NAME
 from app.api.representation import matches_if_none_match, respond
 from app.api.sessions import ReadSessionDep, SessionDep
-from app.reads.datapackage import DataChanged, Taken, csv_chunks, descriptor, etag
-from app.reads.package_tables import BY_NAME
+from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, Conflict, Problem
 from app.store.models import Change
 from app.store.revisions import READ_REVISION
 

@@ -3,12 +3,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from app.api.errors import PROBLEM_RESPONSES, NotFound
 from app.api.filters import NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
 from app.api.pages import PageDep, page_of_list
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
+from app.errors import PROBLEM_RESPONSES, NotFound
 from app.reads.disputes import find_disputes
 from app.reads.queries import resolve_nation
 from app.schemas.disputes import (

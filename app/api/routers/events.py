@@ -4,12 +4,12 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from app.api.errors import PROBLEM_RESPONSES
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
 from app.api.streaming import answer_list
+from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import evidence_options, get_or_404
 from app.schemas.common import Page
 from app.schemas.events import EventRead

@@ -2,7 +2,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.api.errors import PROBLEM_JSON, Problem, Unavailable
+from app.errors import PROBLEM_JSON, Problem, Unavailable
 from app.schemas.meta import Health, Readiness
 from app.store.migrations import current_revision
 from app.store.models import Fact

@@ -8,17 +8,9 @@ from fastapi.responses import Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.api.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
 from app.api.filters import CertaintyParam
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
-from app.api.pages import PageDep
-from app.api.representation import respond_model
-from app.api.sessions import ReadSessionDep
-from app.facts.certainty import certainty_of
-from app.facts.reference import GroupIn
-from app.reads.disputes import disputes_for_nation
-from app.reads.inheritance import Limits, evidence_of, limits_of
-from app.reads.nation_list import (
+from app.api.nation_list import (
     Bucket,
     ForceRole,
     NationFilters,
@@ -27,6 +19,14 @@ from app.reads.nation_list import (
     page_commitments,
     prepared_nation_list,
 )
+from app.api.pages import PageDep
+from app.api.representation import respond_model
+from app.api.sessions import ReadSessionDep
+from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
+from app.facts.certainty import certainty_of
+from app.facts.reference import GroupIn
+from app.reads.disputes import disputes_for_nation
+from app.reads.inheritance import Limits, evidence_of, limits_of
 from app.reads.queries import (
     coalition_wide,
     condition_options,

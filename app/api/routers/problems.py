@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from app.api.errors import PROBLEM_RESPONSES, NotFound
 from app.api.problems import BY_NAME, CATALOGUE
 from app.api.representation import respond, respond_model
+from app.errors import PROBLEM_RESPONSES, NotFound
 from app.schemas.problems import ProblemType, ProblemTypeList
 
 router = APIRouter(prefix="/problems", tags=["problems"])

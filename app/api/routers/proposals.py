@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.auth import CuratorKey
-from app.api.errors import PROBLEM_RESPONSES, Conflict, InvalidParameter, NotFound
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
 from app.api.pages import PageDep, SortKey, fetch_page
 from app.api.representation import respond_model
@@ -19,6 +18,7 @@ from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.writes import WRITE_RESPONSES
 from app.curation.audit import Actor, record_change, row_snapshot, utcnow
 from app.curation.write import Tally, fields_of, upsert_row, write_facts
+from app.errors import PROBLEM_RESPONSES, Conflict, InvalidParameter, NotFound
 from app.facts.files import FACT_MODELS
 from app.facts.reading import FactsError
 from app.facts.verify import SourceRef

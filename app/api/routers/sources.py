@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.auth import AdminKey
-from app.api.errors import PROBLEM_RESPONSES, Conflict, NotFound
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
@@ -16,6 +15,7 @@ from app.api.streaming import answer_list
 from app.api.writes import WRITE_RESPONSES, new_id
 from app.curation.audit import Actor, utcnow
 from app.curation.write import text_sha256, upsert_row
+from app.errors import PROBLEM_RESPONSES, Conflict, NotFound
 from app.schemas.common import Page
 from app.schemas.sources import OutletCited, SourceCreate, SourceDetail, SourceRead
 from app.store.models import Evidence, Fact, Outlet, Source

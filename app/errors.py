@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.api.formats import explain
+from app.formats import explain
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("pledgedb")

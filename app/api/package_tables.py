@@ -1,4 +1,4 @@
-"""The tables of the data package (app.reads.datapackage): for each, its columns (what each
+"""The tables of the data package (app.api.datapackage): for each, its columns (what each
 reads and what it means: the read schemas' own descriptions), its primary key and its references,
 and the query of its standing rows. Types and vocabularies come from the models' column types."""
 

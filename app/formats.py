@@ -4,7 +4,8 @@ it, for people (parameter descriptions and the 422's message never show the rege
 
 from dataclasses import dataclass
 
-from app.schemas.bodies import SLUG
+# The ids of facts, sources, outlets and groups: lower-case words joined by single hyphens.
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 # RFC 3339 date-time, the offset optional (then UTC). Numbers are not timestamps here.
 _YEAR = r"[1-9][0-9]{3}"
