@@ -1,3 +1,5 @@
+"""Audit log entries as the API shows them: who changed what, when, why, before and after."""
+
 import datetime as dt
 from typing import Any
 

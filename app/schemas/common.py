@@ -1,3 +1,6 @@
+"""What every read schema shares: the fact metadata (certainty, retraction), evidence with its
+outlet and offsets, the page envelope, and references between facts."""
+
 import datetime as dt
 from typing import Any, Generic, TypeVar
 

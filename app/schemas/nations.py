@@ -1,3 +1,6 @@
+"""Nations: list items with their roles and inheritance, the reasons a member inherits nothing,
+memberships, and a nation's detail page."""
+
 from enum import StrEnum
 from typing import Literal
 

@@ -1,3 +1,5 @@
+"""The problem-type catalogue as the API lists it (`/problems`)."""
+
 from pydantic import BaseModel, Field
 
 

@@ -1,3 +1,6 @@
+"""Proposals as the API shows them (candidate, evidence, relation to held facts, state) and the
+bodies of a run, an accept and a reject."""
+
 import datetime as dt
 from typing import Any
 

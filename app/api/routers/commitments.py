@@ -1,3 +1,6 @@
+"""Commitments (`/commitments`): who does what, filtered by role, status, nation, actor, certainty
+and source, with the create, correct and retract routes of app.api.writes."""
+
 from enum import StrEnum
 from typing import Annotated
 

@@ -1,3 +1,6 @@
+"""Conditions (`/conditions`): what must happen first and what it gates, filtered by kind, nature
+and nation, with the write routes."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request

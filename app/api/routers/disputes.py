@@ -1,3 +1,6 @@
+"""Disputes (`/disputes`): where the sources disagree (contradiction, refinement, wording), paged
+like every list; derived per data revision by app.reads.disputes."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request

@@ -1,3 +1,5 @@
+"""Events (`/events`): the summit and the call, with their participants."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request

@@ -1,3 +1,6 @@
+"""Health probes: `/healthz` (the process answers) and `/readyz` (the database answers, at the
+schema revision this code expects)."""
+
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError

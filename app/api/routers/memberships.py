@@ -1,3 +1,6 @@
+"""Memberships (`/memberships`): each nation's place in the story and how the sources establish it
+(named, implied, inferred from a group), with the write routes."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request

@@ -1,3 +1,7 @@
+"""Nations (`/nations`, `/nations/{code}`): who will or may do what, with the status set that
+matches the question, inheritance of the coalition's commitments (never over a nation's own
+word), and a nation's page with everything the sources say about it."""
+
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any

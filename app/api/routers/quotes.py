@@ -1,3 +1,5 @@
+"""People's statements (`/quotes`): who said what, quoted or reported, with the write routes."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request

@@ -1,3 +1,5 @@
+"""The vocabulary (`/roles`): roles, statuses and certainty levels with their definitions."""
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select

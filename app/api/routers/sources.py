@@ -1,3 +1,5 @@
+"""Sources (`/sources`): the articles with their text and outlets; a curator registers a new one."""
+
 from collections.abc import Sequence
 from typing import Annotated
 

@@ -1,3 +1,6 @@
+"""The dashboard summary (`/summary`): membership and role counts, split by status and certainty,
+and the claimed-versus-identified story in numbers."""
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
