@@ -84,6 +84,7 @@ def get_datapackage_table(
         int | None,
         Query(
             ge=0,
+            le=2**63 - 1,  # the revision column is a BIGINT
             description="The data revision `datapackage.json` gave (its links carry it): if "
             "the data has changed since, 409, so the tables of one download always agree.",
         ),
