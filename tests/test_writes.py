@@ -9,11 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from app.config import PROJECT_ROOT, Settings
 from app.facts.files import Dataset
 from app.facts.reference import nation_ref, read_reference
 from app.main import create_app
+from app.schemas import commitments, conditions, memberships, statements
 from app.store.engine import make_engine
 from tests.conftest import PG_URL
 from tests.curation import (
@@ -744,3 +746,55 @@ async def test_a_write_waits_its_turn_for_the_configured_time_then_answers_503(
         assert "retry-after" in response.headers
         assert 0.3 <= waited < 5, waited
         assert await curation.state() == before
+
+
+# --- the write bodies --------------------------------------------------------------------------
+
+BODIES = [
+    (commitments.CommitmentCreate, commitments.CommitmentUpdate, commitments.CommitmentIn),
+    (memberships.MembershipCreate, memberships.MembershipUpdate, memberships.MembershipIn),
+    (conditions.ConditionCreate, conditions.ConditionUpdate, conditions.ConditionIn),
+    (statements.StatementCreate, statements.StatementUpdate, statements.StatementIn),
+]
+
+
+def _properties(model: type[BaseModel]) -> dict[str, Any]:
+    """Each field's schema as a client reads it, its default aside."""
+    schema = model.model_json_schema()
+    return {
+        name: {k: v for k, v in field.items() if k != "default"}
+        for name, field in schema["properties"].items()
+    }
+
+
+@pytest.mark.parametrize("create, update, file_model", BODIES, ids=lambda m: m.__name__)
+def test_a_correction_offers_every_field_of_a_new_fact_with_the_same_words_and_limits(
+    create: type[BaseModel], update: type[BaseModel], file_model: type[BaseModel]
+) -> None:
+    assert _properties(update) == _properties(create)
+    assert "required" not in update.model_json_schema()  # every field may be left out
+    # A new fact through the API states what a data file states, but its id (and says why).
+    assert set(create.model_fields) - {"reason"} == set(file_model.model_fields) - {"id"}
+
+
+def test_every_write_route_is_a_named_handler_with_its_explicit_body() -> None:
+    """In the OpenAPI document: each write's operation is named after its handler
+    (`create_commitment`, …) and its body is the resource's own class."""
+    from app.main import create_app
+
+    spec = create_app().openapi()
+    bodies = {}
+    for operations in spec["paths"].values():
+        for method, operation in operations.items():
+            if method in ("post", "patch") and "requestBody" in operation:
+                schema = operation["requestBody"]["content"]["application/json"]["schema"]
+                ref = schema.get("$ref", "inline")
+                bodies[operation["operationId"]] = ref.rsplit("/", 1)[-1]
+    for create, update, _ in BODIES:
+        name = create.__name__.removesuffix("Create").lower()
+        handlers = {op.split("_")[0]: body for op, body in bodies.items() if f"_{name}_" in op}
+        assert handlers == {
+            "create": create.__name__,
+            "update": update.__name__,
+            "retract": "Retraction",
+        }, (name, bodies)

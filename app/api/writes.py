@@ -1,26 +1,25 @@
 """Create, correct (PATCH) and retract facts: the same three operations for memberships,
-commitments, conditions and statements, added to each resource's router by
-``add_write_routes``. Every write verifies its evidence against the stored sources, needs a
-curator key, and is all-or-nothing; corrections and retractions need If-Match."""
+commitments, conditions and statements, which each resource's router declares as named handlers
+(`create_commitment`, `update_commitment`, `retract_commitment`, …) calling `create_fact`,
+`correct_fact` and `withdraw_fact` here with its explicit bodies (`CommitmentCreate`,
+`CommitmentUpdate`, `Retraction`). Every write verifies its evidence against the stored sources,
+needs a curator key, and is all-or-nothing; corrections and retractions need If-Match."""
 
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, ValidationError, create_model
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.api.auth import CuratorKey
 from app.api.representation import require_if_match, respond_model
-from app.api.sessions import WriteSessionDep
 from app.curation.audit import Actor, utcnow
 from app.curation.write import Tally, fields_of, retract_fact, write_facts
 from app.errors import (
@@ -33,17 +32,10 @@ from app.errors import (
 )
 from app.facts.reading import FactsError
 from app.reads.queries import OPTIONS
-from app.schemas.bodies import FactBody, FactIn, Strict
-from app.store.models import Fact
+from app.schemas.bodies import Correction, FactIn, Strict
+from app.store.models import ApiKey, Fact
 from app.store.visibility import HIDE_RETRACTED, SHOW_FACT
 from app.vocab import Origin
-
-REASON = Field(
-    default=None,
-    max_length=1000,
-    description="Why the change is made; kept in the audit log (GET /changes).",
-    examples=["Parliament approved the deployment on 2025-10-01 (new source: article-c)."],
-)
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -77,7 +69,6 @@ class Retraction(Strict):
 class FactResource:
     name: str  # "commitment"
     model: type[Fact]
-    fields: type[FactBody]  # the body of a create: everything but the id
     spec: type[FactIn]  # the same with the id, as the curation core takes it
     read: type[BaseModel]
     path: str  # "/commitments"
@@ -164,29 +155,19 @@ def _lock_for_change(
     return fact
 
 
-def add_write_routes(router: APIRouter, resource: FactResource) -> None:
-    label = resource.name.capitalize()
-    create_body = create_model(
-        f"{label}Create",
-        __base__=resource.fields,
-        __doc__=f"A new {resource.name}, with its evidence. The id is assigned by the API.",
-        reason=(str | None, REASON),
-    )
-    # Every field optional, each with all the limits it has in a new fact (length, pattern,
-    # items), and nullable only where a new fact's field is: the schema a client and a fuzzer
-    # read is the one the correction is held to.
-    update_fields: dict[str, Any] = {
-        name: (info.annotation, FieldInfo.merge_field_infos(info, default=None))
-        for name, info in resource.fields.model_fields.items()
-    }
-    update_body = create_model(
-        f"{label}Update",
-        __base__=Strict,
-        __doc__=f"A correction: only the fields given change (evidence, if given, is replaced "
-        f"as a whole). The result is verified like a new {resource.name}.",
-        reason=(str | None, REASON),
-        **update_fields,
-    )
+@dataclass(frozen=True)
+class WriteRoutes:
+    """What the create, correct and retract routes of a resource declare in OpenAPI (status,
+    response model, problems, links, If-Match), and the path parameter of its id: each router
+    spreads these into its own named handlers' decorators."""
+
+    create: dict[str, Any]
+    update: dict[str, Any]
+    retract: dict[str, Any]
+    id_path: Any
+
+
+def write_routes(resource: FactResource) -> WriteRoutes:
     scope = {"x-required-scope": "curator"}
     # If-Match is read by `require_if_match` (428 without it, 412 when stale), not by FastAPI:
     # declared here so OpenAPI says what the write needs.
@@ -205,7 +186,6 @@ def add_write_routes(router: APIRouter, resource: FactResource) -> None:
     }
     # The same path parameter name as the resource's GET, so OpenAPI shows one path.
     id_name = f"{resource.name}_id"
-    id_path = Path(alias=id_name, max_length=80, description=f"Id of the {resource.name}.")
     # OpenAPI links: what a client (or a stateful fuzzer) does next with a fact it wrote.
     item = "#/paths/" + f"{resource.path}/{{{id_name}}}".replace("/", "~1")
     get_it = {"operationRef": f"{item}/get", "parameters": {id_name: "$response.body#/id"}}
@@ -221,78 +201,79 @@ def add_write_routes(router: APIRouter, resource: FactResource) -> None:
         "description": f"The {resource.name} as it now stands, with its new ETag.",
         "links": {"GetChanged": get_it, "RetractChanged": retract_it},
     }
-
-    @router.post(
-        "",
-        status_code=201,
-        response_model=resource.read,
-        responses={**WRITE_RESPONSES, 201: created},
-        openapi_extra=scope,
-        summary=f"Create a {resource.name}",
+    return WriteRoutes(
+        create={
+            "status_code": 201,
+            "response_model": resource.read,
+            "responses": {**WRITE_RESPONSES, 201: created},
+            "openapi_extra": scope,
+            "summary": f"Create a {resource.name}",
+        },
+        update={
+            "response_model": resource.read,
+            "responses": {**WRITE_RESPONSES, 200: corrected},
+            "openapi_extra": if_match,
+            "summary": f"Correct a {resource.name}",
+        },
+        retract={
+            "response_model": resource.read,
+            "responses": WRITE_RESPONSES,
+            "openapi_extra": if_match,
+            "summary": f"Retract a {resource.name}",
+        },
+        id_path=Path(max_length=80, description=f"Id of the {resource.name}."),
     )
-    def create(
-        request: Request,
-        key: CuratorKey,  # before the session: refused requests never take the write lock
-        session: WriteSessionDep,
-        body: create_body,
-    ) -> Response:
-        """Every quote must be verbatim in a stored source; the fact gets its id here."""
-        values = body.model_dump()
-        reason = values.pop("reason")
-        fact_id = resource.make_id(values)
-        spec = resource.spec.model_validate({**values, "id": fact_id})
-        _write(request, session, key.name, spec, reason)
-        read = render(session, resource, fact_id)
-        return respond_model(
-            request, read, status=201, headers={"Location": f"{resource.path}/{fact_id}"}
-        )
 
-    @router.patch(
-        f"/{{{id_name}}}",
-        response_model=resource.read,
-        responses={**WRITE_RESPONSES, 200: corrected},
-        openapi_extra=if_match,
-        summary=f"Correct a {resource.name}",
-    )
-    def update(
-        request: Request,
-        key: CuratorKey,  # before the session: refused requests never take the write lock
-        session: WriteSessionDep,
-        fact_id: Annotated[str, id_path],
-        body: Annotated[update_body, Body()],
-    ) -> Response:
-        """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
-        fact = _lock_for_change(request, session, resource, fact_id)
-        patch = body.model_dump(exclude_unset=True)
-        reason = patch.pop("reason", None)
-        merged = fields_of(fact, request.app.state.reference[1]) | patch
-        try:
-            spec = resource.spec.model_validate({**merged, "id": fact_id})
-        except ValidationError as exc:
-            raise _invalid(exc) from exc
-        _write(request, session, key.name, spec, reason)
-        return respond_model(request, render(session, resource, fact_id))
 
-    @router.post(
-        f"/{{{id_name}}}/retract",
-        response_model=resource.read,
-        responses=WRITE_RESPONSES,
-        openapi_extra=if_match,
-        summary=f"Retract a {resource.name}",
+def create_fact(
+    request: Request, session: Session, key: ApiKey, resource: FactResource, body: BaseModel
+) -> Response:
+    """Write a new fact from its create body; the fact gets its id here."""
+    values = body.model_dump()
+    reason = values.pop("reason")
+    fact_id = resource.make_id(values)
+    spec = resource.spec.model_validate({**values, "id": fact_id})
+    _write(request, session, key.name, spec, reason)
+    read = render(session, resource, fact_id)
+    return respond_model(
+        request, read, status=201, headers={"Location": f"{resource.path}/{fact_id}"}
     )
-    def retract(
-        request: Request,
-        key: CuratorKey,  # before the session: refused requests never take the write lock
-        session: WriteSessionDep,
-        fact_id: Annotated[str, id_path],
-        body: Retraction,
-    ) -> Response:
-        """The fact and its evidence stay, marked retracted with the reason; lists hide it.
-        Needs If-Match."""
-        fact = _lock_for_change(request, session, resource, fact_id)
-        retract_fact(session, fact, Actor(key.name, Origin.api), utcnow(), body.reason)
-        try:
-            session.commit()
-        except StaleDataError as exc:
-            raise PreconditionFailed(f"{fact_id!r} was changed by another writer.") from exc
-        return respond_model(request, render(session, resource, fact_id))
+
+
+def correct_fact(
+    request: Request,
+    session: Session,
+    key: ApiKey,
+    resource: FactResource,
+    fact_id: str,
+    body: Correction,
+) -> Response:
+    """Apply a correction: the fields given over the fact as it stands, verified as a whole."""
+    fact = _lock_for_change(request, session, resource, fact_id)
+    patch = body.model_dump()  # a field not given is MISSING: left out
+    reason = patch.pop("reason", None)
+    merged = fields_of(fact, request.app.state.reference[1]) | patch
+    try:
+        spec = resource.spec.model_validate({**merged, "id": fact_id})
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    _write(request, session, key.name, spec, reason)
+    return respond_model(request, render(session, resource, fact_id))
+
+
+def withdraw_fact(
+    request: Request,
+    session: Session,
+    key: ApiKey,
+    resource: FactResource,
+    fact_id: str,
+    body: Retraction,
+) -> Response:
+    """Retract a fact: it and its evidence stay, marked retracted with the reason."""
+    fact = _lock_for_change(request, session, resource, fact_id)
+    retract_fact(session, fact, Actor(key.name, Origin.api), utcnow(), body.reason)
+    try:
+        session.commit()
+    except StaleDataError as exc:
+        raise PreconditionFailed(f"{fact_id!r} was changed by another writer.") from exc
+    return respond_model(request, render(session, resource, fact_id))

@@ -1,14 +1,12 @@
 """What every write body shares, in the data files and the API alike: no unknown field, no NUL
 character, and evidence (a verbatim quote, its outlet, its certainty and hedge words)."""
 
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import MISSING, BaseModel, ConfigDict, Field, model_validator
 
 from app.formats import SLUG
-from app.vocab import (
-    Certainty,
-)
+from app.vocab import Certainty
 
 
 def _without_nul(value: Any, where: str) -> None:
@@ -86,18 +84,39 @@ class EvidenceIn(Strict):
         return [self.hedge] if isinstance(self.hedge, str) else list(self.hedge)
 
 
+# The fields every fact states, defined once: a new fact requires them, a correction may give
+# them (`Correction`), with the same limits and words in both schemas.
+SUMMARY_BODY = Field(
+    description="One sentence in your words that says no more than the evidence.",
+    min_length=3,
+    max_length=2000,
+)
+EVIDENCE_BODY = Field(
+    description="One or more verbatim quotes supporting the fact.", min_length=1, max_length=50
+)
+REASON = Field(
+    max_length=1000,
+    description="Why the change is made; kept in the audit log (GET /changes).",
+    examples=["Parliament approved the deployment on 2025-10-01 (new source: article-c)."],
+)
+
+
 class FactBody(Strict):
     """What every fact states, whether written in a file (with its id) or through the API
     (which assigns the id)."""
 
-    summary: str = Field(
-        description="One sentence in your words that says no more than the evidence.",
-        min_length=3,
-        max_length=2000,
-    )
-    evidence: list[EvidenceIn] = Field(
-        description="One or more verbatim quotes supporting the fact.", min_length=1, max_length=50
-    )
+    summary: Annotated[str, SUMMARY_BODY]
+    evidence: Annotated[list[EvidenceIn], EVIDENCE_BODY]
+
+
+class Correction(Strict):
+    """What every correction (PATCH) may give: only the fields given change, each held to the
+    limits it has in a new fact (a field left out is `MISSING`, never null). Evidence, if
+    given, replaces the old as a whole; the result is verified like a new fact."""
+
+    summary: Annotated[str, SUMMARY_BODY] | MISSING = MISSING
+    evidence: Annotated[list[EvidenceIn], EVIDENCE_BODY] | MISSING = MISSING
+    reason: Annotated[str | None, REASON] = None
 
 
 class FactIn(FactBody):

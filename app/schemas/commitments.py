@@ -1,10 +1,10 @@
 """Commitments: who does what."""
 
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import MISSING, Field, model_validator
 
-from app.schemas.bodies import FactBody, FactIn
+from app.schemas.bodies import REASON, Correction, FactBody, FactIn
 from app.schemas.common import EVIDENCE, SUMMARY, ConditionRef, EvidenceRead, FactMeta
 from app.vocab import (
     ActorKind,
@@ -50,35 +50,40 @@ class CommitmentRead(FactMeta):
     evidence: list[EvidenceRead] = EVIDENCE
 
 
+# Each field a commitment body states, defined once for a new commitment and a correction.
+ACTOR = Field(description="nation (give nation) or coalition (give coalition_scope).")
+NATION = Field(description="With actor nation: its alpha-2 code.", examples=["IT"])
+COALITION_SCOPE = Field(
+    description="With actor coalition: whole (the force as a whole) or some_members "
+    "(members the source does not name)."
+)
+ROLE = Field(description="Role from the vocabulary (GET /roles).", examples=["training"])
+STATUS = Field(description="pledged, open_to, considering, pending, hesitant or ruled_out.")
+LOCATION = Field(description="inside_ukraine, outside_ukraine or unspecified.")
+COMBAT = Field(description="combat, non_combat or unspecified.")
+GROUP = Field(
+    description="With some_members: the group the unnamed members come from.",
+    examples=["asia-pacific"],
+)
+EXCLUSIVE = Field(
+    description="With actor nation: the source limits the nation's role to its exclusive "
+    "commitments ('has limited its role to training and monitoring'), so the nation "
+    "inherits no coalition commitment in another role."
+)
+
+
 class CommitmentFields(FactBody):
-    actor: ActorKind = Field(
-        description="nation (give nation) or coalition (give coalition_scope)."
-    )
-    nation: str | None = Field(
-        default=None, description="With actor nation: its alpha-2 code.", examples=["IT"]
-    )
-    coalition_scope: CoalitionScope | None = Field(
-        default=None,
-        description="With actor coalition: whole (the force as a whole) or some_members "
-        "(members the source does not name).",
-    )
-    role: Role = Field(description="Role from the vocabulary (GET /roles).", examples=["training"])
-    status: Status = Field(
-        description="pledged, open_to, considering, pending, hesitant or ruled_out."
-    )
-    location: Location = Field(description="inside_ukraine, outside_ukraine or unspecified.")
-    combat: Combat = Field(description="combat, non_combat or unspecified.")
-    group: str | None = Field(
-        default=None,
-        description="With some_members: the group the unnamed members come from.",
-        examples=["asia-pacific"],
-    )
-    exclusive: bool = Field(
-        default=False,
-        description="With actor nation: the source limits the nation's role to its exclusive "
-        "commitments ('has limited its role to training and monitoring'), so the nation "
-        "inherits no coalition commitment in another role.",
-    )
+    """A commitment as a data file states it (with its id: `CommitmentIn`)."""
+
+    actor: Annotated[ActorKind, ACTOR]
+    nation: Annotated[str | None, NATION] = None
+    coalition_scope: Annotated[CoalitionScope | None, COALITION_SCOPE] = None
+    role: Annotated[Role, ROLE]
+    status: Annotated[Status, STATUS]
+    location: Annotated[Location, LOCATION]
+    combat: Annotated[Combat, COMBAT]
+    group: Annotated[str | None, GROUP] = None
+    exclusive: Annotated[bool, EXCLUSIVE] = False
 
     @model_validator(mode="after")
     def actor_fits(self) -> Self:
@@ -97,3 +102,24 @@ class CommitmentFields(FactBody):
 
 class CommitmentIn(FactIn, CommitmentFields):
     pass
+
+
+class CommitmentCreate(CommitmentFields):
+    """A new commitment, with its evidence. The id is assigned by the API."""
+
+    reason: Annotated[str | None, REASON] = None
+
+
+class CommitmentUpdate(Correction):
+    """A correction: only the fields given change (evidence, if given, is replaced as a whole).
+    The result is verified like a new commitment."""
+
+    actor: Annotated[ActorKind, ACTOR] | MISSING = MISSING
+    nation: Annotated[str | None, NATION] | MISSING = MISSING
+    coalition_scope: Annotated[CoalitionScope | None, COALITION_SCOPE] | MISSING = MISSING
+    role: Annotated[Role, ROLE] | MISSING = MISSING
+    status: Annotated[Status, STATUS] | MISSING = MISSING
+    location: Annotated[Location, LOCATION] | MISSING = MISSING
+    combat: Annotated[Combat, COMBAT] | MISSING = MISSING
+    group: Annotated[str | None, GROUP] | MISSING = MISSING
+    exclusive: Annotated[bool, EXCLUSIVE] | MISSING = MISSING

@@ -8,13 +8,22 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
-from app.api.sessions import ReadSessionDep
+from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
-from app.api.writes import FactResource, add_write_routes, new_id
+from app.api.writes import (
+    FactResource,
+    Retraction,
+    correct_fact,
+    create_fact,
+    new_id,
+    withdraw_fact,
+    write_routes,
+)
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
@@ -23,7 +32,7 @@ from app.reads.queries import (
     require_source,
     resolve_nation,
 )
-from app.schemas.commitments import CommitmentFields, CommitmentIn, CommitmentRead
+from app.schemas.commitments import CommitmentCreate, CommitmentIn, CommitmentRead, CommitmentUpdate
 from app.schemas.common import Page
 from app.store.models import Commitment, Evidence, Fact
 from app.vocab import ActorKind, CoalitionScope, Role, Status
@@ -136,15 +145,48 @@ def get_commitment(
     )
 
 
-add_write_routes(
-    router,
-    FactResource(
-        name="commitment",
-        model=Commitment,
-        fields=CommitmentFields,
-        spec=CommitmentIn,
-        read=CommitmentRead,
-        path="/commitments",
-        make_id=lambda v: new_id(v.get("nation") or "coalition", v["role"], v["status"]),
-    ),
+COMMITMENTS = FactResource(
+    name="commitment",
+    model=Commitment,
+    spec=CommitmentIn,
+    read=CommitmentRead,
+    path="/commitments",
+    make_id=lambda v: new_id(v.get("nation") or "coalition", v["role"], v["status"]),
 )
+WRITES = write_routes(COMMITMENTS)
+
+
+@router.post("", **WRITES.create)
+def create_commitment(
+    request: Request,
+    key: CuratorKey,  # before the session: refused requests never take the write lock
+    session: WriteSessionDep,
+    body: CommitmentCreate,
+) -> Response:
+    """Every quote must be verbatim in a stored source; the commitment gets its id here."""
+    return create_fact(request, session, key, COMMITMENTS, body)
+
+
+@router.patch("/{commitment_id}", **WRITES.update)
+def update_commitment(
+    request: Request,
+    key: CuratorKey,
+    session: WriteSessionDep,
+    commitment_id: Annotated[str, WRITES.id_path],
+    body: CommitmentUpdate,
+) -> Response:
+    """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
+    return correct_fact(request, session, key, COMMITMENTS, commitment_id, body)
+
+
+@router.post("/{commitment_id}/retract", **WRITES.retract)
+def retract_commitment(
+    request: Request,
+    key: CuratorKey,
+    session: WriteSessionDep,
+    commitment_id: Annotated[str, WRITES.id_path],
+    body: Retraction,
+) -> Response:
+    """The commitment and its evidence stay, marked retracted with the reason; lists hide it.
+    Needs If-Match."""
+    return withdraw_fact(request, session, key, COMMITMENTS, commitment_id, body)

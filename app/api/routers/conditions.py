@@ -7,13 +7,22 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
-from app.api.sessions import ReadSessionDep
+from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
-from app.api.writes import FactResource, add_write_routes, new_id
+from app.api.writes import (
+    FactResource,
+    Retraction,
+    correct_fact,
+    create_fact,
+    new_id,
+    withdraw_fact,
+    write_routes,
+)
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
@@ -24,7 +33,7 @@ from app.reads.queries import (
     resolve_nation,
 )
 from app.schemas.common import Page
-from app.schemas.conditions import ConditionFields, ConditionIn, ConditionRead
+from app.schemas.conditions import ConditionCreate, ConditionIn, ConditionRead, ConditionUpdate
 from app.store.models import Commitment, Condition, Evidence, Fact
 from app.vocab import ConditionKind, ConditionNature
 
@@ -107,15 +116,48 @@ def get_condition(
     )
 
 
-add_write_routes(
-    router,
-    FactResource(
-        name="condition",
-        model=Condition,
-        fields=ConditionFields,
-        spec=ConditionIn,
-        read=ConditionRead,
-        path="/conditions",
-        make_id=lambda v: new_id(v["kind"], v.get("nation")),
-    ),
+CONDITIONS = FactResource(
+    name="condition",
+    model=Condition,
+    spec=ConditionIn,
+    read=ConditionRead,
+    path="/conditions",
+    make_id=lambda v: new_id(v["kind"], v.get("nation")),
 )
+WRITES = write_routes(CONDITIONS)
+
+
+@router.post("", **WRITES.create)
+def create_condition(
+    request: Request,
+    key: CuratorKey,  # before the session: refused requests never take the write lock
+    session: WriteSessionDep,
+    body: ConditionCreate,
+) -> Response:
+    """Every quote must be verbatim in a stored source; the condition gets its id here."""
+    return create_fact(request, session, key, CONDITIONS, body)
+
+
+@router.patch("/{condition_id}", **WRITES.update)
+def update_condition(
+    request: Request,
+    key: CuratorKey,
+    session: WriteSessionDep,
+    condition_id: Annotated[str, WRITES.id_path],
+    body: ConditionUpdate,
+) -> Response:
+    """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
+    return correct_fact(request, session, key, CONDITIONS, condition_id, body)
+
+
+@router.post("/{condition_id}/retract", **WRITES.retract)
+def retract_condition(
+    request: Request,
+    key: CuratorKey,
+    session: WriteSessionDep,
+    condition_id: Annotated[str, WRITES.id_path],
+    body: Retraction,
+) -> Response:
+    """The condition and its evidence stay, marked retracted with the reason; lists hide it.
+    Needs If-Match."""
+    return withdraw_fact(request, session, key, CONDITIONS, condition_id, body)

@@ -7,13 +7,22 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
-from app.api.sessions import ReadSessionDep
+from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
-from app.api.writes import FactResource, add_write_routes, new_id
+from app.api.writes import (
+    FactResource,
+    Retraction,
+    correct_fact,
+    create_fact,
+    new_id,
+    withdraw_fact,
+    write_routes,
+)
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
@@ -23,7 +32,7 @@ from app.reads.queries import (
     resolve_nation,
 )
 from app.schemas.common import Page
-from app.schemas.memberships import MembershipFields, MembershipIn
+from app.schemas.memberships import MembershipCreate, MembershipIn, MembershipUpdate
 from app.schemas.nations import MembershipRead
 from app.store.models import Evidence, Fact, Membership
 from app.vocab import Basis, MembershipStatus, Part
@@ -91,15 +100,48 @@ def get_membership(
     return respond_model(request, MembershipRead.model_validate(found))
 
 
-add_write_routes(
-    router,
-    FactResource(
-        name="membership",
-        model=Membership,
-        fields=MembershipFields,
-        spec=MembershipIn,
-        read=MembershipRead,
-        path="/memberships",
-        make_id=lambda v: new_id("membership", v["nation"]),
-    ),
+MEMBERSHIPS = FactResource(
+    name="membership",
+    model=Membership,
+    spec=MembershipIn,
+    read=MembershipRead,
+    path="/memberships",
+    make_id=lambda v: new_id("membership", v["nation"]),
 )
+WRITES = write_routes(MEMBERSHIPS)
+
+
+@router.post("", **WRITES.create)
+def create_membership(
+    request: Request,
+    key: CuratorKey,  # before the session: refused requests never take the write lock
+    session: WriteSessionDep,
+    body: MembershipCreate,
+) -> Response:
+    """Every quote must be verbatim in a stored source; the membership gets its id here."""
+    return create_fact(request, session, key, MEMBERSHIPS, body)
+
+
+@router.patch("/{membership_id}", **WRITES.update)
+def update_membership(
+    request: Request,
+    key: CuratorKey,
+    session: WriteSessionDep,
+    membership_id: Annotated[str, WRITES.id_path],
+    body: MembershipUpdate,
+) -> Response:
+    """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
+    return correct_fact(request, session, key, MEMBERSHIPS, membership_id, body)
+
+
+@router.post("/{membership_id}/retract", **WRITES.retract)
+def retract_membership(
+    request: Request,
+    key: CuratorKey,
+    session: WriteSessionDep,
+    membership_id: Annotated[str, WRITES.id_path],
+    body: Retraction,
+) -> Response:
+    """The membership and its evidence stay, marked retracted with the reason; lists hide it.
+    Needs If-Match."""
+    return withdraw_fact(request, session, key, MEMBERSHIPS, membership_id, body)

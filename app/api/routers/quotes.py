@@ -6,13 +6,22 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
-from app.api.sessions import ReadSessionDep
+from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
-from app.api.writes import FactResource, add_write_routes, new_id
+from app.api.writes import (
+    FactResource,
+    Retraction,
+    correct_fact,
+    create_fact,
+    new_id,
+    withdraw_fact,
+    write_routes,
+)
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
@@ -24,7 +33,7 @@ from app.reads.queries import (
     resolve_nation,
 )
 from app.schemas.common import Page
-from app.schemas.statements import StatementFields, StatementIn, StatementRead
+from app.schemas.statements import StatementCreate, StatementIn, StatementRead, StatementUpdate
 from app.store.models import Event, Evidence, Fact, Statement
 from app.vocab import StatementMode
 
@@ -109,15 +118,48 @@ def get_quote(
     )
 
 
-add_write_routes(
-    router,
-    FactResource(
-        name="statement",
-        model=Statement,
-        fields=StatementFields,
-        spec=StatementIn,
-        read=StatementRead,
-        path="/quotes",
-        make_id=lambda v: new_id(v["speaker"], v.get("topic") or "statement"),
-    ),
+STATEMENTS = FactResource(
+    name="statement",
+    model=Statement,
+    spec=StatementIn,
+    read=StatementRead,
+    path="/quotes",
+    make_id=lambda v: new_id(v["speaker"], v.get("topic") or "statement"),
 )
+WRITES = write_routes(STATEMENTS)
+
+
+@router.post("", **WRITES.create)
+def create_statement(
+    request: Request,
+    key: CuratorKey,  # before the session: refused requests never take the write lock
+    session: WriteSessionDep,
+    body: StatementCreate,
+) -> Response:
+    """Every quote must be verbatim in a stored source; the statement gets its id here."""
+    return create_fact(request, session, key, STATEMENTS, body)
+
+
+@router.patch("/{statement_id}", **WRITES.update)
+def update_statement(
+    request: Request,
+    key: CuratorKey,
+    session: WriteSessionDep,
+    statement_id: Annotated[str, WRITES.id_path],
+    body: StatementUpdate,
+) -> Response:
+    """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
+    return correct_fact(request, session, key, STATEMENTS, statement_id, body)
+
+
+@router.post("/{statement_id}/retract", **WRITES.retract)
+def retract_statement(
+    request: Request,
+    key: CuratorKey,
+    session: WriteSessionDep,
+    statement_id: Annotated[str, WRITES.id_path],
+    body: Retraction,
+) -> Response:
+    """The statement and its evidence stay, marked retracted with the reason; lists hide it.
+    Needs If-Match."""
+    return withdraw_fact(request, session, key, STATEMENTS, statement_id, body)
