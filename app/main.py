@@ -27,9 +27,9 @@ from app.api.routers import (
     nations,
     problems,
     proposals,
-    quotes,
     roles,
     sources,
+    statements,
     summary,
 )
 from app.config import Settings, get_settings
@@ -61,6 +61,7 @@ line, with no page cap; `all=true` does the same as CSV or JSON; `download=1` sa
 `/datapackage.json` is the whole database as a Frictionless Data Package;
 `/changes/stream` is the audit log as a live feed (Server-Sent Events). Errors are RFC 9457
 `application/problem+json`; unknown query parameters are refused, never ignored.
+`/quotes`, the first name of `/statements`, still answers: 308 to the same path there.
 """
 
 TAGS = [
@@ -68,7 +69,7 @@ TAGS = [
     {"name": "memberships", "description": "Each nation's place in the story."},
     {"name": "commitments", "description": "Who does what, with status and evidence."},
     {"name": "conditions", "description": "What must happen first, and what it gates."},
-    {"name": "quotes", "description": "People's statements."},
+    {"name": "statements", "description": "People's statements, quoted or reported."},
     {"name": "events", "description": "The summit and the call."},
     {
         "name": "disputes",
@@ -148,11 +149,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)  # outside the cache: HEAD is answered from it too
     app.add_middleware(AccessLog)  # outermost: every request, its real method, its duration
     routers = (
-        nations, memberships, commitments, conditions, quotes, events, disputes, sources, roles,
+        nations, memberships, commitments, conditions, statements, events, disputes, sources, roles,
         changes, summary, datapackage, proposals, problems, health,
     )  # fmt: skip
     for module in routers:
         app.include_router(module.router)
+    app.router.routes.append(statements.QUOTES_ALIAS)
     install_docs(app)
     install_explorer(app)  # after the API's routes: its /explore fallback comes last
     document_common_problems(app)

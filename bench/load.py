@@ -288,7 +288,7 @@ class Targets:
                 nations=ids("/nations", "code"),
                 roles=role_names or ["training", "naval", "air", "troops"],
                 commitments=ids("/commitments"),
-                quotes=ids("/quotes"),
+                quotes=ids("/statements"),
                 disputes=[str(d["id"]) for d in client.get("/disputes").json().get("items", [])],
             )
 
@@ -300,10 +300,10 @@ class Targets:
             (8, lambda: f"/nations/{rng.choice(self.nations)}"),
             (10, lambda: "/commitments?role=training&format=csv"),
             (10, lambda: "/summary"),
-            (10, lambda: "/quotes"),
+            (10, lambda: "/statements"),
             (8, lambda: "/disputes"),
             (14, lambda: f"/commitments/{rng.choice(self.commitments)}"),
-            (5, lambda: f"/quotes/{rng.choice(self.quotes)}" if self.quotes else "/quotes"),
+            (5, lambda: f"/statements/{rng.choice(self.quotes)}" if self.quotes else "/statements"),
             (5, lambda: f"/disputes/{rng.choice(self.disputes)}" if self.disputes else "/disputes"),
             (8, lambda: "/commitments?limit=50"),
         ]
@@ -446,7 +446,7 @@ SLOW_PATHS = (
     "/nations?include_coalition=true&limit=500&role=naval",
     "/changes?limit=500",
     "/summary",
-    "/quotes?limit=500",
+    "/statements?limit=500",
 )
 
 

@@ -64,7 +64,7 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("/nations", {"role": "training"}),
     ("/events", {}),
     ("/sources", {}),
-    ("/quotes", {}),
+    ("/statements", {}),
 ]
 
 

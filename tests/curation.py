@@ -317,7 +317,7 @@ KINDS = [
     ),
     Kind(
         name="statement",
-        path="/quotes",
+        path="/statements",
         body={
             "speaker": "Volodymyr Zelenskyy",
             "speaker_title": "President of Ukraine",

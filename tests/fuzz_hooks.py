@@ -110,7 +110,7 @@ FIELDS: dict[str, type[BaseModel]] = {
     "memberships": MembershipFields,
     "commitments": CommitmentFields,
     "conditions": ConditionFields,
-    "quotes": StatementFields,
+    "statements": StatementFields,
 }
 
 
@@ -173,7 +173,7 @@ def make_positive_body_real(
             body["nation"] = _real_or_none(body["nation"], MEMBERS)
         if "gates" in body:
             body["gates"] = _draw.sample(COMMITMENTS, min(len(body["gates"]), 2))
-    elif kind == "quotes":
+    elif kind == "statements":
         if "speaker" in body:
             body["speaker"] = _draw.choice(SPEAKERS)
         if "speaker_nation" in body:

@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.anyio
 
-LISTS = ["/nations", "/memberships", "/commitments", "/conditions", "/quotes", "/events",
+LISTS = ["/nations", "/memberships", "/commitments", "/conditions", "/statements", "/events",
          "/sources", "/changes"]  # fmt: skip
 CHART_COLUMNS = {"id", "nation", "nation_name", "role", "status", "evidence_count", "quote",
                  "quote_source", "quote_outlet", "quote_certainty", "quote_hedge"}  # fmt: skip
@@ -99,7 +99,7 @@ async def test_nation_roles_are_plain_and_inherited_ones_say_so(client: httpx.As
 
 
 async def test_statements_name_the_speakers_nation(client: httpx.AsyncClient) -> None:
-    items, rows, _ = await json_and_csv(client, "/quotes", limit=500)
+    items, rows, _ = await json_and_csv(client, "/statements", limit=500)
     names = await nation_names(client)
     assert any(r["speaker_nation"] for r in rows)
     for item, row in zip(items, rows, strict=True):

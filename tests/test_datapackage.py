@@ -85,7 +85,7 @@ async def test_the_tables_hold_what_the_api_answers(
     exported: Path, client: httpx.AsyncClient
 ) -> None:
     for table, path, key in (("commitments", "/commitments", "id"), ("nations", "/nations", "code"),
-                             ("statements", "/quotes", "id"), ("events", "/events", "id"),
+                             ("statements", "/statements", "id"), ("events", "/events", "id"),
                              ("memberships", "/memberships", "id")):  # fmt: skip
         items = await walk_pages(client, path, 500)
         exported_keys = [r[key] for r in rows((exported / f"{table}.csv").read_text())]

@@ -82,7 +82,7 @@ def allowed_for(body: dict[str, Any], param: str) -> list[str]:
 
 def test_the_routes_were_discovered() -> None:
     # Guards the parametrisation below: it must see the list endpoints of the contract.
-    assert {"/nations", "/commitments", "/conditions", "/quotes", "/events", "/sources"} <= set(
+    assert {"/nations", "/commitments", "/conditions", "/statements", "/events", "/sources"} <= set(
         PAGED
     )
     assert {"/roles", "/summary", "/healthz", "/readyz"} <= set(GET_ROUTES)
@@ -168,7 +168,7 @@ async def test_bad_format_lists_the_allowed_values(client: httpx.AsyncClient) ->
         ("/commitments", {"nation": "Atlantis"}),
         ("/commitments", {"nation": "QQ"}),
         ("/commitments", {"source": "article-z"}),
-        ("/quotes", {"speaker": ""}),
+        ("/statements", {"speaker": ""}),
     ],
 )
 async def test_bad_filter_values(
@@ -294,7 +294,7 @@ async def test_wrong_method_is_405_with_allow(
 
 @pytest.mark.parametrize(
     "path",
-    ["/nations/ZZ", "/commitments/nope", "/conditions/nope", "/quotes/nope", "/events/nope",
+    ["/nations/ZZ", "/commitments/nope", "/conditions/nope", "/statements/nope", "/events/nope",
      "/sources/nope"],
 )  # fmt: skip
 async def test_unknown_ids_are_404_problems(client: httpx.AsyncClient, path: str) -> None:
@@ -312,8 +312,8 @@ async def test_detail_endpoints_refuse_unknown_parameters_too(client: httpx.Asyn
     ("path", "params"),
     [
         ("/nations", {"q": "a\x00"}),
-        ("/quotes", {"speaker": "a\x00"}),
-        ("/quotes", {"event": "a\x00"}),
+        ("/statements", {"speaker": "a\x00"}),
+        ("/statements", {"event": "a\x00"}),
         ("/commitments", {"source": "a\x00"}),
         ("/conditions", {"gates": "a\x00"}),
         ("/conditions", {"source": "a\x00"}),
@@ -333,7 +333,7 @@ async def test_nul_character_in_a_filter_is_not_a_server_error(
 
 
 @pytest.mark.parametrize(
-    "path", ["/commitments/a%00", "/conditions/a%00", "/quotes/a%00", "/events/a%00",
+    "path", ["/commitments/a%00", "/conditions/a%00", "/statements/a%00", "/events/a%00",
              "/sources/a%00"],
 )  # fmt: skip
 async def test_nul_character_in_an_id_is_not_a_server_error(

@@ -41,7 +41,7 @@ MARK_WAIT = 90.0  # seconds to wait for the killed command to be inside its tran
 OUTAGE_WAIT = 10.0  # seconds the API may take to notice the database went or came back
 REQUEST_TIMEOUT = 20.0
 # The paths checked while the database is away: each needs the database.
-DB_PATHS = ("/summary", "/commitments/coalition-troops", "/nations?role=training", "/quotes")
+DB_PATHS = ("/summary", "/commitments/coalition-troops", "/nations?role=training", "/statements")
 # Outages in a row: one by default, three in the slow run (each must recover as the first did).
 OUTAGE_CYCLES = pytest.mark.parametrize(
     "cycles", [pytest.param(1, id="short"), pytest.param(3, id="long", marks=pytest.mark.slow)]
@@ -517,7 +517,7 @@ def test_a_write_through_one_process_is_seen_at_once_through_another(
         httpx.Client(base_url=one.base, timeout=REQUEST_TIMEOUT, headers=HOST) as a,
         httpx.Client(base_url=other.base, timeout=REQUEST_TIMEOUT, headers=HOST) as b,
     ):
-        for probe in (path, "/quotes", "/commitments?role=troops", "/nations/DE"):
+        for probe in (path, "/statements", "/commitments?role=troops", "/nations/DE"):
             assert a.get(probe).headers["etag"] == b.get(probe).headers["etag"], probe
         before = a.get(path)
         summary = "The coalition's reassurance force, as corrected by the fault test."

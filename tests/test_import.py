@@ -134,9 +134,9 @@ async def test_import_creates_updates_and_retracts_and_says_so(
     got = (await api.get(f"/commitments/{updated.id}")).json()
     assert got["summary"] == "A summary corrected by the import."
     assert got["version"] == 2
-    gone = (await api.get(f"/quotes/{retracted.id}")).json()
+    gone = (await api.get(f"/statements/{retracted.id}")).json()
     assert gone["retraction_reason"] == "The quote was misattributed."
-    listed = (await api.get("/quotes", params={"limit": 500})).json()["items"]
+    listed = (await api.get("/statements", params={"limit": 500})).json()["items"]
     assert retracted.id not in {q["id"] for q in listed}
     # The audit log names the importer and why, one entry per fact.
     entries = (await changes(api))[seen:]

@@ -22,7 +22,7 @@ CONTRACT_PATHS = [
     "/conditions",
     "/sources",
     "/sources/{source_id}",
-    "/quotes",
+    "/statements",
     "/events",
     "/roles",
     "/summary",
@@ -123,7 +123,7 @@ async def test_list_filters_of_the_contract_are_documented(client: httpx.AsyncCl
                      "include_coalition", "sort"},
         "/commitments": {"role", "status", "nation", "actor", "coalition_scope", "source", "sort"},
         "/conditions": {"kind", "nature", "nation", "gates", "source"},
-        "/quotes": {"speaker", "mode", "nation", "event", "source"},
+        "/statements": {"speaker", "mode", "nation", "event", "source"},
     }  # fmt: skip
     paging = {"limit", "offset", "cursor", "format"}
     for path, filters in expected.items():

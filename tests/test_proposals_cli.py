@@ -136,7 +136,7 @@ async def test_article_to_source_to_proposals_to_imported_facts(
                     "membership": "memberships",
                     "commitment": "commitments",
                     "condition": "conditions",
-                    "statement": "quotes",
+                    "statement": "statements",
                 }[candidate["kind"]]
                 stored = await get(client, f"/{path}/{fact_id}")
                 mine = [e for e in stored["evidence"] if e["source"] == "nl-hub"]

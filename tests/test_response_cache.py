@@ -25,7 +25,7 @@ PATHS = [
     "/nations/DE",
     "/commitments?role=training&format=csv",
     "/summary",
-    "/quotes?limit=2",
+    "/statements?limit=2",
 ]
 # Headers that may differ between two answers of the same bytes.
 VOLATILE = {"date", "server"}

@@ -85,7 +85,7 @@ async def test_source_detail_holds_the_text_cut_from_the_document(
 async def every_evidence_item(client: httpx.AsyncClient, dataset: Dataset) -> list[dict[str, Any]]:
     """Every evidence item the API shows, from every resource that carries evidence."""
     found: list[dict[str, Any]] = []
-    for path in ("/commitments", "/conditions", "/quotes", "/events"):
+    for path in ("/commitments", "/conditions", "/statements", "/events"):
         response = await client.get(path, params={"limit": 500})
         assert response.status_code == 200
         for item in response.json()["items"]:

@@ -68,8 +68,8 @@ BOUNDS: dict[str, int] = {
     "/commitments/{commitment_id}": 3,  # the fact, evidence, conditions
     "/conditions": 5 + 3,  # revision, count, page, evidence, gates; nation, gates, source
     "/conditions/{condition_id}": 3,  # the fact, evidence, gates
-    "/quotes": 4 + 3,  # revision, count, page, evidence; nation, event, source
-    "/quotes/{statement_id}": 2,  # the fact, its evidence
+    "/statements": 4 + 3,  # revision, count, page, evidence; nation, event, source
+    "/statements/{statement_id}": 2,  # the fact, its evidence
     "/events": 4,  # revision, count, page, evidence
     "/events/{event_id}": 2,  # the fact, its evidence
     "/disputes": 1 + 8 + 1,  # disputes (paged in Python); nation
@@ -198,7 +198,7 @@ async def filters(client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     data that leave rows to show."""
     conditions = (await get_json(client, "/conditions", limit=MAX_PAGE))["items"]
     tied = next(c for c in conditions if c["nation"] and c["gates"])
-    quotes = (await get_json(client, "/quotes", limit=MAX_PAGE))["items"]
+    quotes = (await get_json(client, "/statements", limit=MAX_PAGE))["items"]
     quoted = next(q for q in quotes if q["event"] and q["speaker_nation"])
     return {
         "/nations": {"role": "training", "include_coalition": "true", "region": "Western Europe"},
@@ -209,7 +209,7 @@ async def filters(client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
             "gates": tied["gates"][0]["id"],
             "source": tied["evidence"][0]["source"],
         },
-        "/quotes": {
+        "/statements": {
             "nation": quoted["speaker_nation"],
             "event": quoted["event"],
             "source": quoted["evidence"][0]["source"],
@@ -402,10 +402,10 @@ async def add_facts(c: Curation) -> None:
             "summary": f"{speaker}'s words in the Berlin report.",
             "evidence": [stated(new_source, words)],
         }
-        await c.create("/quotes", statement)
-    old = await c.get("/quotes/macron-solidarity-beyond-rhetoric")
+        await c.create("/statements", statement)
+    old = await c.get("/statements/macron-solidarity-beyond-rhetoric")
     patched = await c.patch(
-        "/quotes/macron-solidarity-beyond-rhetoric",
+        "/statements/macron-solidarity-beyond-rhetoric",
         {"topic": "first-day-of-peace"},
         old.headers["etag"],
     )
@@ -476,7 +476,7 @@ async def test_statement_counts_do_not_grow_with_the_data(private: Curation) -> 
         "/nations/{code}",
         "/commitments/{commitment_id}",
         "/conditions/{condition_id}",
-        "/quotes/{statement_id}",
+        "/statements/{statement_id}",
         "/memberships/{membership_id}",
         "/disputes/{dispute_id}",
     }

@@ -43,7 +43,7 @@ def ndjson(response: httpx.Response) -> list[dict[str, Any]]:
         ("/commitments", {"role": ["training", "troops"], "sort": "nation"}),
         ("/commitments", {}),
         ("/conditions", {"nature": "precondition"}),
-        ("/quotes", {}),
+        ("/statements", {}),
         ("/memberships", {"status": "member"}),
         ("/sources", {}),
         ("/changes", {"entity": "fact"}),

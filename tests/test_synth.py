@@ -209,7 +209,7 @@ async def test_list_endpoints_walk_every_row_once(
         expected = {
             "/commitments": conn.scalars(select(Commitment.id)).all(),
             "/conditions": conn.scalars(select(Condition.id)).all(),
-            "/quotes": conn.scalars(select(Statement.id)).all(),
+            "/statements": conn.scalars(select(Statement.id)).all(),
             "/events": conn.scalars(select(Event.id)).all(),
             "/memberships": conn.scalars(select(Membership.id)).all(),
             "/sources": conn.scalars(select(Source.id)).all(),

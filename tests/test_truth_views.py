@@ -77,7 +77,7 @@ async def test_every_list_answer_says_what_it_applied(client: httpx.AsyncClient)
         if "applied" in schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {}):
             lists.append(path)
     assert {
-        "/nations", "/commitments", "/memberships", "/conditions", "/quotes", "/events",
+        "/nations", "/commitments", "/memberships", "/conditions", "/statements", "/events",
         "/sources", "/disputes", "/changes",
     } <= set(lists)  # fmt: skip
     for path in lists:
@@ -190,7 +190,7 @@ async def test_memberships_drawn_only_from_a_hedged_list_say_so_in_every_view(
     assert summary["by_membership_certainty"]["member"]["hedged"] == len(member_hedged)
 
 
-@pytest.mark.parametrize("path", ["/commitments", "/conditions", "/memberships", "/quotes"])
+@pytest.mark.parametrize("path", ["/commitments", "/conditions", "/memberships", "/statements"])
 async def test_every_fact_carries_the_strongest_certainty_of_its_evidence(
     client: httpx.AsyncClient, dataset: Dataset, path: str
 ) -> None:
@@ -273,7 +273,7 @@ async def test_a_sentence_that_goes_on_with_an_attributed_one_keeps_its_outlet(
 
 
 @pytest.mark.parametrize(
-    "path", ["/commitments", "/memberships", "/conditions", "/quotes", "/disputes"]
+    "path", ["/commitments", "/memberships", "/conditions", "/statements", "/disputes"]
 )
 @pytest.mark.parametrize("name", ["Italy", "italy", "ITA", "Italian Republic"])
 async def test_a_nation_filter_takes_names_as_well_as_codes(

@@ -159,7 +159,7 @@ async def test_at_a_past_moment_a_filter_naming_what_came_later_answers_empty(
         )
     ).json()["id"]
     moment = before.isoformat().replace("+00:00", "Z")
-    for path in ("/commitments", "/memberships", "/conditions", "/quotes"):
+    for path in ("/commitments", "/memberships", "/conditions", "/statements"):
         past = await curation.get(path, source=source_id, as_of=moment)
         assert past.json()["total"] == 0
         assert past.json()["items"] == []

@@ -19,7 +19,7 @@ FACT_PATHS = {
     "membership": "/memberships",
     "commitment": "/commitments",
     "condition": "/conditions",
-    "statement": "/quotes",
+    "statement": "/statements",
     "event": "/events",
 }
 LONG = 160  # characters of a value shown before it folds away

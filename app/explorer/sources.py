@@ -25,7 +25,7 @@ FACT_LISTS = {
     "membership": ("/memberships", True),
     "commitment": ("/commitments", True),
     "condition": ("/conditions", True),
-    "statement": ("/quotes", True),
+    "statement": ("/statements", True),
     "event": ("/events", False),
 }
 

@@ -1,10 +1,12 @@
-"""People's statements (`/quotes`): who said what, quoted or reported, with the write routes."""
+"""People's statements (`/statements`): who said what, quoted or reported, with the write routes.
+`/quotes`, the resource's first name, answers 308 to the same path under `/statements`."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
+from starlette.routing import Route
 
 from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
@@ -37,11 +39,11 @@ from app.schemas.statements import StatementCreate, StatementIn, StatementRead, 
 from app.store.models import Event, Evidence, Fact, Statement
 from app.vocab import StatementMode
 
-router = APIRouter(prefix="/quotes", tags=["quotes"])
+router = APIRouter(prefix="/statements", tags=["statements"])
 
 
 @router.get("", response_model=Page[StatementRead], responses=LIST_RESPONSES)
-def list_quotes(
+def list_statements(
     request: Request,
     session: ReadSessionDep,
     page: PageDep,
@@ -94,12 +96,12 @@ def list_quotes(
     )  # fmt: skip
     sort = SortKey([], Statement.id, same_as=Fact.id)
     return answer_list(
-        request, session, page, stmt, "id", sort, "quotes", StatementRead, applied=applied
+        request, session, page, stmt, "id", sort, "statements", StatementRead, applied=applied
     )
 
 
 @router.get("/{statement_id}", response_model=StatementRead, responses=PROBLEM_RESPONSES)
-def get_quote(
+def get_statement(
     request: Request,
     session: ReadSessionDep,
     statement_id: Annotated[
@@ -123,7 +125,7 @@ STATEMENTS = FactResource(
     model=Statement,
     spec=StatementIn,
     read=StatementRead,
-    path="/quotes",
+    path="/statements",
     make_id=lambda v: new_id(v["speaker"], v.get("topic") or "statement"),
 )
 WRITES = write_routes(STATEMENTS)
@@ -163,3 +165,20 @@ def retract_statement(
     """The statement and its evidence stay, marked retracted with the reason; lists hide it.
     Needs If-Match."""
     return withdraw_fact(request, session, key, STATEMENTS, statement_id, body)
+
+
+async def moved_from_quotes(request: Request) -> RedirectResponse:
+    """`/quotes` was this resource's first name: a client that still uses it is sent to the same
+    path and query under `/statements`. 308 keeps the method and the body, so writes follow too."""
+    path = "/statements" + request.url.path.removeprefix("/quotes")
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(path + query, status_code=308)
+
+
+# A plain route, not an API operation: no query parameters to check, none in the OpenAPI
+# document (app.main names the alias in its description).
+QUOTES_ALIAS = Route(
+    "/quotes{rest:path}",
+    moved_from_quotes,
+    methods=["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"],
+)

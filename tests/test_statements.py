@@ -1,4 +1,4 @@
-"""GET /quotes and /quotes/{id}: speaker, mode, nation, event, source; paging and CSV.
+"""GET /statements and /statements/{id}: speaker, mode, nation, event, source; paging and CSV.
 
 Expected values are derived from the fact files (the ``dataset`` fixture)."""
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def ids(client: httpx.AsyncClient, **params: Any) -> list[str]:
-    return await list_ids(client, "/quotes", **params)
+    return await list_ids(client, "/statements", **params)
 
 
 def expected(dataset: Dataset, keep: Callable[[StatementIn], bool]) -> list[str]:
@@ -29,7 +29,7 @@ def expected(dataset: Dataset, keep: Callable[[StatementIn], bool]) -> list[str]
 async def test_lists_every_statement_with_its_words_inside_its_evidence(
     client: httpx.AsyncClient, dataset: Dataset
 ) -> None:
-    response = await client.get("/quotes", params={"limit": 500})
+    response = await client.get("/statements", params={"limit": 500})
     assert response.status_code == 200
     body = response.json()
     assert body["total"] == len(dataset.statements)
@@ -88,7 +88,7 @@ async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
         want = expected(dataset, lambda s, code=nation.code: s.speaker_nation == code)
         for code in (nation.code, nation.code.lower(), nation.alpha3, nation.alpha3.lower()):
             assert await ids(client, nation=code) == want, code
-    body = problem(await client.get("/quotes", params={"nation": "XYZ"}), 422)
+    body = problem(await client.get("/statements", params={"nation": "XYZ"}), 422)
     assert "XYZ" in body["detail"]
 
 
@@ -106,7 +106,7 @@ async def test_source_filter(client: httpx.AsyncClient, dataset: Dataset) -> Non
         want = expected(dataset, lambda s, sid=sid: any(e.source == sid for e in s.evidence))
         assert want
         assert await ids(client, source=sid) == want
-    body = problem(await client.get("/quotes", params={"source": "nowhere"}), 422)
+    body = problem(await client.get("/statements", params={"source": "nowhere"}), 422)
     assert sorted(body["allowed"]) == sorted(s.spec.id for s in dataset.sources)
 
 
@@ -124,19 +124,19 @@ async def test_filters_combine(client: httpx.AsyncClient, dataset: Dataset) -> N
 
 async def test_cursor_walk_and_offset(client: httpx.AsyncClient, dataset: Dataset) -> None:
     want = sorted(s.id for s in dataset.statements)
-    seen = [item["id"] for item in await walk_pages(client, "/quotes", 5)]
+    seen = [item["id"] for item in await walk_pages(client, "/statements", 5)]
     assert seen == want
-    response = await client.get("/quotes", params={"limit": 2, "offset": 3})
+    response = await client.get("/statements", params={"limit": 2, "offset": 3})
     assert [i["id"] for i in response.json()["items"]] == want[3:5]
 
 
 @pytest.mark.parametrize("how", ["format", "accept"])
 async def test_csv(client: httpx.AsyncClient, how: str) -> None:
     params = {"mode": "reported", "limit": 4, "offset": 1}
-    as_json = await client.get("/quotes", params=params)
+    as_json = await client.get("/statements", params=params)
     headers = {"Accept": "text/csv"} if how == "accept" else {}
     extra = {"format": "csv"} if how == "format" else {}
-    response = await client.get("/quotes", params={**params, **extra}, headers=headers)
+    response = await client.get("/statements", params={**params, **extra}, headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
@@ -147,7 +147,7 @@ async def test_csv(client: httpx.AsyncClient, how: str) -> None:
 
 async def test_each_statement_by_id(client: httpx.AsyncClient, dataset: Dataset) -> None:
     for fact in dataset.statements:
-        response = await client.get(f"/quotes/{fact.id}")
+        response = await client.get(f"/statements/{fact.id}")
         assert response.status_code == 200
         body = response.json()
         assert (body["id"], body["speaker"], body["text"]) == (fact.id, fact.speaker, fact.text)
@@ -155,13 +155,29 @@ async def test_each_statement_by_id(client: httpx.AsyncClient, dataset: Dataset)
 
 
 async def test_unknown_statement_is_404_problem(client: httpx.AsyncClient) -> None:
-    body = problem(await client.get("/quotes/nobody-said-this"), 404)
+    body = problem(await client.get("/statements/nobody-said-this"), 404)
     assert body["type"] == "/problems/not-found"
     assert "nobody-said-this" in body["detail"]
 
 
 async def test_event_naming_no_event_is_refused_not_empty(client: httpx.AsyncClient) -> None:
-    response = await client.get("/quotes", params={"event": "no-such-event"})
+    response = await client.get("/statements", params={"event": "no-such-event"})
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert "event" in response.json()["detail"]
+
+
+async def test_the_first_name_quotes_sends_every_method_to_statements(
+    client: httpx.AsyncClient,
+) -> None:
+    params = {"speaker": "Macron", "limit": "2"}
+    moved = await client.get("/quotes", params=params, follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "/statements?speaker=Macron&limit=2"
+    followed = await client.get("/quotes", params=params, follow_redirects=True)
+    assert followed.json() == (await client.get("/statements", params=params)).json()
+    # 308 keeps the method and the body: a write sent to the old name reaches the new one.
+    write = await client.patch("/quotes/some-id", json={}, follow_redirects=False)
+    assert (write.status_code, write.headers["location"]) == (308, "/statements/some-id")
+    spec = (await client.get("/openapi.json")).json()
+    assert not [path for path in spec["paths"] if path.startswith("/quotes")]
