@@ -14,6 +14,7 @@ from app.api.limits import install_limits
 from app.api.listing import reject_unknown_query_params
 from app.api.logs import AccessLog
 from app.api.methods import HeadAsGet, OptionsAnswer
+from app.api.pages import document_page_bounds
 from app.api.response_cache import ResponseCache
 from app.api.routers import (
     changes,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
+    app.state.settings = settings
     app.state.statement_timeout_ms = settings.statement_timeout_ms
     app.state.request_threads = settings.request_threads
     app.state.sse_ping_seconds = settings.sse_ping_seconds
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_explorer(app)  # after the API's routes: its /explore fallback comes last
     document_common_problems(app)
+    document_page_bounds(app, settings)
     return app
 
 

@@ -6,7 +6,10 @@ from typing import Any
 import httpx
 import pytest
 
+from app.config import Settings
+from app.main import create_app
 from app.vocab import Role
+from tests.curation import client_for
 
 pytestmark = pytest.mark.anyio
 
@@ -168,3 +171,27 @@ async def test_every_error_is_documented_as_a_problem(client: httpx.AsyncClient)
                     path,
                     code,
                 )
+
+
+async def test_an_app_is_held_to_its_own_page_bounds_and_documents_them(database_url: str) -> None:
+    """`create_app(settings)` is honoured whole: nothing reads the settings at import."""
+    app = create_app(
+        Settings(database_url=database_url, max_page_size=20, default_page_size=7, max_offset=40)
+    )
+    try:
+        async with client_for(app) as client:
+            limit = next(
+                p
+                for p in (await openapi(client))["paths"]["/commitments"]["get"]["parameters"]
+                if p["name"] == "limit"
+            )
+            assert (limit["schema"]["maximum"], limit["schema"]["default"]) == (20, 7)
+            assert (await client.get("/commitments")).json()["limit"] == 7
+            assert (await client.get("/commitments", params={"limit": 20})).status_code == 200
+            refused = await client.get("/commitments", params={"limit": 21})
+            assert refused.status_code == 422 and "query.limit" in refused.json()["detail"]
+            assert (await client.get("/commitments", params={"offset": 41})).status_code == 422
+            whole = await client.get("/explore/sources")
+            assert "limit=20" in whole.text  # the explorer's whole-list calls use this app's page
+    finally:
+        app.state.engine.dispose()

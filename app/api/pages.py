@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
 import orjson
-from fastapi import Depends, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from sqlalchemy import (
     ColumnElement,
     Row,
@@ -32,15 +32,19 @@ from app.api.answer_formats import (
     Format,
     negotiate,
 )
-from app.config import get_settings
+from app.api.state import app_settings
+from app.config import Settings
 from app.errors import InvalidParameter
 from app.reads.per_revision import PerRevision
 from app.reads.queries import FACTS, not_retracted
 from app.store.models import Fact
 from app.store.visibility import HIDE_RETRACTED, RETRACTED_LEFT_OUT
 
-# Page sizes are read once, at import: they shape the OpenAPI document of every list.
-_settings = get_settings()
+# The defaults of the settings class (not the environment), for the signature: each request
+# is held to its own application's settings (`app_settings`), which `document_page_bounds`
+# also writes into that application's OpenAPI document.
+_DEFAULTS = Settings.model_fields
+DEFAULT_PAGE_SIZE: int = _DEFAULTS["default_page_size"].default
 
 MAX_CURSOR_LENGTH = 1000
 
@@ -65,19 +69,14 @@ async def page_params(
         int,
         Query(
             ge=1,
-            le=_settings.max_page_size,
-            description=f"Page size, 1–{_settings.max_page_size}. With a whole list (`all=true`, "
-            "`format=ndjson`), only a `limit` given caps the rows.",
+            description="Page size, 1 to the largest page (see `maximum`). With a whole list "
+            "(`all=true`, `format=ndjson`), only a `limit` given caps the rows.",
             examples=[50],
         ),
-    ] = _settings.default_page_size,
+    ] = DEFAULT_PAGE_SIZE,
     offset: Annotated[
         int,
-        Query(
-            ge=0,
-            le=_settings.max_offset,
-            description="Rows to skip. Prefer `cursor` for walking a whole result.",
-        ),
+        Query(ge=0, description="Rows to skip. Prefer `cursor` for walking a whole result."),
     ] = 0,
     cursor: Annotated[
         str | None,
@@ -112,11 +111,24 @@ async def page_params(
     ] = False,
 ) -> PageParams:
     # async: FastAPI calls a plain function or class in its thread pool, a hop per request.
+    settings = app_settings(request)
     answer = negotiate(request, format)
     whole = all or answer == "ndjson"
     explicit_limit = "limit" in request.query_params
+    if not explicit_limit:  # the signature's default is the class's: this app's own instead
+        limit = settings.max_page_size if whole else settings.default_page_size
+    for name, value, largest in (
+        ("limit", limit, settings.max_page_size),
+        ("offset", offset, settings.max_offset),
+    ):
+        if value > largest:
+            message = f"Input should be less than or equal to {largest}"
+            where = f"query.{name}"
+            raise InvalidParameter(
+                f"{where}: {message}.", errors=[{"location": where, "message": message}]
+            )
     return PageParams(
-        limit if explicit_limit or not whole else _settings.max_page_size,
+        limit,
         offset,
         cursor,
         answer,
@@ -377,3 +389,27 @@ class PreparedPage:
             connection.execute(stmt, params).all(), page, sort_name, len(self.exprs)
         )
         return rows, total, next_cursor
+
+
+def document_page_bounds(app: FastAPI, settings: Settings) -> None:
+    """Write this application's page bounds (`Settings.max_page_size`, `max_offset`,
+    `default_page_size`) into every list's `limit` and `offset` in its OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        bounds = {
+            "limit": {"maximum": settings.max_page_size, "default": settings.default_page_size},
+            "offset": {"maximum": settings.max_offset},
+        }
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "query" and parameter["name"] in bounds:
+                        parameter["schema"].update(bounds[parameter["name"]])
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

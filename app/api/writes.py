@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.api.representation import require_if_match, respond_model
+from app.api.state import app_reference
 from app.curation.audit import Actor, utcnow
 from app.curation.write import Tally, fields_of, retract_fact, write_facts
 from app.errors import (
@@ -124,7 +125,7 @@ def _write(
     spec: FactIn,
     reason: str | None,
 ) -> None:
-    reference, groups = request.app.state.reference
+    reference, groups = app_reference(request)
     try:
         write_facts(
             session, [spec], reference, groups, Actor(key_name, Origin.api), Tally(), reason
@@ -252,7 +253,7 @@ def correct_fact(
     fact = _lock_for_change(request, session, resource, fact_id)
     patch = body.model_dump()  # a field not given is MISSING: left out
     reason = patch.pop("reason", None)
-    merged = fields_of(fact, request.app.state.reference[1]) | patch
+    merged = fields_of(fact, app_reference(request).groups) | patch
     try:
         spec = resource.spec.model_validate({**merged, "id": fact_id})
     except ValidationError as exc:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Request
 
-from app.config import get_settings
+from app.api.state import app_settings
 
 QueryPairs = Sequence[tuple[str, str]]
 
@@ -26,9 +26,9 @@ class ApiProblem(Exception):
         self.headers = headers
 
 
-def whole_page() -> list[tuple[str, str]]:
+def whole_page(request: Request) -> list[tuple[str, str]]:
     """The API's largest page: a page that shows a whole list names it in its call."""
-    return [("limit", str(get_settings().max_page_size))]
+    return [("limit", str(app_settings(request).max_page_size))]
 
 
 def api_url(path: str, query: QueryPairs = ()) -> str:
@@ -39,8 +39,9 @@ def api_url(path: str, query: QueryPairs = ()) -> str:
 class Api:
     """GET calls to this application's own API, answered as parsed JSON."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, whole_page: list[tuple[str, str]]) -> None:
         self.client = client
+        self.whole_page = whole_page
 
     async def get(self, path: str, query: QueryPairs = ()) -> Any:
         response = await self.client.get(path, params=list(query))
@@ -55,7 +56,7 @@ class Api:
 
     async def get_all(self, path: str, query: QueryPairs = ()) -> list[Any]:
         """Every item of a list, page by page (the API caps a page, never the list)."""
-        limit = whole_page()
+        limit = self.whole_page
         page = await self.get(path, [*query, *limit])
         items: list[Any] = page["items"]
         while page["next_cursor"]:
@@ -72,7 +73,7 @@ async def api_for(request: Request) -> AsyncIterator[Api]:
         base_url=str(request.base_url),
         headers={"accept": "application/json"},
     ) as client:
-        yield Api(client)
+        yield Api(client, whole_page(request))
 
 
 ApiDep = Annotated[Api, Depends(api_for)]

@@ -29,7 +29,7 @@ async def disputes_page(
         *[("kind", k) for k in kind or [] if k],
         *[("rule", r) for r in rule or [] if r],
     ]
-    page_query = whole_page()
+    page_query = whole_page(request)
     if cursor:
         page_query.append(("cursor", cursor))
     call = ApiCall("Disputes", "/disputes", [*filters, *page_query, *here.query], csv=True)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from app.api.state import app_reference
 from app.explorer.api import ApiDep, whole_page
 from app.explorer.pages import ApiCall, HereDep, PageRoute, render
 from app.vocab import (
@@ -28,6 +29,7 @@ SORTS = {"name": "name", "-name": "name, Z to A", "code": "code", "region": "reg
 
 
 async def nation_filters(
+    request: Request,
     q: Single = None,
     role: Repeated = None,
     status: Repeated = None,
@@ -58,7 +60,7 @@ async def nation_filters(
                 query.append((name, one.strip()))
     if limit is None or not limit.strip():
         # The whole story on one page: the API's largest page, named in the call's URL.
-        query += whole_page()
+        query += whole_page(request)
     return query
 
 
@@ -97,7 +99,7 @@ async def nations_page(
     selected: dict[str, list[str]] = {}
     for name, value in filters:
         selected.setdefault(name, []).append(value)
-    reference, groups = request.app.state.reference
+    reference, groups = app_reference(request)
     next_page = None
     if page["next_cursor"]:
         kept = [(k, v) for k, v in filters if k != "cursor"]

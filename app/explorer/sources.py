@@ -104,7 +104,7 @@ async def annotations(api: Api, here: Here, source: str) -> tuple[list[ApiCall],
 @router.get("/explore/sources")
 async def sources_page(request: Request, api: ApiDep, here: HereDep) -> Response:
     """The articles, with how much evidence each gives and the outlets it cites."""
-    call = ApiCall("Sources", "/sources", [*whole_page(), *here.query], csv=True)
+    call = ApiCall("Sources", "/sources", [*whole_page(request), *here.query], csv=True)
     page = await api.get(call.path, call.query)
     return render(request, "sources.html", here, [call], page=page)
 

@@ -19,7 +19,10 @@ async def summary_page(request: Request, api: ApiDep, here: HereDep) -> Response
     """Counts by role and status, and who of the claimed 26 the sources identify."""
     summary_call = ApiCall("Summary", "/summary", here.query)
     members_call = ApiCall(
-        "Members", "/nations", [("membership", "member"), *whole_page(), *here.query], csv=True
+        "Members",
+        "/nations",
+        [("membership", "member"), *whole_page(request), *here.query],
+        csv=True,
     )
     summary = await api.get(summary_call.path, summary_call.query)
     members = (await api.get(members_call.path, members_call.query))["items"]

@@ -5,6 +5,7 @@ data from pycountry."""
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pycountry
 from pydantic import Field
@@ -68,7 +69,15 @@ def nation_ref(code: str, ref: NationsReference) -> NationRef:
     )
 
 
-def read_reference(data_dir: Path) -> tuple[NationsReference, dict[str, GroupIn]]:
+class Reference(NamedTuple):
+    """The world facts are checked against, read once per process: the nations reference and
+    the groups, by id."""
+
+    nations: NationsReference
+    groups: dict[str, GroupIn]
+
+
+def read_reference(data_dir: Path) -> Reference:
     reference = parse_file(
         NationsReference,
         read_yaml(data_dir / "reference" / "nations.yaml"),
@@ -80,4 +89,4 @@ def read_reference(data_dir: Path) -> tuple[NationsReference, dict[str, GroupIn]
         for g in (parse_file(GroupIn, raw, f"reference/groups.yaml[{i}]")
                   for i, raw in enumerate(groups_raw))
     }  # fmt: skip
-    return reference, groups
+    return Reference(reference, groups)

@@ -26,6 +26,7 @@ from app.api.nation_list import (
 from app.api.pages import PageDep
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
+from app.api.state import app_reference
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
 from app.facts.certainty import certainty_of
 from app.facts.reference import GroupIn
@@ -196,12 +197,12 @@ def list_nations(
 ) -> Response:
     """List nations in the story, filtered by role, status, membership, alliance, region or name."""
     statuses = status or (WILL_OR_MAY if role else None)
-    groups: dict[str, GroupIn] = request.app.state.reference[1]
+    groups: dict[str, GroupIn] = app_reference(request).groups
     if region is not None:
         # Any M49 sub-region of the reference data is a valid filter, even one with no nation
         # (at `as_of`): an empty list. A name that is no sub-region is a mistake: 422.
         regions = session.scalars(select(Nation.region).distinct()).all()
-        m49 = request.app.state.reference[0].regions.members
+        m49 = app_reference(request).nations.regions.members
         if region.lower() not in {r.lower() for r in [*regions, *m49]}:
             raise InvalidParameter(
                 f"query.region: {region!r} is not a UN M49 sub-region.", allowed=sorted(m49)

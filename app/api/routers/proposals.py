@@ -15,6 +15,7 @@ from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_p
 from app.api.pages import PageDep, SortKey, fetch_page
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
+from app.api.state import app_reference
 from app.api.writes import WRITE_RESPONSES
 from app.curation.audit import Actor, record_change, row_snapshot, utcnow
 from app.curation.write import Tally, fields_of, upsert_row, write_facts
@@ -231,7 +232,7 @@ def _fact_to_write(
         current = session.get(Fact, p.relation_fact_id)
         if current is None or current.retracted_at is not None:
             raise Conflict(f"Fact {p.relation_fact_id!r} no longer stands: reject this proposal.")
-        raw = {**fields_of(current, request.app.state.reference[1]), "id": current.id}
+        raw = {**fields_of(current, app_reference(request).groups), "id": current.id}
         raw["evidence"] = [{k: v for k, v in e.items() if v is not None} for e in raw["evidence"]]
         held = {(e["source"], e["quote"], e.get("occurrence")) for e in raw["evidence"]}
         raw["evidence"] += [
@@ -290,7 +291,7 @@ def accept_proposal(
     who = Actor(key.name, Origin.api)
     reason = decision.reason or f"accepted proposal {p.id} from source {p.source_id}"
     _register_outlets(request, session, spec, who)
-    nations, groups = request.app.state.reference
+    nations, groups = app_reference(request)
     try:
         write_facts(session, [spec], nations, groups, who, Tally(), reason)
     except FactsError as exc:
