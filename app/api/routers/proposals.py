@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.auth import CuratorKey
-from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
-from app.api.pages import PageDep, SortKey, fetch_page
+from app.api.listing import LIST_RESPONSES, applied_filters
+from app.api.pages import PageDep, SortKey
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.state import app_reference
+from app.api.streaming import answer_list
 from app.api.writes import WRITE_RESPONSES
 from app.curation.audit import Actor, record_change, row_snapshot, utcnow
 from app.curation.write import Tally, fields_of, upsert_row, write_facts
@@ -181,11 +182,11 @@ def list_proposals(
         stmt = stmt.where(Proposal.status.in_(status))
     if kind:
         stmt = stmt.where(Proposal.kind.in_(kind))
-    rows, total, next_cursor = fetch_page(session, stmt, page, "id", SortKey([], Proposal.id))
-    items = [_read(p) for p in rows]
-    applied = applied_filters(status=status, kind=kind, sort="id")
-    body = Page[ProposalRead](**make_page(request, page, items, total, next_cursor, applied))
-    return render_page(request, page, body, "proposals", ProposalRead)
+    return answer_list(
+        request, session, page, stmt, "id", SortKey([], Proposal.id), "proposals", ProposalRead,
+        lambda rows: [_read(p) for p in rows],
+        applied=applied_filters(status=status, kind=kind, sort="id"),
+    )  # fmt: skip
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead, responses=PROBLEM_RESPONSES)
