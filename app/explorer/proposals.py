@@ -255,7 +255,9 @@ async def decide(request: Request, api: ApiDep, proposal_id: ProposalIdPath) -> 
     proposal = await api.get(f"/proposals/{proposal_id}")
     source_id = str(proposal["source"])
     if decision not in DECISIONS:
-        refusal = Refusal(proposal_id, "decide", "Choose Accept or Reject.", reason)
+        refusal = Refusal(
+            proposal_id, "decide", "Choose Accept or Reject. Nothing was changed.", reason
+        )
         return await review_page(request, api, source_id, refusal=refusal, status=422)
     answer = await send_decision(request, proposal_id, decision, key, reason)
     if answer.status_code == 200:
