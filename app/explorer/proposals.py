@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.errors import InvalidParameter
 from app.explorer.api import Api, ApiDep
 from app.explorer.highlight import Span, highlight
-from app.explorer.pages import ApiCall, Here, PageRoute, render
+from app.explorer.pages import ApiCall, Here, PageRoute, render, words
 from app.explorer.sources import FACT_LISTS, fact_page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -74,10 +74,6 @@ def actor_of(kind: str, fact: dict[str, Any]) -> str:
         scope = fact.get("coalition_scope")
         return "the coalition" + (" (some members)" if scope == "some_members" else "")
     return "—"
-
-
-def words(value: Any) -> str:
-    return str(value).replace("_", " ")
 
 
 def title_of(kind: str, fact: dict[str, Any], actor: str) -> str:
