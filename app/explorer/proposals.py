@@ -26,6 +26,10 @@ from app.explorer.pages import ApiCall, Here, PageRoute, render, words
 from app.explorer.sources import FACT_LISTS, fact_page
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+# The explorer's one write route: an HTML form's target, not part of the API (so not in its
+# OpenAPI document). It writes nothing itself: every write is the API's own accept or reject,
+# with the key the form carried (tests/test_proposals_review.py: refused without a valid key).
+FORM_WRITES = frozenset({("POST", "/explore/proposals/{proposal_id}")})
 
 SourceIdPath = Annotated[str, Path(max_length=80)]
 ProposalIdPath = Annotated[int, Path(ge=1, le=2**53)]
