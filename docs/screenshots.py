@@ -49,7 +49,8 @@ SHOTS = {
     "phone-source": ("/explore/sources/article-b#ev-it-training-pledged/1", 375, 812, None),
     "review": ("/explore/sources/article-a/proposals", 1280, 1000, None),
     "review-decide": ("/explore/sources/article-a/proposals", 1280, 1000, "li.card-rejected"),
-    "phone-review": ("/explore/sources/article-a/proposals", 375, 812, "li.card-pending p.relation"),
+    "phone-review": ("/explore/sources/article-a/proposals", 375, 812,
+                     "li.card-pending p.relation"),
 }  # fmt: skip
 
 
