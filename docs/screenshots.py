@@ -4,7 +4,9 @@
 
 Seeds a fresh SQLite database from data/ in a temporary folder, serves it with uvicorn, and
 photographs the main pages with Playwright driving Debian's Chromium (/usr/bin/chromium;
-apt-get install -y chromium). Nothing else is touched."""
+apt-get install -y chromium). For the review page, a curator key made in that database runs
+the proposal engine on article A, rejects one proposal and accepts another, through the API.
+Nothing else is touched."""
 
 import contextlib
 import socket
@@ -19,10 +21,12 @@ import httpx
 from playwright.sync_api import sync_playwright
 
 from app import migrations
+from app.auth import create_key
 from app.config import PROJECT_ROOT
 from app.db import make_engine, make_sessionmaker
 from app.facts import load_dataset
 from app.seed import seed
+from app.vocab import Scope
 
 OUT = PROJECT_ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -43,6 +47,10 @@ SHOTS = {
     "phone-nations": ("/?role=troops&include_coalition=true&include_excluded=true",
                       375, 812, "#results"),
     "phone-source": ("/explore/sources/article-b#ev-it-training-pledged/1", 375, 812, None),
+    "review": ("/explore/sources/article-a/proposals", 1280, 1000, None),
+    "review-decide": ("/explore/sources/article-a/proposals", 1280, 1000, "li.card-rejected"),
+    "phone-review": ("/explore/sources/article-a/proposals", 375, 812,
+                     "li.card-pending p.relation"),
 }  # fmt: skip
 
 
@@ -54,12 +62,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(folder: Path) -> Iterator[str]:
+def serving(folder: Path) -> Iterator[tuple[str, str]]:
+    """The server's address, and a curator key of its database."""
     url = f"sqlite:///{folder / 'screenshots.sqlite3'}"
     migrations.upgrade(url)
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
         seed(session, load_dataset(PROJECT_ROOT / "data"))
+        key = create_key(session, "curator", Scope.curator)
+        session.commit()
     engine.dispose()
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -74,19 +85,32 @@ def serving(folder: Path) -> Iterator[str]:
                 if httpx.get(f"{base}/healthz").status_code == 200:
                     break
             time.sleep(0.1)
-        yield base
+        yield base, key
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def review(base: str, key: str) -> None:
+    """Proposals from article A, one rejected and one accepted, as a curator would."""
+    auth = {"Authorization": f"Bearer {key}"}
+    ran = httpx.post(f"{base}/sources/article-a/proposals", headers=auth, timeout=60)
+    items = ran.raise_for_status().json()["items"]
+    wrong = next(p for p in items if p["relation"]["kind"] == "contradicts")
+    right = next(p for p in items if p["relation"]["kind"] == "confirms")
+    why = {"reason": "The list is hedged ('envisions'); the pledge it contradicts stands."}
+    httpx.post(f"{base}/proposals/{wrong['id']}/reject", json=why, headers=auth).raise_for_status()
+    httpx.post(f"{base}/proposals/{right['id']}/accept", headers=auth).raise_for_status()
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory() as folder,
-        serving(Path(folder)) as base,
+        serving(Path(folder)) as (base, key),
         sync_playwright() as playwright,
     ):
+        review(base, key)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for name, (address, width, height, top) in SHOTS.items():
             page = browser.new_page(viewport={"width": width, "height": height})
