@@ -519,17 +519,23 @@ def run_endpoints(pg_url: str | None, data: Dataset, args: argparse.Namespace) -
     return render_endpoints(backend, big, results, load)
 
 
-def write_results(section: str, command: str) -> None:
+def write_results(section: str, command: str, endpoints: bool = False) -> None:
     today = dt.date.today().strftime("%-d %B %Y")
+    start_mark, end_mark = (
+        ("<!-- scale-endpoints -->", "<!-- /scale-endpoints -->")
+        if endpoints
+        else (START_MARK, END_MARK)
+    )
+    title = "every GET endpoint" if endpoints else "1× against the synthetic database"
     block = (
-        f"{START_MARK}\n## Scale: 1× against the synthetic database\n\n"
+        f"{start_mark}\n## Scale: {title}\n\n"
         f"Measured on {today} on this machine (2 CPUs), in process, with\n\n"
-        f"```\n{command}\n```\n\n{section}\n{END_MARK}"
+        f"```\n{command}\n```\n\n{section}\n{end_mark}"
     )
     text = RESULTS.read_text(encoding="utf-8")
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1]
+    if start_mark in text and end_mark in text:
+        head, rest = text.split(start_mark, 1)
+        tail = rest.split(end_mark, 1)[1]
         text = head + block + tail
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
@@ -567,7 +573,7 @@ def main() -> None:
             make_url(a).render_as_string(hide_password=True) if "://" in a else a
             for a in sys.argv[1:]
         )
-        write_results(section, command.strip())
+        write_results(section, command.strip(), args.endpoints)
 
 
 if __name__ == "__main__":
