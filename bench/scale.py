@@ -20,12 +20,28 @@ request runs its queries. Each figure is the median of --repeat requests after t
   timed both ways (the kept totals emptied before the first).
 - *count*: the time of the `SELECT count(*)` behind `total` in a filter's first request,
   timed at the driver (SQLAlchemy cursor events).
+
+`--endpoints` (issue 13) times every GET route of the OpenAPI document instead, with example
+paths found in each database (nation pages for several nations, `/summary`, `/roles`,
+`/disputes` and one nation's, a CSV, `/changes`, `/sources/{id}`, the data package and one of
+its CSVs) and the explorer's pages; each at 1× and FACTOR×:
+
+- *repeated*: the median of --repeat requests after a warm-up (what is kept per data revision
+  is kept);
+- *first after a write*: a correction through the API (`PATCH /commitments/{id}`, which bumps
+  the data revision), then the request, timed; the median of --after-write such pairs;
+- *as_of*: the same request at a moment after the last change (a state rebuilt from the audit
+  log, app.curation.history), repeated.
+
+With `--keep DIR` the SQLite databases are built once into DIR and reused by later runs (the
+writes only alternate one commitment's summary).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import re
@@ -186,7 +202,8 @@ async def deep_cursor(
 @asynccontextmanager
 async def in_process(url: str) -> AsyncIterator[Target]:
     app = create_app(app_settings(url))
-    transport = httpx.ASGITransport(app=app)
+    # An endpoint that fails answers 500 and is reported so, rather than ending the run.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             yield Target(client, StatementClock(app.state.engine))
@@ -297,17 +314,229 @@ def run_backend(pg_url: str | None, data: Dataset, args: argparse.Namespace) -> 
     return render(backend, args.factor, synth_s, results, args.limit, load)
 
 
-def write_results(section: str, command: str) -> None:
+# --- every GET endpoint (issue 13) -------------------------------------------------------------
+
+# Not timed: a feed that never ends, and probes that read no data.
+SKIPPED = frozenset({"/changes/stream", "/healthz", "/readyz"})
+NATIONS = ("DE", "IT", "US", "FR", "GB")
+AS_OF = "2100-01-01T00:00:00Z"  # after every change: the whole history, rebuilt
+
+
+@dataclass
+class EndpointTiming:
+    url: str
+    ms: dict[str, float] = field(default_factory=dict)  # repeated, by scale label
+    after_write: dict[str, float] = field(default_factory=dict)
+    as_of: dict[str, float] = field(default_factory=dict)
+    size: dict[str, int] = field(default_factory=dict)  # response bytes
+    status: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Writer:
+    """Corrects one commitment's summary, back and forth: each write bumps the data revision."""
+
+    client: httpx.AsyncClient
+    key: str
+    fact_id: str
+    flips: int = 0
+
+    async def write(self) -> None:
+        url = f"/commitments/{self.fact_id}"
+        etag = (await self.client.get(url)).headers["etag"]
+        self.flips += 1
+        body = {"summary": f"Bench correction {self.flips % 2}.", "reason": "bench.scale"}
+        headers = {"Authorization": f"Bearer {self.key}", "If-Match": etag}
+        response = await self.client.patch(url, json=body, headers=headers)
+        response.raise_for_status()
+
+
+def bench_key(url: str) -> str:
+    from app.api.auth import create_key
+    from app.vocab import Scope
+
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            key = create_key(session, f"bench-{time.time_ns()}", Scope.curator)
+            session.commit()
+    finally:
+        engine.dispose()
+    return key
+
+
+async def example_urls(client: httpx.AsyncClient, openapi: dict[str, Any]) -> list[str]:
+    """Every GET path of the OpenAPI document with its path parameters filled from the data,
+    plus the variants a dashboard asks for and the explorer's pages."""
+
+    async def first(path: str, key: str = "id") -> str:
+        body = (await client.get(path, params={"limit": 1})).json()
+        return str(body["items"][0][key]) if body.get("items") else "none"
+
+    values = {
+        "membership_id": await first("/memberships"),
+        "commitment_id": await first("/commitments"),
+        "condition_id": await first("/conditions"),
+        "statement_id": await first("/quotes"),
+        "event_id": await first("/events"),
+        "dispute_id": await first("/disputes"),
+        "source_id": await first("/sources"),
+        "proposal_id": "none",
+        "name": "timeout",
+        "table": "commitments",
+        "code": NATIONS[0],
+    }
+    urls: list[str] = []
+    for path, operations in openapi["paths"].items():
+        if "get" not in operations or path in SKIPPED:
+            continue
+        urls.append(re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path))
+    urls += [f"/nations/{code}" for code in NATIONS[1:]]
+    urls += [
+        "/disputes?nation=DE",
+        "/commitments?role=training&format=csv",
+        "/",
+        "/explore/nations/DE",
+        "/explore/summary",
+        "/explore/disputes",
+    ]
+    return urls
+
+
+async def time_get(client: httpx.AsyncClient, url: str) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = await client.get(url)
+    return (time.perf_counter() - started) * 1000, response
+
+
+async def measure_endpoints(
+    scales: dict[str, str], args: argparse.Namespace
+) -> list[EndpointTiming]:
+    """Each URL at each scale: repeated, first after a write, and at `as_of`."""
+    results: dict[str, EndpointTiming] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        targets = {
+            label: await stack.enter_async_context(in_process(url)) for label, url in scales.items()
+        }
+        writers: dict[str, Writer] = {}
+        urls: dict[str, list[str]] = {}
+        for label, target in targets.items():
+            client = target.client
+            urls[label] = await example_urls(client, client._transport.app.openapi())  # type: ignore[attr-defined]
+            commitment = (await client.get("/commitments", params={"limit": 1})).json()
+            writers[label] = Writer(client, bench_key(scales[label]), commitment["items"][0]["id"])
+        for i, url in enumerate(urls[next(iter(urls))]):
+            # The same endpoint at each scale (ids differ between databases: same position).
+            for label, target in targets.items():
+                scaled_url = urls[label][i]
+                result = results.setdefault(url, EndpointTiming(url))
+                print(f"  {label} {scaled_url}", file=sys.stderr, flush=True)
+                client = target.client
+                after: list[float] = []
+                for _ in range(args.after_write):
+                    await writers[label].write()
+                    ms, response = await time_get(client, scaled_url)
+                    after.append(ms)
+                result.after_write[label] = statistics.median(after) if after else 0.0
+                times: list[float] = []
+                for round_ in range(args.repeat + 1):
+                    ms, response = await time_get(client, scaled_url)
+                    if round_:
+                        times.append(ms)
+                result.ms[label] = statistics.median(times)
+                result.size[label] = len(response.content)
+                result.status[label] = response.status_code
+                if (
+                    args.as_of
+                    and not scaled_url.startswith(("/explore", "/?"))
+                    and scaled_url != "/"
+                ):
+                    sep = "&" if "?" in scaled_url else "?"
+                    past = f"{scaled_url}{sep}as_of={AS_OF}"
+                    times = []
+                    for round_ in range(min(args.repeat, 3) + 1):
+                        ms, response = await time_get(client, past)
+                        if round_:
+                            times.append(ms)
+                    result.as_of[label] = statistics.median(times)
+    return list(results.values())
+
+
+def render_endpoints(backend: str, big: str, results: list[EndpointTiming], load: str) -> str:
+    lines = [
+        f"**{backend}**, every GET endpoint (median ms per request; {load}). *repeated*: after "
+        "a warm-up; *after write*: the first request after a `PATCH`; *as_of*: the same "
+        "request at a moment after every change (repeated); status where not 200; KB: the "
+        f"response at 1× → {big}.",
+        "",
+        f"| endpoint | 1× ms | {big} ms | ratio | after write 1× ms | {big} ms | ratio "
+        f"| as_of {big} ms | as_of/live | KB 1× → {big} |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        one, many = r.ms.get("1×", 0.0), r.ms.get(big, 0.0)
+        w1, wn = r.after_write.get("1×", 0.0), r.after_write.get(big, 0.0)
+        asof = r.as_of.get(big)
+        status = {s for s in r.status.values() if s != 200}
+        flag = f" ({', '.join(map(str, sorted(status)))})" if status else ""
+        lines.append(
+            f"| `{r.url}`{flag} | {one:.1f} | {many:.1f} | **{ratio(many, one)}** "
+            f"| {w1:.1f} | {wn:.1f} | **{ratio(wn, w1)}** "
+            f"| {f'{asof:.1f}' if asof is not None else '–'} "
+            f"| {ratio(asof, many) if asof is not None else '–'} "
+            f"| {r.size.get('1×', 0) / 1024:.1f} → {r.size.get(big, 0) / 1024:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+@contextmanager
+def kept_databases(
+    pg_url: str | None, data: Dataset, factor: int, keep: str | None
+) -> Iterator[tuple[str, str, float]]:
+    """`databases`, or with --keep (SQLite only) files in that folder built once and reused."""
+    if keep is None or pg_url:
+        with databases(pg_url, data, factor) as built:
+            yield built
+        return
+    folder = Path(keep)
+    folder.mkdir(parents=True, exist_ok=True)
+    one, big = folder / "scale-1x.sqlite3", folder / f"scale-{factor}x.sqlite3"
+    synth_s = 0.0
+    if not one.exists():
+        seeded(f"sqlite:///{one}", data)
+    if not big.exists():
+        synth_s = synthesize(f"sqlite:///{big}", data, factor).seconds
+    yield f"sqlite:///{one}", f"sqlite:///{big}", synth_s
+
+
+def run_endpoints(pg_url: str | None, data: Dataset, args: argparse.Namespace) -> str:
+    backend = "PostgreSQL" if pg_url else "SQLite"
+    big = f"{args.factor}×"
+    print(f"{backend}: the 1× and {big} databases…", file=sys.stderr)
+    with kept_databases(pg_url, data, args.factor, args.keep) as (one, many, _synth_s):
+        load_before = os.getloadavg()[0]
+        results = asyncio.run(measure_endpoints({"1×": one, big: many}, args))
+        load = f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f}"
+    return render_endpoints(backend, big, results, load)
+
+
+def write_results(section: str, command: str, endpoints: bool = False) -> None:
     today = dt.date.today().strftime("%-d %B %Y")
+    start_mark, end_mark = (
+        ("<!-- scale-endpoints -->", "<!-- /scale-endpoints -->")
+        if endpoints
+        else (START_MARK, END_MARK)
+    )
+    title = "every GET endpoint" if endpoints else "1× against the synthetic database"
     block = (
-        f"{START_MARK}\n## Scale: 1× against the synthetic database\n\n"
+        f"{start_mark}\n## Scale: {title}\n\n"
         f"Measured on {today} on this machine (2 CPUs), in process, with\n\n"
-        f"```\n{command}\n```\n\n{section}\n{END_MARK}"
+        f"```\n{command}\n```\n\n{section}\n{end_mark}"
     )
     text = RESULTS.read_text(encoding="utf-8")
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1]
+    if start_mark in text and end_mark in text:
+        head, rest = text.split(start_mark, 1)
+        tail = rest.split(end_mark, 1)[1]
         text = head + block + tail
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
@@ -324,11 +553,20 @@ def main() -> None:
     )
     parser.add_argument("--pg-url", help="also measure PostgreSQL (scratch databases next to it)")
     parser.add_argument("--write-results", action="store_true", help=f"update {RESULTS.name}")
+    parser.add_argument(
+        "--endpoints", action="store_true", help="time every GET endpoint (issue 13), not lists"
+    )
+    parser.add_argument(
+        "--after-write", type=int, default=1, help="writes, each followed by a timed request"
+    )
+    parser.add_argument("--no-as-of", dest="as_of", action="store_false", help="skip as_of reads")
+    parser.add_argument("--keep", help="folder to build the SQLite databases in once, and reuse")
     args = parser.parse_args()
     data = load_dataset(PROJECT_ROOT / "data")
-    sections = [run_backend(None, data, args)]
+    run = run_endpoints if args.endpoints else run_backend
+    sections = [run(None, data, args)]
     if args.pg_url:
-        sections.append(run_backend(args.pg_url, data, args))
+        sections.append(run(args.pg_url, data, args))
     section = "\n\n".join(sections)
     print(section)
     if args.write_results:
@@ -336,7 +574,7 @@ def main() -> None:
             make_url(a).render_as_string(hide_password=True) if "://" in a else a
             for a in sys.argv[1:]
         )
-        write_results(section, command.strip())
+        write_results(section, command.strip(), args.endpoints)
 
 
 if __name__ == "__main__":

@@ -60,11 +60,13 @@ def _nest(spans: Sequence[Span]) -> list[_Piece]:
 
 def highlight(text: str, spans: Sequence[Span]) -> tuple[Markup, list[Span]]:
     """The text as HTML with every span marked, and the spans in the order their footnotes
-    appear (which numbers them: the first is 1)."""
+    appear. Footnotes are numbered by note, in that order (the first is 1): spans that share
+    a note (a proposal quoting two passages) share its number."""
     for span in spans:
         if not 0 <= span.start < span.end <= len(text):
             raise ValueError(f"span {span.id} [{span.start}, {span.end}) is outside the text")
     numbered: list[Span] = []
+    numbers: dict[str, int] = {}
     out: list[str] = []
 
     def emit(pieces: list[_Piece], start: int, end: int) -> None:
@@ -80,7 +82,7 @@ def highlight(text: str, spans: Sequence[Span]) -> tuple[Markup, list[Span]]:
             emit(piece.children, piece.start, piece.end)
             if piece.end == span.end:
                 numbered.append(span)
-                number = len(numbered)
+                number = numbers.setdefault(span.note, len(numbers) + 1)
                 out.append(
                     f'<sup class="note-ref"><a href="#{escape(span.note)}" '
                     f'aria-label="note {number}">{number}</a></sup>'

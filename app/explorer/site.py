@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Path
 from fastapi.staticfiles import StaticFiles
 
 from app.errors import NotFound
-from app.explorer import changes, disputes, nations, sources, summary
+from app.explorer import changes, disputes, nations, proposals, sources, summary
 from app.explorer.pages import PageRoute
 
 STATIC = FilePath(__file__).parent / "static"
@@ -26,6 +26,6 @@ def install_explorer(app: FastAPI) -> None:
     """Serve the explorer from ``app``: `GET /` and the pages under /explore."""
     # The static files first: the fallback route would otherwise answer for them.
     app.mount("/explore/static", StaticFiles(directory=STATIC), name="explorer-static")
-    for module in (nations, disputes, sources, summary, changes):
+    for module in (nations, disputes, proposals, sources, summary, changes):
         app.include_router(module.router)
     app.include_router(fallback)

@@ -22,27 +22,40 @@ another is no dispute. Retracted facts take no part.
 """
 
 import datetime as dt
+import functools
 import itertools
 import re
+import time
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.errors import QueryTimeout
+from app.reads.inheritance import evidence_read
 from app.reads.per_revision import PerRevision
-from app.reads.queries import evidence_options
+from app.reads.queries import FACTS
 from app.schemas.common import EvidenceRead
 from app.schemas.disputes import DisputeClaim, DisputeKind, DisputeRead, DisputeRule
-from app.store.models import Commitment, Fact, Membership, Nation, Source, Statement
+from app.store.guards import GUARD
+from app.store.models import (
+    Commitment,
+    Evidence,
+    Membership,
+    Nation,
+    Outlet,
+    Source,
+    Statement,
+)
 from app.vocab import (
     ActorKind,
     Basis,
@@ -80,7 +93,7 @@ LOCATION_WORDS = {
 ROLE_ORDER = {role: i for i, role in enumerate(Role)}
 STATUS_ORDER = {status: i for i, status in enumerate(Status)}
 
-F = TypeVar("F", bound=Fact)
+F = TypeVar("F", bound="Claimed")
 
 
 @dataclass(frozen=True)
@@ -107,56 +120,183 @@ class SourceInfo:
     published: dt.date | None
 
 
+@dataclass(eq=False)
+class Quoted:
+    """An evidence item as the rules read it (a Core row), its read schema built once."""
+
+    row: Any
+
+    @property
+    def source_id(self) -> str:
+        return str(self.row["source_id"])
+
+    @functools.cached_property
+    def read(self) -> EvidenceRead:
+        return evidence_read(self.row)
+
+
+@dataclass(eq=False)
+class Claimed:
+    """What every fact the rules read shares: its id, its evidence and the sources quoted."""
+
+    id: str
+    evidence: list[Quoted]
+    sources: frozenset[str]
+
+
+@dataclass(eq=False)
+class CommitmentFact(Claimed):
+    actor: ActorKind
+    nation_code: str | None
+    coalition_scope: CoalitionScope | None
+    role: Role
+    status: Status
+    location: Location
+    combat: Combat
+    group_name: str | None
+
+
+@dataclass(eq=False)
+class StatementFact(Claimed):
+    speaker: str
+    speaker_nation_code: str | None
+    mode: StatementMode
+    text: str
+    topic: str | None
+
+
+@dataclass(eq=False)
+class MembershipFact(Claimed):
+    nation_code: str
+    status: MembershipStatus
+
+
 @dataclass(frozen=True)
 class Data:
     """Everything the rules read, loaded in a fixed number of statements."""
 
-    commitments: Sequence[Commitment]
-    statements: Sequence[Statement]
-    memberships: Sequence[Membership]
+    commitments: Sequence[CommitmentFact]
+    statements: Sequence[StatementFact]
+    memberships: Sequence[MembershipFact]
     sources: dict[str, SourceInfo]
     names: dict[str, str]
     groups: dict[str, Group]
+    # Every speaker with a statement on a topic, where `statements` holds only some of them
+    # (one nation's disputes): statement ids shorten a speaker's name unless another shares it.
+    speakers: frozenset[str] | None = None
 
 
-def load(session: Session) -> Data:
-    commitments = session.scalars(
-        select(Commitment)
-        .where(Commitment.retracted_at.is_(None))
-        .options(*evidence_options(Commitment))
-        .order_by(Commitment.id)
-    ).all()
-    statements = session.scalars(
-        select(Statement)
-        .where(Statement.retracted_at.is_(None), Statement.topic.is_not(None))
-        .options(*evidence_options(Statement))
-        .order_by(Statement.id)
-    ).all()
+C, S, M = Commitment.__table__.c, Statement.__table__.c, Membership.__table__.c
+STANDING = FACTS.c.retracted_at.is_(None)
+COMMITMENT_COLUMNS = (
+    C.id, C.actor, C.nation_code, C.coalition_scope, C.role, C.status, C.location, C.combat,
+    C.group_name,
+)  # fmt: skip
+STATEMENT_COLUMNS = (S.id, S.speaker, S.speaker_nation_code, S.mode, S.text, S.topic)
+MEMBERSHIP_COLUMNS = (M.id, M.nation_code, M.status)
+
+
+def _facts(
+    connection: Connection,
+    columns: Sequence[Any],
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    make: Callable[..., F],
+) -> list[F]:
+    """The standing facts of one kind (columns of its own table) that match ``where``, each
+    with its evidence in curated order: two statements, Core rows, no ORM identity map."""
+    table = columns[0].table
+    ids = select(table.c.id).join(FACTS, FACTS.c.id == table.c.id).where(STANDING, *where)
+    rows = connection.execute(
+        select(*columns).join(FACTS, FACTS.c.id == table.c.id).where(STANDING, *where)
+        .order_by(*order_by)
+    ).all()  # fmt: skip
+    e, o = Evidence.__table__.c, Outlet.__table__.c
+    evidence: dict[str, list[Quoted]] = defaultdict(list)
+    for item in connection.execute(
+        select(
+            e.id,
+            e.fact_id,
+            e.source_id,
+            e.quote,
+            e.start,
+            e.end,
+            e.line,
+            e.certainty,
+            e.hedge,
+            e.outlet_id,
+            o.name.label("outlet_name"),
+        )  # fmt: skip
+        .outerjoin(Outlet.__table__, o.id == e.outlet_id)
+        .where(e.fact_id.in_(ids))
+        .order_by(e.fact_id, e.position)
+    ).mappings():
+        evidence[item["fact_id"]].append(Quoted(item))
+    found = []
+    for row in rows:
+        quoted = evidence.get(row.id, [])
+        found.append(
+            make(**row._mapping, evidence=quoted, sources=frozenset(q.source_id for q in quoted))
+        )
+    return found
+
+
+def load(session: Session, nation: str | None = None) -> Data:
+    """What the rules read: everything, or with ``nation`` (an alpha-2 code) only what the
+    disputes that name that nation are found in (`disputes_for_nation`)."""
+    connection = session.connection()
     groups = load_groups(get_settings().data_dir)
+    speakers: frozenset[str] | None = None
+    if nation is None:
+        commitment_filter: list[ColumnElement[bool]] = []
+        statement_filter: list[ColumnElement[bool]] = [S.topic.is_not(None)]
+    else:
+        # Its own commitments; every holder of an exclusive role (leadership); unnamed members
+        # of the groups it belongs to. Statements on the topics its speakers spoke on.
+        its_groups = sorted(g.name for g in groups.values() if nation in g.members)
+        commitment_filter = [
+            or_(
+                and_(C.actor == ActorKind.nation, C.nation_code == nation),
+                C.role.in_(list(EXCLUSIVE_ROLES)),
+                and_(
+                    C.coalition_scope == CoalitionScope.some_members,
+                    C.group_name.in_(its_groups),
+                ),
+            )
+        ]
+        own = select(S.speaker, S.topic).where(
+            S.speaker_nation_code == nation, S.topic.is_not(None)
+        )
+        statement_filter = [tuple_(S.speaker, S.topic).in_(own)]
+        speakers = frozenset(
+            connection.execute(select(S.speaker).where(S.topic.is_not(None)).distinct()).scalars()
+        )
+    commitments = _facts(connection, COMMITMENT_COLUMNS, commitment_filter, [C.id], CommitmentFact)
+    statements = _facts(connection, STATEMENT_COLUMNS, statement_filter, [S.id], StatementFact)
     # Memberships only matter to the participation rule: load those of the groups' nations.
     members: set[str] = set()
     for c in commitments:
         if c.group_name is not None and c.group_name in groups:
             members |= groups[c.group_name].members
-    memberships: Sequence[Membership] = []
+    memberships: Sequence[MembershipFact] = []
     if members:
-        memberships = session.scalars(
-            select(Membership)
-            .where(
-                Membership.retracted_at.is_(None),
-                Membership.nation_code.in_(sorted(members)),
-                Membership.status.in_([MembershipStatus.member, MembershipStatus.potential]),
-                Membership.basis.in_([Basis.named, Basis.implied]),
-            )
-            .options(*evidence_options(Membership))
-            .order_by(Membership.nation_code)
-        ).all()
+        memberships = _facts(
+            connection,
+            MEMBERSHIP_COLUMNS,
+            [
+                M.nation_code.in_(sorted(members)),
+                M.status.in_([MembershipStatus.member, MembershipStatus.potential]),
+                M.basis.in_([Basis.named, Basis.implied]),
+            ],
+            [M.nation_code],
+            MembershipFact,
+        )
     sources = {
         row.id: SourceInfo(row.id, row.title, row.published)
         for row in session.execute(select(Source.id, Source.title, Source.published))
     }
     names = {row.code: row.name for row in session.execute(select(Nation.code, Nation.name))}
-    return Data(commitments, statements, memberships, sources, names, groups)
+    return Data(commitments, statements, memberships, sources, names, groups, speakers)
 
 
 # --- words -------------------------------------------------------------------------------------
@@ -166,7 +306,7 @@ def words(value: str) -> str:
     return value.replace("non_combat", "non-combat").replace("_", " ")
 
 
-def terms(c: Commitment) -> str:
+def terms(c: CommitmentFact) -> str:
     """Status, with place and combat where the source gives them: 'pledged (outside Ukraine)'."""
     extra = [LOCATION_WORDS[c.location]] if c.location in LOCATION_WORDS else []
     if c.combat is not Combat.unspecified:
@@ -174,7 +314,7 @@ def terms(c: Commitment) -> str:
     return words(c.status) + (f" ({', '.join(extra)})" if extra else "")
 
 
-def describe(c: Commitment) -> str:
+def describe(c: CommitmentFact) -> str:
     return f"{words(c.role)}: {terms(c)}"
 
 
@@ -192,24 +332,24 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def quoted(s: Statement) -> str:
+def quoted(s: StatementFact) -> str:
     return f"“{s.text}”" + (" (reported)" if s.mode is StatementMode.reported else "")
 
 
-def member(data: Data, m: Membership) -> str:
+def member(data: Data, m: MembershipFact) -> str:
     name = data.names.get(m.nation_code, m.nation_code)
     return name if m.status is MembershipStatus.member else f"{name} ({words(m.status)})"
 
 
-def commitment_key(c: Commitment) -> tuple[int, int, str]:
+def commitment_key(c: CommitmentFact) -> tuple[int, int, str]:
     return ROLE_ORDER[c.role], STATUS_ORDER[c.status], c.id
 
 
 # --- claims ------------------------------------------------------------------------------------
 
 
-def sources_of(fact: Fact) -> set[str]:
-    return {e.source_id for e in fact.evidence}
+def sources_of(fact: Claimed) -> frozenset[str]:
+    return fact.sources
 
 
 def by_source(data: Data, facts: Iterable[F]) -> dict[str, list[F]]:
@@ -227,14 +367,15 @@ def source_order(data: Data, source_id: str) -> tuple[bool, dt.date, str]:
     return published is None, published or dt.date.min, source_id
 
 
-def claim(data: Data, source_id: str, facts: Sequence[Fact], text: str) -> DisputeClaim:
+def claim(data: Data, source_id: str, facts: Sequence[Claimed], text: str) -> DisputeClaim:
     seen: set[tuple[int, int]] = set()
     evidence = []
     for fact in facts:
         for e in fact.evidence:
-            if e.source_id == source_id and (e.start, e.end) not in seen:
-                seen.add((e.start, e.end))
-                evidence.append(EvidenceRead.model_validate(e))
+            span = (e.row["start"], e.row["end"])
+            if e.source_id == source_id and span not in seen:
+                seen.add(span)
+                evidence.append(e.read)
     source = data.sources[source_id]
     return DisputeClaim(
         source=source_id,
@@ -274,7 +415,7 @@ def dispute(
 # --- the rules ---------------------------------------------------------------------------------
 
 
-def conflict(f: Commitment, g: Commitment) -> bool:
+def conflict(f: CommitmentFact, g: CommitmentFact) -> bool:
     if f.status is not g.status:
         return True
     if Location.unspecified not in (f.location, g.location) and f.location is not g.location:
@@ -282,7 +423,7 @@ def conflict(f: Commitment, g: Commitment) -> bool:
     return Combat.unspecified not in (f.combat, g.combat) and f.combat is not g.combat
 
 
-def contradicts(f: Commitment, g: Commitment) -> bool:
+def contradicts(f: CommitmentFact, g: CommitmentFact) -> bool:
     """Whether two claims on one role cannot both be right (not merely one more precise)."""
     if frozenset({f.status, g.status}) in CONTRADICTING:
         return True
@@ -291,30 +432,56 @@ def contradicts(f: Commitment, g: Commitment) -> bool:
     return Combat.unspecified not in (f.combat, g.combat) and f.combat is not g.combat
 
 
-def role_differences(per_source: dict[str, list[Commitment]]) -> list[tuple[Role, str, bool]]:
+def _distinct(facts: Iterable[CommitmentFact]) -> list[CommitmentFact]:
+    """A source's claims in order without repeats: two commitments with the same terms and the
+    same sources make the same differences, found at the first of them."""
+    found: dict[tuple[Role, Status, Location, Combat, frozenset[str]], CommitmentFact] = {}
+    for f in facts:
+        found.setdefault((f.role, f.status, f.location, f.combat, f.sources), f)
+    return list(found.values())
+
+
+_CONFLICTS: dict[tuple[Status, Location, Combat, Status, Location, Combat], bool] = {}
+
+
+def _conflicts(f: CommitmentFact, g: CommitmentFact) -> bool:
+    """`conflict`, looked up by the terms of both: a handful of combinations, met millions of
+    times at 1,000x the seed."""
+    key = (f.status, f.location, f.combat, g.status, g.location, g.combat)
+    found = _CONFLICTS.get(key)
+    if found is None:
+        found = _CONFLICTS[key] = conflict(f, g)
+    return found
+
+
+def role_differences(
+    per_source: dict[str, list[CommitmentFact]],
+) -> list[tuple[Role, str, bool]]:
     """Rule ``role``: one source's claim on a role against another's, where they conflict and
     neither source makes the other's claim too; with whether they contradict each other."""
-    found: list[tuple[Role, str, bool]] = []
-    for (x, xs), (y, ys) in combinations(per_source.items(), 2):
-        for f in xs:
-            for g in ys:
-                if (
-                    f.role is g.role
-                    and y not in sources_of(f)
-                    and x not in sources_of(g)
-                    and conflict(f, g)
-                ):
+    found: dict[tuple[Role, str, bool], None] = {}  # in the order found, once each
+    distinct = {s: _distinct(fs) for s, fs in per_source.items()}
+    by_role: dict[str, dict[Role, list[CommitmentFact]]] = {}
+    for s, fs in distinct.items():
+        by_role[s] = defaultdict(list)
+        for f in fs:
+            by_role[s][f.role].append(f)
+    for x, y in combinations(distinct, 2):
+        for f in distinct[x]:
+            if y in f.sources:
+                continue
+            for g in by_role[y].get(f.role, ()):
+                if x not in g.sources and _conflicts(f, g):
                     hit = (
                         f.role,
                         f"{words(f.role)}: {terms(f)} in {x}, {terms(g)} in {y}",
                         contradicts(f, g),
                     )
-                    if hit not in found:
-                        found.append(hit)
-    return found
+                    found.setdefault(hit)
+    return list(found)
 
 
-def stance_differences(per_source: dict[str, list[Commitment]]) -> list[str]:
+def stance_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]:
     found = []
     for x, xs in per_source.items():
         if not all(f.status in NO_PLEDGE for f in xs):
@@ -328,7 +495,7 @@ def stance_differences(per_source: dict[str, list[Commitment]]) -> list[str]:
     return found
 
 
-def role_set_differences(per_source: dict[str, list[Commitment]]) -> list[str]:
+def role_set_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]:
     found = []
     for (x, xs), (y, ys) in combinations(per_source.items(), 2):
         x_roles, y_roles = {f.role for f in xs}, {f.role for f in ys}
@@ -344,7 +511,7 @@ def role_set_differences(per_source: dict[str, list[Commitment]]) -> list[str]:
 
 def nation_disputes(data: Data) -> Iterator[DisputeRead]:
     """Rules ``role``, ``stance`` and ``role_set``: one dispute per nation."""
-    by_nation: dict[str, list[Commitment]] = defaultdict(list)
+    by_nation: dict[str, list[CommitmentFact]] = defaultdict(list)
     for c in data.commitments:
         if c.actor is ActorKind.nation and c.nation_code and c.role not in EXCLUSIVE_ROLES:
             by_nation[c.nation_code].append(c)
@@ -381,7 +548,7 @@ def nation_disputes(data: Data) -> Iterator[DisputeRead]:
 
 def coalition_role_disputes(data: Data) -> Iterator[DisputeRead]:
     """Rule ``role`` for the coalition's force as a whole."""
-    by_role: dict[Role, list[Commitment]] = defaultdict(list)
+    by_role: dict[Role, list[CommitmentFact]] = defaultdict(list)
     for c in data.commitments:
         if c.actor is ActorKind.coalition and c.coalition_scope is CoalitionScope.whole:
             by_role[c.role].append(c)
@@ -453,13 +620,15 @@ def exclusive_role_disputes(data: Data) -> Iterator[DisputeRead]:
 
 def wording_disputes(data: Data) -> Iterator[DisputeRead]:
     """Rule ``wording``: the same speaker on the same topic, in different words."""
-    by_subject: dict[tuple[str, str], list[Statement]] = defaultdict(list)
+    by_subject: dict[tuple[str, str], list[StatementFact]] = defaultdict(list)
     for s in data.statements:
         if s.topic is not None:
             by_subject[(s.speaker, s.topic)].append(s)
     # The speaker's last name keeps ids short; the full name where two speakers share it.
-    short = {speaker: slug(speaker.split()[-1]) for speaker, _ in by_subject}
-    clash = {n for n in short.values() if list(short.values()).count(n) > 1}
+    speakers = data.speakers if data.speakers is not None else {s for s, _ in by_subject}
+    short = {speaker: slug(speaker.split()[-1]) for speaker in speakers}
+    shared = Counter(short.values())
+    clash = {n for n, count in shared.items() if count > 1}
     for (speaker, topic), facts in sorted(by_subject.items()):
         per_source = by_source(data, facts)
         texts = {src: [quoted(f) for f in fs] for src, fs in per_source.items()}
@@ -485,7 +654,7 @@ def wording_disputes(data: Data) -> Iterator[DisputeRead]:
 def participation_disputes(data: Data) -> Iterator[DisputeRead]:
     """Rule ``participation``: unnamed members of a group in one source, nations of that group
     named as members only by another."""
-    by_group: dict[str, list[Commitment]] = defaultdict(list)
+    by_group: dict[str, list[CommitmentFact]] = defaultdict(list)
     for c in data.commitments:
         if c.coalition_scope is CoalitionScope.some_members and c.group_name:
             by_group[c.group_name].append(c)
@@ -530,8 +699,10 @@ def participation_disputes(data: Data) -> Iterator[DisputeRead]:
 # --- entry points ------------------------------------------------------------------------------
 
 
-# The rules read every fact: found once per data revision (app.reads.per_revision).
+# The rules read every fact: found once per data revision (app.reads.per_revision); one nation's,
+# from that nation's facts only, kept per nation.
 FOUND: PerRevision[list[DisputeRead]] = PerRevision(max_entries=1)
+FOUND_FOR_NATION: PerRevision[list[DisputeRead]] = PerRevision(max_entries=512)
 
 
 def find_disputes(session: Session) -> list[DisputeRead]:
@@ -539,18 +710,40 @@ def find_disputes(session: Session) -> list[DisputeRead]:
     return FOUND.get(session, "disputes", lambda: _find_disputes(session))
 
 
-def _find_disputes(session: Session) -> list[DisputeRead]:
-    data = load(session)
+def _find_disputes(session: Session, nation: str | None = None) -> list[DisputeRead]:
+    data = load(session, nation)
+    within = time_limit(session)
     found = [
-        *exclusive_role_disputes(data),
-        *nation_disputes(data),
-        *coalition_role_disputes(data),
-        *participation_disputes(data),
-        *wording_disputes(data),
+        *within(exclusive_role_disputes(data)),
+        *within(nation_disputes(data)),
+        *within(coalition_role_disputes(data) if nation is None else iter(())),
+        *within(participation_disputes(data)),
+        *within(wording_disputes(data)),
     ]
+    if nation is not None:
+        found = [d for d in found if nation in d.nations]
     return sorted(found, key=lambda d: d.id)
 
 
 def disputes_for_nation(session: Session, code: str) -> list[DisputeRead]:
-    """The disputes about one nation (alpha-2 code), for its page."""
-    return [d for d in find_disputes(session) if code.upper() in d.nations]
+    """The disputes about one nation (alpha-2 code), for its page: the same as those of
+    `find_disputes` that name it, found in what concerns that nation only (`load`), unless the
+    whole list is at hand already."""
+    code = code.upper()
+    return FOUND_FOR_NATION.get(session, code, lambda: _find_disputes(session, code))
+
+
+def time_limit(session: Session) -> Callable[[Iterator[DisputeRead]], Iterator[DisputeRead]]:
+    """Python work under the request's time limit, as SQL is (app.api.sessions): past it, the rules
+    stop and the request answers 503 ``/problems/timeout``. Counted from here, after the loads."""
+    guard = session.info.get(GUARD)
+    timeout_ms = getattr(guard, "timeout_ms", 0)
+    deadline = time.monotonic() + timeout_ms / 1000
+
+    def within(found: Iterator[DisputeRead]) -> Iterator[DisputeRead]:
+        for dispute in found:
+            if timeout_ms > 0 and time.monotonic() > deadline:
+                raise QueryTimeout("Finding the disputes took longer than the request time limit.")
+            yield dispute
+
+    return within

@@ -1,5 +1,7 @@
-"""Storage: the database schema (SQLAlchemy models), engines and sessions for both backends,
-and the Alembic glue. Nothing here knows HTTP or the fact files."""
+"""Storage: the database schema (SQLAlchemy models), engines for both backends, the data
+revision, what a read sees, transaction guards, and the Alembic glue. Nothing here knows HTTP."""
 
-# Every session's reads go through the retraction filter (it acts only in sessions that ask).
+# Every session's queries go through the retraction filter and its transactions through the
+# guards (each acts only in sessions that ask for it).
+from app.store import guards as guards
 from app.store import visibility as visibility

@@ -14,12 +14,13 @@ from app.api.change_feed import feed, latest_change, watch_of
 from app.api.filters import parse_timestamp
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
-from app.api.sessions import GUARD, SessionDep, request_guard
+from app.api.sessions import SessionDep, request_guard
 from app.api.streaming import answer_list
 from app.errors import PROBLEM_RESPONSES, InvalidParameter
 from app.formats import CHANGE_SINCE
 from app.schemas.changes import ChangeRead
 from app.schemas.common import Page
+from app.store.guards import GUARD
 from app.store.models import Change, Fact
 from app.vocab import FactKind
 

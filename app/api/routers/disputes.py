@@ -12,7 +12,7 @@ from app.api.pages import PageDep, page_of_list
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
 from app.errors import PROBLEM_RESPONSES, NotFound
-from app.reads.disputes import find_disputes
+from app.reads.disputes import disputes_for_nation, find_disputes
 from app.reads.queries import resolve_nation
 from app.schemas.disputes import (
     DISPUTE_KIND_DEFINITIONS,
@@ -51,9 +51,11 @@ def list_disputes(
 ) -> Response:
     """List the places where the sources disagree, each with both claims and their evidence."""
     code = resolve_nation(session, nation) if nation is not None else None
+    # One nation's: found in its own facts (the same as the whole list's that name it).
+    every = find_disputes(session) if code is None else disputes_for_nation(session, code)
     found = [
         d
-        for d in find_disputes(session)
+        for d in every
         if (code is None or code in d.nations)
         and (not kind or d.kind in kind)
         and (not rule or d.rule in rule)

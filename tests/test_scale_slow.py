@@ -1,0 +1,89 @@
+"""Derived data at scale (issue 13), on synthetic databases (`pledgedb synth`): slow, run with
+`-m slow`.
+
+- One nation's disputes (app.reads.disputes.disputes_for_nation, found in that nation's facts only)
+  are exactly those of the whole list that name it, for every nation.
+- The first nation page after start and after a write answers within the request time limit at
+  100x the seed (it once took 80 s at 1,000x, past any limit).
+
+What is not pinned here, and why (bench/RESULTS.md, issue 13): "within 2x of 1x" for detail
+pages. A nation page embeds every dispute that names the nation, and the synthetic data gives
+every nation a leadership commitment, so at 1,000x the page carries a 7 MB leadership dispute
+(2,000 claims) where the seed's has 11 KB: the answer itself grows with the data."""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app.config import PROJECT_ROOT, Settings
+from app.curation.synth import synthesize
+from app.facts.files import load_dataset
+from app.main import create_app
+from app.reads.disputes import _find_disputes, disputes_for_nation, find_disputes
+from app.reads.per_revision import forget_all
+from app.store.engine import make_engine
+from app.store.models import Nation
+from app.store.revisions import make_sessionmaker
+from bench.scale import Writer, bench_key
+
+pytestmark = pytest.mark.slow
+
+
+def synthetic(folder: Path, factor: int) -> str:
+    url = f"sqlite:///{folder / f'synth-{factor}.sqlite3'}"
+    synthesize(url, load_dataset(PROJECT_ROOT / "data"), factor)
+    return url
+
+
+@pytest.fixture(scope="module")
+def synth_20(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield synthetic(tmp_path_factory.mktemp("synth20"), 20)
+
+
+@pytest.fixture(scope="module")
+def synth_100(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield synthetic(tmp_path_factory.mktemp("synth100"), 100)
+
+
+def test_one_nations_disputes_are_those_of_the_whole_list_that_name_it(synth_20: str) -> None:
+    engine = make_engine(synth_20)
+    try:
+        with make_sessionmaker(engine)() as session:
+            every = _find_disputes(session)
+            assert every == find_disputes(session)
+            codes = session.scalars(select(Nation.code)).all()
+            assert len(codes) > 100
+            for code in codes:
+                expected = [d.model_dump_json() for d in every if code in d.nations]
+                found = [d.model_dump_json() for d in disputes_for_nation(session, code)]
+                assert found == expected, code
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_first_nation_pages_after_start_and_after_a_write_are_within_the_limit(
+    synth_100: str,
+) -> None:
+    app = create_app(Settings(database_url=synth_100, response_cache_entries=0))
+    limit_s = app.state.statement_timeout_ms / 1000
+    forget_all()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            commitment = (await client.get("/commitments", params={"limit": 1})).json()
+            writer = Writer(client, bench_key(synth_100), commitment["items"][0]["id"])
+            for code in ("DE", "IT", "US", "DE"):
+                started = time.perf_counter()
+                response = await client.get(f"/nations/{code}")
+                elapsed = time.perf_counter() - started
+                assert response.status_code == 200, (code, response.text[:200])
+                assert elapsed < limit_s, (code, elapsed)
+                await writer.write()  # the next page is the first after a write
+    finally:
+        app.state.engine.dispose()
