@@ -15,11 +15,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.config import PROJECT_ROOT, Settings
 from app.curation.seed import seed
 from app.facts.files import Dataset, load_dataset
+from app.facts.reference import read_reference
 from app.main import create_app
-from app.reads.disputes import disputes_for_nation
+from app.reads.disputes.finding import disputes_for_nation
 from app.schemas.bodies import FactIn
 from app.schemas.commitments import CommitmentIn
 from app.schemas.disputes import DisputeKind, DisputeRule
@@ -29,6 +30,9 @@ from app.store.models import Fact
 from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, Role
 from tests.helpers import problem, walk_pages
+
+# The groups of the reference, as the application reads them once.
+GROUPS = read_reference(PROJECT_ROOT / "data").groups
 
 pytestmark = pytest.mark.anyio
 
@@ -242,7 +246,7 @@ async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
         for code in (nation.code, nation.code.lower(), nation.alpha3, nation.alpha3.lower()):
             assert await listed(client, nation=code) == want, code
         with Session(engine) as session:
-            got = disputes_for_nation(session, nation.code)
+            got = disputes_for_nation(session, GROUPS, nation.code)
         assert [d.model_dump(mode="json") for d in got] == want
     assert [d["id"] for d in await listed(client, nation="deu")] == ["nation-de-stance"]
     assert [d["id"] for d in await listed(client, nation="GB")] == ["leadership"]
@@ -303,7 +307,7 @@ async def test_found_in_a_fixed_number_of_statements(engine: Engine) -> None:
     event.listen(engine, "before_cursor_execute", counter)
     try:
         with Session(engine) as session:
-            disputes_for_nation(session, "DE")
+            disputes_for_nation(session, GROUPS, "DE")
     finally:
         event.remove(engine, "before_cursor_execute", counter)
     assert 0 < count <= 8

@@ -22,13 +22,17 @@ from sqlalchemy import select
 from app.config import PROJECT_ROOT, Settings
 from app.curation.synth import synthesize
 from app.facts.files import load_dataset
+from app.facts.reference import read_reference
 from app.main import create_app
-from app.reads.disputes import _find_disputes, disputes_for_nation, find_disputes
+from app.reads.disputes.finding import _find_disputes, disputes_for_nation, find_disputes
 from app.reads.per_revision import forget_all
 from app.store.engine import make_engine
 from app.store.models import Nation
 from app.store.revisions import make_sessionmaker
 from bench.scale import Writer, bench_key
+
+# The groups of the reference, as the application reads them once.
+GROUPS = read_reference(PROJECT_ROOT / "data").groups
 
 pytestmark = pytest.mark.slow
 
@@ -53,13 +57,13 @@ def test_one_nations_disputes_are_those_of_the_whole_list_that_name_it(synth_20:
     engine = make_engine(synth_20)
     try:
         with make_sessionmaker(engine)() as session:
-            every = _find_disputes(session)
-            assert every == find_disputes(session)
+            every = _find_disputes(session, GROUPS)
+            assert every == find_disputes(session, GROUPS)
             codes = session.scalars(select(Nation.code)).all()
             assert len(codes) > 100
             for code in codes:
                 expected = [d.model_dump_json() for d in every if code in d.nations]
-                found = [d.model_dump_json() for d in disputes_for_nation(session, code)]
+                found = [d.model_dump_json() for d in disputes_for_nation(session, GROUPS, code)]
                 assert found == expected, code
     finally:
         engine.dispose()

@@ -11,8 +11,9 @@ from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_p
 from app.api.pages import PageDep, page_of_list
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
+from app.api.state import app_reference
 from app.errors import PROBLEM_RESPONSES, NotFound
-from app.reads.disputes import disputes_for_nation, find_disputes
+from app.reads.disputes.finding import disputes_for_nation, find_disputes
 from app.reads.queries import resolve_nation
 from app.schemas.disputes import (
     DISPUTE_KIND_DEFINITIONS,
@@ -52,7 +53,12 @@ def list_disputes(
     """List the places where the sources disagree, each with both claims and their evidence."""
     code = resolve_nation(session, nation) if nation is not None else None
     # One nation's: found in its own facts (the same as the whole list's that name it).
-    every = find_disputes(session) if code is None else disputes_for_nation(session, code)
+    groups = app_reference(request).groups
+    every = (
+        find_disputes(session, groups)
+        if code is None
+        else disputes_for_nation(session, groups, code)
+    )
     found = [
         d
         for d in every
@@ -80,7 +86,7 @@ def get_dispute(
     ],
 ) -> Response:
     """One dispute: the subject, each source's claim and its evidence."""
-    for found in find_disputes(session):
+    for found in find_disputes(session, app_reference(request).groups):
         if found.id == dispute_id:
             return respond_model(request, found)
     raise NotFound(f"No dispute {dispute_id!r}.")

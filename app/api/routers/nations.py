@@ -26,11 +26,11 @@ from app.api.nation_list import (
 from app.api.pages import PageDep
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
-from app.api.state import app_reference
+from app.api.state import ReferenceDep, app_reference
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
 from app.facts.certainty import certainty_of
 from app.facts.reference import GroupIn
-from app.reads.disputes import disputes_for_nation
+from app.reads.disputes.finding import disputes_for_nation
 from app.reads.inheritance import Limits, evidence_of, limits_of
 from app.reads.queries import (
     coalition_wide,
@@ -335,6 +335,7 @@ def nation_items(
 def get_nation(
     request: Request,
     session: ReadSessionDep,
+    reference: ReferenceDep,
     code: Annotated[
         str,
         Path(
@@ -411,7 +412,9 @@ def get_nation(
                 "coalition_commitments": coalition,
                 "conditions": conditions,
                 "statements": statements,
-                "disputes": disputes_for_nation(session, nation.code),
+                "disputes": disputes_for_nation(
+                    session, app_reference(request).groups, nation.code
+                ),
             }
         ),
     )

@@ -21,50 +21,36 @@ found it). Silence is not disagreement: a claim in one source and nothing on the
 another is no dispute. Retracted facts take no part.
 """
 
-import datetime as dt
-import functools
 import itertools
-import re
-import time
-import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterable, Iterator
 from itertools import combinations
-from pathlib import Path
-from typing import Any, TypeVar
 
-import yaml
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, tuple_
-from sqlalchemy.orm import Session
-
-from app.config import get_settings
-from app.errors import QueryTimeout
-from app.reads.inheritance import evidence_read
-from app.reads.per_revision import PerRevision
-from app.reads.queries import FACTS
-from app.schemas.common import EvidenceRead
-from app.schemas.disputes import DisputeClaim, DisputeKind, DisputeRead, DisputeRule
-from app.store.guards import GUARD
-from app.store.models import (
-    Commitment,
-    Evidence,
-    Membership,
-    Nation,
-    Outlet,
-    Source,
-    Statement,
+from app.reads.disputes.facts import EXCLUSIVE_ROLES, CommitmentFact, Data, StatementFact
+from app.reads.disputes.telling import (
+    ROLE_ORDER,
+    by_source,
+    claim,
+    commitment_key,
+    describe,
+    dispute,
+    listing,
+    member,
+    possessive,
+    quoted,
+    slug,
+    source_order,
+    sources_of,
+    terms,
+    words,
 )
+from app.schemas.disputes import DisputeKind, DisputeRead, DisputeRule
 from app.vocab import (
     ActorKind,
-    Basis,
     CoalitionScope,
     Combat,
     Location,
-    MembershipStatus,
     Role,
-    StatementMode,
     Status,
 )
 
@@ -79,337 +65,14 @@ CONTRADICTING = frozenset(
     {frozenset({Status.ruled_out, s}) for s in WILLING}
     | {frozenset({Status.hesitant, Status.pledged})}
 )
-# Roles only one nation or a few can hold: sources naming different holders contradict each
-# other, whereas for any other role a nation missing from one source is mere silence.
-EXCLUSIVE_ROLES: dict[Role, tuple[DisputeRule, str]] = {
-    Role.leadership: (DisputeRule.leadership, "Who leads the coalition"),
-}
 # Most specific first: the kind of a dispute about one nation when several rules find it.
 NATION_KINDS = (DisputeRule.role, DisputeRule.stance, DisputeRule.role_set)
-LOCATION_WORDS = {
-    Location.inside_ukraine: "inside Ukraine",
-    Location.outside_ukraine: "outside Ukraine",
-}
-ROLE_ORDER = {role: i for i, role in enumerate(Role)}
-STATUS_ORDER = {status: i for i, status in enumerate(Status)}
-
-F = TypeVar("F", bound="Claimed")
-
-
-@dataclass(frozen=True)
-class Group:
-    id: str
-    name: str
-    members: frozenset[str]
-
-
-@lru_cache
-def load_groups(data_dir: Path) -> dict[str, Group]:
-    """reference/groups.yaml, by group name (the name is what a commitment stores)."""
-    text = (data_dir / "reference" / "groups.yaml").read_text(encoding="utf-8")
-    # BaseLoader keeps every scalar a string, so Norway's code "NO" is not read as false.
-    raw = yaml.load(text, Loader=yaml.BaseLoader) or []  # noqa: S506 - BaseLoader builds no objects
-    groups = (Group(g["id"], g["name"], frozenset(g["members"])) for g in raw)
-    return {g.name: g for g in groups}
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    id: str
-    title: str
-    published: dt.date | None
-
-
-@dataclass(eq=False)
-class Quoted:
-    """An evidence item as the rules read it (a Core row), its read schema built once."""
-
-    row: Any
-
-    @property
-    def source_id(self) -> str:
-        return str(self.row["source_id"])
-
-    @functools.cached_property
-    def read(self) -> EvidenceRead:
-        return evidence_read(self.row)
-
-
-@dataclass(eq=False)
-class Claimed:
-    """What every fact the rules read shares: its id, its evidence and the sources quoted."""
-
-    id: str
-    evidence: list[Quoted]
-    sources: frozenset[str]
-
-
-@dataclass(eq=False)
-class CommitmentFact(Claimed):
-    actor: ActorKind
-    nation_code: str | None
-    coalition_scope: CoalitionScope | None
-    role: Role
-    status: Status
-    location: Location
-    combat: Combat
-    group_name: str | None
-
-
-@dataclass(eq=False)
-class StatementFact(Claimed):
-    speaker: str
-    speaker_nation_code: str | None
-    mode: StatementMode
-    text: str
-    topic: str | None
-
-
-@dataclass(eq=False)
-class MembershipFact(Claimed):
-    nation_code: str
-    status: MembershipStatus
-
-
-@dataclass(frozen=True)
-class Data:
-    """Everything the rules read, loaded in a fixed number of statements."""
-
-    commitments: Sequence[CommitmentFact]
-    statements: Sequence[StatementFact]
-    memberships: Sequence[MembershipFact]
-    sources: dict[str, SourceInfo]
-    names: dict[str, str]
-    groups: dict[str, Group]
-    # Every speaker with a statement on a topic, where `statements` holds only some of them
-    # (one nation's disputes): statement ids shorten a speaker's name unless another shares it.
-    speakers: frozenset[str] | None = None
-
-
-C, S, M = Commitment.__table__.c, Statement.__table__.c, Membership.__table__.c
-STANDING = FACTS.c.retracted_at.is_(None)
-COMMITMENT_COLUMNS = (
-    C.id, C.actor, C.nation_code, C.coalition_scope, C.role, C.status, C.location, C.combat,
-    C.group_name,
-)  # fmt: skip
-STATEMENT_COLUMNS = (S.id, S.speaker, S.speaker_nation_code, S.mode, S.text, S.topic)
-MEMBERSHIP_COLUMNS = (M.id, M.nation_code, M.status)
-
-
-def _facts(
-    connection: Connection,
-    columns: Sequence[Any],
-    where: Sequence[ColumnElement[bool]],
-    order_by: Sequence[Any],
-    make: Callable[..., F],
-) -> list[F]:
-    """The standing facts of one kind (columns of its own table) that match ``where``, each
-    with its evidence in curated order: two statements, Core rows, no ORM identity map."""
-    table = columns[0].table
-    ids = select(table.c.id).join(FACTS, FACTS.c.id == table.c.id).where(STANDING, *where)
-    rows = connection.execute(
-        select(*columns).join(FACTS, FACTS.c.id == table.c.id).where(STANDING, *where)
-        .order_by(*order_by)
-    ).all()  # fmt: skip
-    e, o = Evidence.__table__.c, Outlet.__table__.c
-    evidence: dict[str, list[Quoted]] = defaultdict(list)
-    for item in connection.execute(
-        select(
-            e.id,
-            e.fact_id,
-            e.source_id,
-            e.quote,
-            e.start,
-            e.end,
-            e.line,
-            e.certainty,
-            e.hedge,
-            e.outlet_id,
-            o.name.label("outlet_name"),
-        )  # fmt: skip
-        .outerjoin(Outlet.__table__, o.id == e.outlet_id)
-        .where(e.fact_id.in_(ids))
-        .order_by(e.fact_id, e.position)
-    ).mappings():
-        evidence[item["fact_id"]].append(Quoted(item))
-    found = []
-    for row in rows:
-        quoted = evidence.get(row.id, [])
-        found.append(
-            make(**row._mapping, evidence=quoted, sources=frozenset(q.source_id for q in quoted))
-        )
-    return found
-
-
-def load(session: Session, nation: str | None = None) -> Data:
-    """What the rules read: everything, or with ``nation`` (an alpha-2 code) only what the
-    disputes that name that nation are found in (`disputes_for_nation`)."""
-    connection = session.connection()
-    groups = load_groups(get_settings().data_dir)
-    speakers: frozenset[str] | None = None
-    if nation is None:
-        commitment_filter: list[ColumnElement[bool]] = []
-        statement_filter: list[ColumnElement[bool]] = [S.topic.is_not(None)]
-    else:
-        # Its own commitments; every holder of an exclusive role (leadership); unnamed members
-        # of the groups it belongs to. Statements on the topics its speakers spoke on.
-        its_groups = sorted(g.name for g in groups.values() if nation in g.members)
-        commitment_filter = [
-            or_(
-                and_(C.actor == ActorKind.nation, C.nation_code == nation),
-                C.role.in_(list(EXCLUSIVE_ROLES)),
-                and_(
-                    C.coalition_scope == CoalitionScope.some_members,
-                    C.group_name.in_(its_groups),
-                ),
-            )
-        ]
-        own = select(S.speaker, S.topic).where(
-            S.speaker_nation_code == nation, S.topic.is_not(None)
-        )
-        statement_filter = [tuple_(S.speaker, S.topic).in_(own)]
-        speakers = frozenset(
-            connection.execute(select(S.speaker).where(S.topic.is_not(None)).distinct()).scalars()
-        )
-    commitments = _facts(connection, COMMITMENT_COLUMNS, commitment_filter, [C.id], CommitmentFact)
-    statements = _facts(connection, STATEMENT_COLUMNS, statement_filter, [S.id], StatementFact)
-    # Memberships only matter to the participation rule: load those of the groups' nations.
-    members: set[str] = set()
-    for c in commitments:
-        if c.group_name is not None and c.group_name in groups:
-            members |= groups[c.group_name].members
-    memberships: Sequence[MembershipFact] = []
-    if members:
-        memberships = _facts(
-            connection,
-            MEMBERSHIP_COLUMNS,
-            [
-                M.nation_code.in_(sorted(members)),
-                M.status.in_([MembershipStatus.member, MembershipStatus.potential]),
-                M.basis.in_([Basis.named, Basis.implied]),
-            ],
-            [M.nation_code],
-            MembershipFact,
-        )
-    sources = {
-        row.id: SourceInfo(row.id, row.title, row.published)
-        for row in session.execute(select(Source.id, Source.title, Source.published))
-    }
-    names = {row.code: row.name for row in session.execute(select(Nation.code, Nation.name))}
-    return Data(commitments, statements, memberships, sources, names, groups, speakers)
 
 
 # --- words -------------------------------------------------------------------------------------
 
 
-def words(value: str) -> str:
-    return value.replace("non_combat", "non-combat").replace("_", " ")
-
-
-def terms(c: CommitmentFact) -> str:
-    """Status, with place and combat where the source gives them: 'pledged (outside Ukraine)'."""
-    extra = [LOCATION_WORDS[c.location]] if c.location in LOCATION_WORDS else []
-    if c.combat is not Combat.unspecified:
-        extra.append(words(c.combat))
-    return words(c.status) + (f" ({', '.join(extra)})" if extra else "")
-
-
-def describe(c: CommitmentFact) -> str:
-    return f"{words(c.role)}: {terms(c)}"
-
-
-def possessive(name: str) -> str:
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
-
-
-def listing(items: Iterable[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
-def quoted(s: StatementFact) -> str:
-    return f"“{s.text}”" + (" (reported)" if s.mode is StatementMode.reported else "")
-
-
-def member(data: Data, m: MembershipFact) -> str:
-    name = data.names.get(m.nation_code, m.nation_code)
-    return name if m.status is MembershipStatus.member else f"{name} ({words(m.status)})"
-
-
-def commitment_key(c: CommitmentFact) -> tuple[int, int, str]:
-    return ROLE_ORDER[c.role], STATUS_ORDER[c.status], c.id
-
-
 # --- claims ------------------------------------------------------------------------------------
-
-
-def sources_of(fact: Claimed) -> frozenset[str]:
-    return fact.sources
-
-
-def by_source(data: Data, facts: Iterable[F]) -> dict[str, list[F]]:
-    """The facts each source makes (a fact quoted from two sources is made by both), sources in
-    claim order."""
-    found: dict[str, list[F]] = defaultdict(list)
-    for fact in facts:
-        for source in sources_of(fact):
-            found[source].append(fact)
-    return {s: found[s] for s in sorted(found, key=lambda s: source_order(data, s))}
-
-
-def source_order(data: Data, source_id: str) -> tuple[bool, dt.date, str]:
-    published = data.sources[source_id].published
-    return published is None, published or dt.date.min, source_id
-
-
-def claim(data: Data, source_id: str, facts: Sequence[Claimed], text: str) -> DisputeClaim:
-    seen: set[tuple[int, int]] = set()
-    evidence = []
-    for fact in facts:
-        for e in fact.evidence:
-            span = (e.row["start"], e.row["end"])
-            if e.source_id == source_id and span not in seen:
-                seen.add(span)
-                evidence.append(e.read)
-    source = data.sources[source_id]
-    return DisputeClaim(
-        source=source_id,
-        source_title=source.title,
-        source_published=source.published,
-        facts=[f.id for f in facts],
-        claim=text,
-        evidence=evidence,
-    )
-
-
-def dispute(
-    dispute_id: str,
-    kind: DisputeKind,
-    rule: DisputeRule,
-    subject: str,
-    nations: Iterable[str],
-    differences: list[str],
-    claims: list[DisputeClaim],
-) -> DisputeRead:
-    dates = [c.source_published for c in claims]
-    later: bool | None = None
-    if all(d is not None for d in dates):
-        later = len(set(dates)) == len(dates)
-    return DisputeRead(
-        id=dispute_id,
-        kind=kind,
-        rule=rule,
-        subject=subject,
-        nations=sorted(set(nations)),
-        differences=differences,
-        claims=claims,
-        later_source_changes_earlier=later,
-    )
 
 
 # --- the rules ---------------------------------------------------------------------------------
@@ -697,53 +360,3 @@ def participation_disputes(data: Data) -> Iterator[DisputeRead]:
 
 
 # --- entry points ------------------------------------------------------------------------------
-
-
-# The rules read every fact: found once per data revision (app.reads.per_revision); one nation's,
-# from that nation's facts only, kept per nation.
-FOUND: PerRevision[list[DisputeRead]] = PerRevision(max_entries=1)
-FOUND_FOR_NATION: PerRevision[list[DisputeRead]] = PerRevision(max_entries=512)
-
-
-def find_disputes(session: Session) -> list[DisputeRead]:
-    """Every dispute in the data, ordered by id (the list is shared: do not change it)."""
-    return FOUND.get(session, "disputes", lambda: _find_disputes(session))
-
-
-def _find_disputes(session: Session, nation: str | None = None) -> list[DisputeRead]:
-    data = load(session, nation)
-    within = time_limit(session)
-    found = [
-        *within(exclusive_role_disputes(data)),
-        *within(nation_disputes(data)),
-        *within(coalition_role_disputes(data) if nation is None else iter(())),
-        *within(participation_disputes(data)),
-        *within(wording_disputes(data)),
-    ]
-    if nation is not None:
-        found = [d for d in found if nation in d.nations]
-    return sorted(found, key=lambda d: d.id)
-
-
-def disputes_for_nation(session: Session, code: str) -> list[DisputeRead]:
-    """The disputes about one nation (alpha-2 code), for its page: the same as those of
-    `find_disputes` that name it, found in what concerns that nation only (`load`), unless the
-    whole list is at hand already."""
-    code = code.upper()
-    return FOUND_FOR_NATION.get(session, code, lambda: _find_disputes(session, code))
-
-
-def time_limit(session: Session) -> Callable[[Iterator[DisputeRead]], Iterator[DisputeRead]]:
-    """Python work under the request's time limit, as SQL is (app.api.sessions): past it, the rules
-    stop and the request answers 503 ``/problems/timeout``. Counted from here, after the loads."""
-    guard = session.info.get(GUARD)
-    timeout_ms = getattr(guard, "timeout_ms", 0)
-    deadline = time.monotonic() + timeout_ms / 1000
-
-    def within(found: Iterator[DisputeRead]) -> Iterator[DisputeRead]:
-        for dispute in found:
-            if timeout_ms > 0 and time.monotonic() > deadline:
-                raise QueryTimeout("Finding the disputes took longer than the request time limit.")
-            yield dispute
-
-    return within

@@ -1,0 +1,255 @@
+"""The facts the dispute rules read, as Core rows: commitments, statements on curated topics,
+the memberships of named groups, sources and nation names; everything, or only what can name
+one nation."""
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from app.facts.reference import GroupIn
+from app.reads.inheritance import evidence_read
+from app.reads.queries import FACTS
+from app.schemas.common import EvidenceRead
+from app.schemas.disputes import DisputeRule
+from app.store.models import (
+    Commitment,
+    Evidence,
+    Membership,
+    Nation,
+    Outlet,
+    Source,
+    Statement,
+)
+from app.vocab import (
+    ActorKind,
+    Basis,
+    CoalitionScope,
+    Combat,
+    Location,
+    MembershipStatus,
+    Role,
+    StatementMode,
+    Status,
+)
+
+# Roles only one nation or a few can hold: sources naming different holders contradict each
+# other, whereas for any other role a nation missing from one source is mere silence.
+EXCLUSIVE_ROLES: dict[Role, tuple[DisputeRule, str]] = {
+    Role.leadership: (DisputeRule.leadership, "Who leads the coalition"),
+}
+
+C, S, M = Commitment.__table__.c, Statement.__table__.c, Membership.__table__.c
+
+
+F = TypeVar("F", bound="Claimed")
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: str
+    members: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: str
+    title: str
+    published: dt.date | None
+
+
+@dataclass(eq=False)
+class Quoted:
+    """An evidence item as the rules read it (a Core row), its read schema built once."""
+
+    row: Any
+
+    @property
+    def source_id(self) -> str:
+        return str(self.row["source_id"])
+
+    @functools.cached_property
+    def read(self) -> EvidenceRead:
+        return evidence_read(self.row)
+
+
+@dataclass(eq=False)
+class Claimed:
+    """What every fact the rules read shares: its id, its evidence and the sources quoted."""
+
+    id: str
+    evidence: list[Quoted]
+    sources: frozenset[str]
+
+
+@dataclass(eq=False)
+class CommitmentFact(Claimed):
+    actor: ActorKind
+    nation_code: str | None
+    coalition_scope: CoalitionScope | None
+    role: Role
+    status: Status
+    location: Location
+    combat: Combat
+    group_name: str | None
+
+
+@dataclass(eq=False)
+class StatementFact(Claimed):
+    speaker: str
+    speaker_nation_code: str | None
+    mode: StatementMode
+    text: str
+    topic: str | None
+
+
+@dataclass(eq=False)
+class MembershipFact(Claimed):
+    nation_code: str
+    status: MembershipStatus
+
+
+@dataclass(frozen=True)
+class Data:
+    """Everything the rules read, loaded in a fixed number of statements."""
+
+    commitments: Sequence[CommitmentFact]
+    statements: Sequence[StatementFact]
+    memberships: Sequence[MembershipFact]
+    sources: dict[str, SourceInfo]
+    names: dict[str, str]
+    groups: dict[str, Group]
+    # Every speaker with a statement on a topic, where `statements` holds only some of them
+    # (one nation's disputes): statement ids shorten a speaker's name unless another shares it.
+    speakers: frozenset[str] | None = None
+
+
+STANDING = FACTS.c.retracted_at.is_(None)
+
+
+COMMITMENT_COLUMNS = (
+    C.id, C.actor, C.nation_code, C.coalition_scope, C.role, C.status, C.location, C.combat,
+    C.group_name,
+)  # fmt: skip
+
+
+STATEMENT_COLUMNS = (S.id, S.speaker, S.speaker_nation_code, S.mode, S.text, S.topic)
+
+
+MEMBERSHIP_COLUMNS = (M.id, M.nation_code, M.status)
+
+
+def _facts(
+    connection: Connection,
+    columns: Sequence[Any],
+    where: Sequence[ColumnElement[bool]],
+    order_by: Sequence[Any],
+    make: Callable[..., F],
+) -> list[F]:
+    """The standing facts of one kind (columns of its own table) that match ``where``, each
+    with its evidence in curated order: two statements, Core rows, no ORM identity map."""
+    table = columns[0].table
+    ids = select(table.c.id).join(FACTS, FACTS.c.id == table.c.id).where(STANDING, *where)
+    rows = connection.execute(
+        select(*columns).join(FACTS, FACTS.c.id == table.c.id).where(STANDING, *where)
+        .order_by(*order_by)
+    ).all()  # fmt: skip
+    e, o = Evidence.__table__.c, Outlet.__table__.c
+    evidence: dict[str, list[Quoted]] = defaultdict(list)
+    for item in connection.execute(
+        select(
+            e.id,
+            e.fact_id,
+            e.source_id,
+            e.quote,
+            e.start,
+            e.end,
+            e.line,
+            e.certainty,
+            e.hedge,
+            e.outlet_id,
+            o.name.label("outlet_name"),
+        )  # fmt: skip
+        .outerjoin(Outlet.__table__, o.id == e.outlet_id)
+        .where(e.fact_id.in_(ids))
+        .order_by(e.fact_id, e.position)
+    ).mappings():
+        evidence[item["fact_id"]].append(Quoted(item))
+    found = []
+    for row in rows:
+        quoted = evidence.get(row.id, [])
+        found.append(
+            make(**row._mapping, evidence=quoted, sources=frozenset(q.source_id for q in quoted))
+        )
+    return found
+
+
+def groups_by_name(groups: Mapping[str, GroupIn]) -> dict[str, Group]:
+    """The reference's groups by name (the name is what a commitment stores)."""
+    return {g.name: Group(g.id, g.name, frozenset(g.members)) for g in groups.values()}
+
+
+def load(
+    session: Session, reference_groups: Mapping[str, GroupIn], nation: str | None = None
+) -> Data:
+    """What the rules read: everything, or with ``nation`` (an alpha-2 code) only what the
+    disputes that name that nation are found in (`disputes_for_nation`)."""
+    connection = session.connection()
+    groups = groups_by_name(reference_groups)
+    speakers: frozenset[str] | None = None
+    if nation is None:
+        commitment_filter: list[ColumnElement[bool]] = []
+        statement_filter: list[ColumnElement[bool]] = [S.topic.is_not(None)]
+    else:
+        # Its own commitments; every holder of an exclusive role (leadership); unnamed members
+        # of the groups it belongs to. Statements on the topics its speakers spoke on.
+        its_groups = sorted(g.name for g in groups.values() if nation in g.members)
+        commitment_filter = [
+            or_(
+                and_(C.actor == ActorKind.nation, C.nation_code == nation),
+                C.role.in_(list(EXCLUSIVE_ROLES)),
+                and_(
+                    C.coalition_scope == CoalitionScope.some_members,
+                    C.group_name.in_(its_groups),
+                ),
+            )
+        ]
+        own = select(S.speaker, S.topic).where(
+            S.speaker_nation_code == nation, S.topic.is_not(None)
+        )
+        statement_filter = [tuple_(S.speaker, S.topic).in_(own)]
+        speakers = frozenset(
+            connection.execute(select(S.speaker).where(S.topic.is_not(None)).distinct()).scalars()
+        )
+    commitments = _facts(connection, COMMITMENT_COLUMNS, commitment_filter, [C.id], CommitmentFact)
+    statements = _facts(connection, STATEMENT_COLUMNS, statement_filter, [S.id], StatementFact)
+    # Memberships only matter to the participation rule: load those of the groups' nations.
+    members: set[str] = set()
+    for c in commitments:
+        if c.group_name is not None and c.group_name in groups:
+            members |= groups[c.group_name].members
+    memberships: Sequence[MembershipFact] = []
+    if members:
+        memberships = _facts(
+            connection,
+            MEMBERSHIP_COLUMNS,
+            [
+                M.nation_code.in_(sorted(members)),
+                M.status.in_([MembershipStatus.member, MembershipStatus.potential]),
+                M.basis.in_([Basis.named, Basis.implied]),
+            ],
+            [M.nation_code],
+            MembershipFact,
+        )
+    sources = {
+        row.id: SourceInfo(row.id, row.title, row.published)
+        for row in session.execute(select(Source.id, Source.title, Source.published))
+    }
+    names = {row.code: row.name for row in session.execute(select(Nation.code, Nation.name))}
+    return Data(commitments, statements, memberships, sources, names, groups, speakers)

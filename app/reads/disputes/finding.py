@@ -1,0 +1,76 @@
+"""Finding the disputes: the rules run over the facts once per data revision (the whole list)
+or per nation and revision (a nation's page), and stop at the request's time limit."""
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+
+from sqlalchemy.orm import Session
+
+from app.errors import QueryTimeout
+from app.facts.reference import GroupIn
+from app.reads.disputes.facts import load
+from app.reads.disputes.rules import (
+    coalition_role_disputes,
+    exclusive_role_disputes,
+    nation_disputes,
+    participation_disputes,
+    wording_disputes,
+)
+from app.reads.per_revision import PerRevision
+from app.schemas.disputes import DisputeRead
+from app.store.guards import GUARD
+
+# The rules read every fact: found once per data revision (app.reads.per_revision); one nation's,
+# from that nation's facts only, kept per nation.
+FOUND: PerRevision[list[DisputeRead]] = PerRevision(max_entries=1)
+
+
+FOUND_FOR_NATION: PerRevision[list[DisputeRead]] = PerRevision(max_entries=512)
+
+
+def find_disputes(session: Session, groups: Mapping[str, GroupIn]) -> list[DisputeRead]:
+    """Every dispute in the data, ordered by id (the list is shared: do not change it)."""
+    return FOUND.get(session, "disputes", lambda: _find_disputes(session, groups))
+
+
+def _find_disputes(
+    session: Session, groups: Mapping[str, GroupIn], nation: str | None = None
+) -> list[DisputeRead]:
+    data = load(session, groups, nation)
+    within = time_limit(session)
+    found = [
+        *within(exclusive_role_disputes(data)),
+        *within(nation_disputes(data)),
+        *within(coalition_role_disputes(data) if nation is None else iter(())),
+        *within(participation_disputes(data)),
+        *within(wording_disputes(data)),
+    ]
+    if nation is not None:
+        found = [d for d in found if nation in d.nations]
+    return sorted(found, key=lambda d: d.id)
+
+
+def disputes_for_nation(
+    session: Session, groups: Mapping[str, GroupIn], code: str
+) -> list[DisputeRead]:
+    """The disputes about one nation (alpha-2 code), for its page: the same as those of
+    `find_disputes` that name it, found in what concerns that nation only (`load`), unless the
+    whole list is at hand already."""
+    code = code.upper()
+    return FOUND_FOR_NATION.get(session, code, lambda: _find_disputes(session, groups, code))
+
+
+def time_limit(session: Session) -> Callable[[Iterator[DisputeRead]], Iterator[DisputeRead]]:
+    """Python work under the request's time limit, as SQL is (app.api.sessions): past it, the rules
+    stop and the request answers 503 ``/problems/timeout``. Counted from here, after the loads."""
+    guard = session.info.get(GUARD)
+    timeout_ms = getattr(guard, "timeout_ms", 0)
+    deadline = time.monotonic() + timeout_ms / 1000
+
+    def within(found: Iterator[DisputeRead]) -> Iterator[DisputeRead]:
+        for dispute in found:
+            if timeout_ms > 0 and time.monotonic() > deadline:
+                raise QueryTimeout("Finding the disputes took longer than the request time limit.")
+            yield dispute
+
+    return within
