@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 from app.api.pages import PreparedPage, SortKey
 from app.reads.inheritance import inherits
 from app.reads.per_revision import PerRevision
-from app.reads.queries import FACTS, certainty_column, coalition_wide, not_retracted
+from app.reads.queries import certainty_column, coalition_wide
 from app.schemas.nations import EMBEDDED_LIMIT
 from app.store.models import Commitment, Membership, Nation
+from app.store.visibility import FACTS, not_retracted
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role
 
 

@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, Integer, Select, case, select
 from sqlalchemy import Enum as SAEnum
 
-from app.reads.queries import FACTS, not_retracted
 from app.schemas.commitments import CommitmentRead
 from app.schemas.common import EvidenceRead, FactMeta
 from app.schemas.conditions import ConditionRead
@@ -31,6 +30,7 @@ from app.store.models import (
     UTCDateTime,
     condition_gates,
 )
+from app.store.visibility import FACTS, STANDING, not_retracted
 
 
 def described(model: type[BaseModel], name: str) -> str:
@@ -124,7 +124,7 @@ def _fact_table(
     rows = (
         select(*[c.expr.label(c.name) for c in columns if c.expr is not None])
         .join_from(model.__table__, FACTS, FACTS.c.id == kind_id)
-        .where(FACTS.c.retracted_at.is_(None))
+        .where(STANDING)
     )
     return Table(
         name, title, columns, rows, (kind_id,), ("id",), (("id", "facts", "id"), *references)
@@ -189,7 +189,7 @@ TABLES: tuple[Table, ...] = (
          "`synthetic` (benchmark data only).",
          "created_at": "When the fact was first stored (UTC).",
          **_of(FactMeta, "version", "updated_at")},
-        key=("id",), where=(FACTS.c.retracted_at.is_(None),),
+        key=("id",), where=(STANDING,),
     ),
     _fact_table(
         "events", "Events: the summit and the call", Event, EventRead,
@@ -263,7 +263,7 @@ TABLES: tuple[Table, ...] = (
          Column("name", None, described(Participant, "name"), "string"),
          Column("nation", None, described(Participant, "nation"), "string")),
         select(ev.id, ev.participants).join(FACTS, FACTS.c.id == ev.id).where(
-            FACTS.c.retracted_at.is_(None)
+            STANDING
         ),
         (ev.id,), ("event_id", "position"),
         (("event_id", "events", "id"), ("nation", *TO_NATION)),

@@ -36,9 +36,8 @@ from app.api.state import app_settings
 from app.config import Settings
 from app.errors import InvalidParameter
 from app.reads.per_revision import PerRevision
-from app.reads.queries import FACTS, not_retracted
 from app.store.models import Fact
-from app.store.visibility import HIDE_RETRACTED, RETRACTED_LEFT_OUT
+from app.store.visibility import FACTS, HIDE_RETRACTED, RETRACTED_LEFT_OUT, not_retracted
 
 # The defaults of the settings class (not the environment), for the signature: each request
 # is held to its own application's settings (`app_settings`), which `document_page_bounds`

@@ -27,10 +27,10 @@ from sqlalchemy import (
     select,
 )
 
-from app.reads.queries import FACTS, not_retracted
 from app.schemas.common import EvidenceRead
 from app.schemas.nations import ExcludedBy, ExclusionReason
 from app.store.models import Commitment, Evidence, Outlet
+from app.store.visibility import FACTS, not_retracted
 from app.vocab import Role, Status
 
 BLOCKING = (Status.ruled_out, Status.hesitant)

@@ -34,18 +34,6 @@ def coalition_wide() -> ColumnElement[bool]:
     )
 
 
-# The table of what every fact shares, the retraction mark among it (joined inheritance).
-FACTS = Fact.__table__
-
-
-def not_retracted(id_column: ColumnElement[str]) -> ColumnElement[bool]:
-    """The fact with this id stands. For queries on a kind's own table (joined inheritance):
-    `facts` holds the retraction mark, and its partial index of the retracted few answers this
-    without joining every row to `facts`."""
-    retracted = select(FACTS.c.id).where(FACTS.c.retracted_at.is_not(None))
-    return id_column.not_in(retracted)
-
-
 def evidence_options(fact: type[Fact]) -> list[LoaderOption]:
     """Load a fact's evidence and outlets in two statements, whatever the number of facts."""
     return [selectinload(fact.evidence).joinedload(Evidence.outlet)]

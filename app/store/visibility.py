@@ -2,16 +2,24 @@
 joins and relationship loads alike), but for the one fact whose own page is asked for. The
 filter is a session event: importing `app.store` registers it for every session, and a session
 opts in with `HIDE_RETRACTED` in its info (the API's read sessions do; the CLI and the write
-core see everything)."""
+core see everything). Core queries (the nation list, counts, the disputes' loads, the data
+package) apply the same rule with `STANDING` or `not_retracted`, defined here beside it."""
 
-from sqlalchemy import event, or_
+from sqlalchemy import (
+    ColumnElement,
+    event,
+    or_,
+    select,
+)
 from sqlalchemy.orm import (
     ORMExecuteState,
     Session,
     with_loader_criteria,
 )
 
-from app.store.models import Fact
+from app.store.models import (
+    Fact,
+)
 
 # Session.info key: the session's reads leave retracted facts out.
 HIDE_RETRACTED = "hide_retracted"
@@ -61,3 +69,21 @@ LIVE = "live"
 # Session.info key of a session at `as_of`: opens a session on the live database, to tell an id
 # that came later (an empty answer) from one that never existed (a mistake).
 OPEN_LIVE = "open_live"
+
+
+# The table of what every fact shares, the retraction mark among it (joined inheritance).
+FACTS = Fact.__table__
+
+
+def not_retracted(id_column: ColumnElement[str]) -> ColumnElement[bool]:
+    """The fact with this id stands. For queries on a kind's own table (joined inheritance):
+    `facts` holds the retraction mark, and its partial index of the retracted few answers this
+    without joining every row to `facts`."""
+    retracted = select(FACTS.c.id).where(FACTS.c.retracted_at.is_not(None))
+    return id_column.not_in(retracted)
+
+
+# Core queries that join `facts` keep standing facts with this; ORM reads get the same rule from
+# the session event above, and a Core statement run in an ORM session says so with
+# `RETRACTED_LEFT_OUT` so the rule is not applied twice.
+STANDING = FACTS.c.retracted_at.is_(None)

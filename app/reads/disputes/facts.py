@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from app.facts.reference import GroupIn
 from app.reads.inheritance import evidence_read
-from app.reads.queries import FACTS
 from app.schemas.common import EvidenceRead
 from app.schemas.disputes import DisputeRule
 from app.store.models import (
@@ -26,6 +25,7 @@ from app.store.models import (
     Source,
     Statement,
 )
+from app.store.visibility import FACTS, STANDING
 from app.vocab import (
     ActorKind,
     Basis,
@@ -128,9 +128,6 @@ class Data:
     # Every speaker with a statement on a topic, where `statements` holds only some of them
     # (one nation's disputes): statement ids shorten a speaker's name unless another shares it.
     speakers: frozenset[str] | None = None
-
-
-STANDING = FACTS.c.retracted_at.is_(None)
 
 
 COMMITMENT_COLUMNS = (
