@@ -20,7 +20,7 @@ is an ordinary problem answer (503 /problems/timeout).
 Streams carry `Cache-Control: no-store` and no ETag: they are not a snapshot of one revision."""
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
@@ -45,7 +45,9 @@ from app.schemas.common import Page
 
 # Rows per batch: the page cap, so a batch costs what the largest page does.
 BATCH = 500
-ToItems = Callable[[Sequence[Any]], Sequence[BaseModel]]
+Item = TypeVar("Item", bound=BaseModel)
+# Rows of a batch to the items of the answer, each an instance of the list's item model.
+ToItems = Callable[[Sequence[Any]], Sequence[Item]]
 
 
 class Batches:
@@ -59,7 +61,7 @@ class Batches:
         page: PageParams,
         sort_name: str,
         sort: SortKey,
-        to_items: ToItems,
+        to_items: ToItems[Any],
     ) -> None:
         refuse_offset_with_cursor(page)
         self.session = session
@@ -115,8 +117,8 @@ def answer_list(
     sort_name: str,
     sort: SortKey,
     name: str,
-    item_model: type[BaseModel],
-    to_items: ToItems | None = None,
+    item_model: type[Item],
+    to_items: ToItems[Item] | None = None,
     *,
     applied: dict[str, Any],
 ) -> Response:
@@ -124,11 +126,12 @@ def answer_list(
     NDJSON the whole filtered list, streamed. ``stmt`` selects one entity; ``to_items`` turns
     a batch of them into items (default: the item model of each); ``applied`` says which
     filters the answer applied (app.api.listing.applied_filters)."""
-    convert: ToItems = to_items or (lambda rows: [item_model.model_validate(r) for r in rows])
+    convert: ToItems[Item] = to_items or (lambda rows: [item_model.model_validate(r) for r in rows])
     if not page.all:
         rows, total, next_cursor = fetch_page(session, stmt, page, sort_name, sort)
         items = list(convert(rows))
-        body = Page[Any](**make_page(request, page, items, total, next_cursor, applied))
+        # Page[Any] at run time: the items are built already, not to be validated again.
+        body: Page[Item] = Page[Any](**make_page(request, page, items, total, next_cursor, applied))
         return render_page(request, page, body, name, item_model)
     return stream(request, page, Batches(session, stmt, page, sort_name, sort, convert), name,
                   item_model, applied)  # fmt: skip
