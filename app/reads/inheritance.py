@@ -27,9 +27,10 @@ from sqlalchemy import (
     select,
 )
 
+from app.reads.queries import evidence_rows
 from app.schemas.common import EvidenceRead
 from app.schemas.nations import ExcludedBy, ExclusionReason
-from app.store.models import Commitment, Evidence, Outlet
+from app.store.models import Commitment
 from app.store.visibility import FACTS, not_retracted
 from app.vocab import Role, Status
 
@@ -123,25 +124,7 @@ def limits_of(connection: Connection, codes: Collection[str]) -> dict[str, Limit
 def evidence_of(connection: Connection, fact_ids: Iterable[str]) -> dict[str, list[EvidenceRead]]:
     """The evidence of each fact, in curated order, with outlet names: one statement."""
     ids = sorted(set(fact_ids))
-    e, o = Evidence.__table__.c, Outlet.__table__.c
-    rows = connection.execute(
-        select(
-            e.id,
-            e.fact_id,
-            e.source_id,
-            e.quote,
-            e.start,
-            e.end,
-            e.line,
-            e.certainty,
-            e.hedge,
-            e.outlet_id,
-            o.name.label("outlet_name"),
-        )  # fmt: skip
-        .outerjoin(Outlet.__table__, o.id == e.outlet_id)
-        .where(e.fact_id.in_(ids))
-        .order_by(e.fact_id, e.position)
-    )
+    rows = connection.execute(evidence_rows(ids))
     found: dict[str, list[EvidenceRead]] = defaultdict(list)
     for row in rows:
         found[row.fact_id].append(evidence_read(row._mapping))

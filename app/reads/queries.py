@@ -2,10 +2,20 @@
 
 import difflib
 import functools
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pycountry
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -19,6 +29,7 @@ from app.store.models import (
     Fact,
     Membership,
     Nation,
+    Outlet,
     Source,
     Statement,
 )
@@ -185,3 +196,28 @@ def require_fact(session: Session, model: type[Fact], fact_id: str, parameter: s
     """A filter naming a fact that does not exist is a mistake, not an empty result."""
     if not _exists(session, model, fact_id):
         raise InvalidParameter(f"query.{parameter}: no {model.__tablename__[:-1]} {fact_id!r}.")
+
+
+def evidence_rows(fact_ids: Any) -> Select[Any]:
+    """The evidence of some facts (a list of ids, or a subquery of them) in curated order, with
+    each outlet's name: Core rows, one statement (`app.reads.inheritance.evidence_read` makes a
+    row its read schema)."""
+    e, o = Evidence.__table__.c, Outlet.__table__.c
+    return (
+        select(
+            e.id,
+            e.fact_id,
+            e.source_id,
+            e.quote,
+            e.start,
+            e.end,
+            e.line,
+            e.certainty,
+            e.hedge,
+            e.outlet_id,
+            o.name.label("outlet_name"),
+        )  # fmt: skip
+        .outerjoin(Outlet.__table__, o.id == e.outlet_id)
+        .where(e.fact_id.in_(fact_ids))
+        .order_by(e.fact_id, e.position)
+    )

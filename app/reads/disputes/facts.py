@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session
 
 from app.facts.reference import GroupIn
 from app.reads.inheritance import evidence_read
+from app.reads.queries import evidence_rows
 from app.schemas.common import EvidenceRead
 from app.schemas.disputes import DisputeRule
 from app.store.models import (
     Commitment,
-    Evidence,
     Membership,
     Nation,
-    Outlet,
     Source,
     Statement,
 )
@@ -157,26 +156,8 @@ def _facts(
         select(*columns).join(FACTS, FACTS.c.id == table.c.id).where(STANDING, *where)
         .order_by(*order_by)
     ).all()  # fmt: skip
-    e, o = Evidence.__table__.c, Outlet.__table__.c
     evidence: dict[str, list[Quoted]] = defaultdict(list)
-    for item in connection.execute(
-        select(
-            e.id,
-            e.fact_id,
-            e.source_id,
-            e.quote,
-            e.start,
-            e.end,
-            e.line,
-            e.certainty,
-            e.hedge,
-            e.outlet_id,
-            o.name.label("outlet_name"),
-        )  # fmt: skip
-        .outerjoin(Outlet.__table__, o.id == e.outlet_id)
-        .where(e.fact_id.in_(ids))
-        .order_by(e.fact_id, e.position)
-    ).mappings():
+    for item in connection.execute(evidence_rows(ids)).mappings():
         evidence[item["fact_id"]].append(Quoted(item))
     found = []
     for row in rows:
