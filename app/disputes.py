@@ -722,7 +722,14 @@ def disputes_for_nation(session: Session, code: str) -> list[DisputeRead]:
     `find_disputes` that name it, found in what concerns that nation only (`load`), unless the
     whole list is at hand already."""
     code = code.upper()
-    return FOUND_FOR_NATION.get(session, code, lambda: _find_disputes(session, code))
+
+    def find() -> list[DisputeRead]:
+        every = FOUND.kept(session, "disputes")
+        if every is not None:  # the whole list is at hand: the same answer, no rules to run
+            return [d for d in every if code in d.nations]
+        return _find_disputes(session, code)
+
+    return FOUND_FOR_NATION.get(session, code, find)
 
 
 def time_limit(session: Session) -> Callable[[Iterator[DisputeRead]], Iterator[DisputeRead]]:

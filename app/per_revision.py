@@ -54,6 +54,15 @@ class PerRevision(Generic[T]):
                 kept.popitem(last=False)
         return value
 
+    def kept(self, session: Session, key: Hashable) -> T | None:
+        """The value kept for ``key`` if it is current, without computing it."""
+        if not session.info.get(LIVE):
+            return None
+        revision = session.execute(READ_REVISION).scalar()
+        with self._lock:
+            known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
+        return known[1] if known is not None and known[0] == revision else None
+
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
