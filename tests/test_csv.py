@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import httpx
+import pandas
 import pytest
 
 pytestmark = pytest.mark.anyio
@@ -142,7 +143,6 @@ async def test_download_names_the_file_after_the_list_and_its_filters(
 
 
 async def test_pandas_reads_the_csv_into_chart_ready_columns(client: httpx.AsyncClient) -> None:
-    pandas = pytest.importorskip("pandas")
     items, _, response = await json_and_csv(client, "/commitments", limit=500)
     frame = pandas.read_csv(io.StringIO(response.text), keep_default_na=False)
     assert list(frame["id"]) == [i["id"] for i in items]
