@@ -225,18 +225,12 @@ def fetch_page(
     sort_name: str,
     sort: SortKey,
 ) -> tuple[list[Any], int, str | None]:
-    """Run ``stmt`` (selecting one entity) for one page; return rows, total and next cursor."""
-    refuse_offset_with_cursor(page)
-    count = _count_of(stmt, hides_retracted=bool(session.info.get(HIDE_RETRACTED)))
-    total = counted_total(session, count, {}, lambda: session.scalar(count) or 0)
-    ordered = sort.ordered(stmt)
-    if page.cursor is not None:
-        ordered = ordered.where(sort.after(decode_cursor(page.cursor, sort_name, sort.exprs)))
-    else:
-        ordered = ordered.offset(page.offset)
-    rows, next_cursor = _one_page(
-        session.execute(ordered.limit(page.limit + 1)).all(), page, sort_name, len(sort.exprs)
-    )
+    """One page of ``stmt`` (selecting one entity): its entities, the total and the next cursor.
+    The same engine as a prepared list (`PreparedPage`), built for this request's statement and
+    run in the session, so the retraction rule of app.store.visibility applies to it."""
+    hides_retracted = bool(session.info.get(HIDE_RETRACTED))
+    prepared = PreparedPage.build(stmt, sort, hides_retracted=hides_retracted)
+    rows, total, next_cursor = prepared.fetch(session, {}, page, sort_name, entities=True)
     return [row[0] for row in rows], total, next_cursor
 
 
@@ -348,7 +342,8 @@ class PreparedPage:
     """A list query of columns, built once per filter shape with bound parameters for the
     values: a request then pays for neither building its statements nor hashing them for
     SQLAlchemy's compiled cache (the same statement objects keep their cache keys), nor for
-    loading ORM objects. The sort columns come last in each page row."""
+    loading ORM objects. The sort columns come last in each page row. `fetch_page` runs a
+    request's own statement of ORM entities through the same engine."""
 
     count: Select[Any]
     by_offset: Select[Any]
@@ -356,24 +351,33 @@ class PreparedPage:
     exprs: Sequence[SQLColumnExpression[Any]]
 
     @classmethod
-    def build(cls, stmt: Select[Any], sort: SortKey) -> "PreparedPage":
+    def build(
+        cls, stmt: Select[Any], sort: SortKey, hides_retracted: bool = False
+    ) -> "PreparedPage":
         ordered = sort.ordered(stmt)
         after: list[Any] = [bindparam(f"_after_{i}") for i in range(len(sort.exprs))]
         return cls(
-            count=_count_of(stmt),
+            count=_count_of(stmt, hides_retracted),
             by_offset=ordered.offset(bindparam("_offset")).limit(bindparam("_limit")),
             by_cursor=ordered.where(sort.after(after)).limit(bindparam("_limit")),
             exprs=sort.exprs,
         )
 
     def fetch(
-        self, session: Session, params: dict[str, Any], page: PageParams, sort_name: str
+        self,
+        session: Session,
+        params: dict[str, Any],
+        page: PageParams,
+        sort_name: str,
+        *,
+        entities: bool = False,
     ) -> tuple[list[Row[Any]], int, str | None]:
-        """One page of rows (sort columns last), the total, and the next cursor."""
-        connection = session.connection()
+        """One page of rows (sort columns last), the total, and the next cursor. Columns run
+        on the session's connection (no ORM); ``entities`` run in the session itself."""
+        execute = session.execute if entities else session.connection().execute
         refuse_offset_with_cursor(page)
         total = counted_total(
-            session, self.count, params, lambda: connection.execute(self.count, params).scalar_one()
+            session, self.count, params, lambda: execute(self.count, params).scalar_one()
         )
         if page.cursor is not None:
             values = decode_cursor(page.cursor, sort_name, self.exprs)
@@ -384,9 +388,7 @@ class PreparedPage:
                 self.by_offset,
                 {**params, "_offset": page.offset, "_limit": page.limit + 1},
             )
-        rows, next_cursor = _one_page(
-            connection.execute(stmt, params).all(), page, sort_name, len(self.exprs)
-        )
+        rows, next_cursor = _one_page(execute(stmt, params).all(), page, sort_name, len(self.exprs))
         return rows, total, next_cursor
 
 
