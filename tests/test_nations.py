@@ -646,3 +646,16 @@ async def test_unknown_nation_is_404_problem(client: httpx.AsyncClient, code: st
     assert body["type"] == "/problems/not-found"
     assert body["title"]
     assert code in body["detail"]
+
+
+async def test_a_nation_page_embeds_its_disputes_with_counts_and_a_link_to_each(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/nations/DE")).json()
+    assert page["disputes"], "Germany has disputes in the seed"
+    for embedded in page["disputes"]:
+        whole = (await client.get(embedded["dispute"])).json()
+        assert embedded["claims_total"] == len(whole["claims"])
+        assert embedded["differences_total"] == len(whole["differences"])
+        # Under the cap the embedded dispute is the dispute whole.
+        assert {k: v for k, v in embedded.items() if k in whole} == whole

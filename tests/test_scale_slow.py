@@ -26,6 +26,7 @@ from app.facts.reference import read_reference
 from app.main import create_app
 from app.reads.disputes.finding import _find_disputes, disputes_for_nation, find_disputes
 from app.reads.per_revision import forget_all
+from app.schemas.nations import EMBEDDED_LIMIT
 from app.store.engine import make_engine
 from app.store.models import Nation
 from app.store.revisions import make_sessionmaker
@@ -89,5 +90,27 @@ async def test_first_nation_pages_after_start_and_after_a_write_are_within_the_l
                 assert response.status_code == 200, (code, response.text[:200])
                 assert elapsed < limit_s, (code, elapsed)
                 await writer.write()  # the next page is the first after a write
+    finally:
+        app.state.engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_nation_page_embeds_at_most_a_page_of_each_disputes_claims(synth_20: str) -> None:
+    """A dispute about a role few can hold names every claimant in every source: at scale a
+    nation's page embeds the first claims and says how many there are, the rest is a link."""
+    app = create_app(Settings(database_url=synth_20, response_cache_entries=0))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            leadership = (await client.get("/disputes/leadership")).json()
+            page = (await client.get(f"/nations/{leadership['nations'][0]}")).json()
+            capped = [d for d in page["disputes"] if d["claims_total"] > len(d["claims"])]
+            assert capped, "at 20x the leadership dispute has more claims than a page"
+            for embedded in capped:
+                assert len(embedded["claims"]) == EMBEDDED_LIMIT
+                whole = (await client.get(embedded["dispute"])).json()
+                assert embedded["claims"] == whole["claims"][:EMBEDDED_LIMIT]
+                assert embedded["claims_total"] == len(whole["claims"])
     finally:
         app.state.engine.dispose()

@@ -165,6 +165,23 @@ class MembershipRead(FactMeta):
     evidence: list[EvidenceRead] = EVIDENCE
 
 
+class NationDispute(DisputeRead):
+    """A dispute as a nation's page embeds it: at most EMBEDDED_LIMIT claims and differences."""
+
+    claims_total: int = Field(
+        description="How many claims the dispute has; the page embeds the first "
+        f"{EMBEDDED_LIMIT} (in the order of `claims`)."
+    )
+    differences_total: int = Field(
+        description=f"How many differences the rules found; the page embeds the first "
+        f"{EMBEDDED_LIMIT}."
+    )
+    dispute: str = Field(
+        description="The dispute whole, every claim with its evidence.",
+        examples=["/disputes/leadership"],
+    )
+
+
 class NationDetail(ReadModel):
     code: str = Field(description="ISO 3166-1 alpha-2.", examples=["IT"])
     alpha3: str = Field(description="ISO 3166-1 alpha-3.", examples=["ITA"])
@@ -186,6 +203,8 @@ class NationDetail(ReadModel):
         description="Conditions on the nation's commitments or tied to the nation."
     )
     statements: list[StatementRead] = Field(description="Statements by the nation's people.")
-    disputes: list[DisputeRead] = Field(
-        description="Where the sources disagree about this nation, with both claims."
+    disputes: list[NationDispute] = Field(
+        description="Where the sources disagree about this nation, with both claims (the first "
+        "claims of a dispute with many: `claims_total` and `dispute` say how many and where "
+        "they all are)."
     )

@@ -41,11 +41,13 @@ from app.reads.queries import (
     nation_suggestions,
 )
 from app.schemas.common import CommitmentRef
+from app.schemas.disputes import DisputeRead
 from app.schemas.nations import (
     EMBEDDED_LIMIT,
     CoalitionCommitment,
     ExcludedBy,
     NationDetail,
+    NationDispute,
     NationItem,
     NationPage,
     NationRole,
@@ -331,6 +333,23 @@ def nation_items(
     return items, listed
 
 
+def nation_dispute(found: DisputeRead) -> NationDispute:
+    """A dispute as a nation's page embeds it: its first EMBEDDED_LIMIT claims and differences
+    (a dispute about a role few can hold names every claimant, in every source), how many there
+    are, and the link to it whole."""
+    fields = {name: getattr(found, name) for name in DisputeRead.model_fields}
+    return NationDispute.model_construct(
+        **{
+            **fields,
+            "claims": found.claims[:EMBEDDED_LIMIT],
+            "differences": found.differences[:EMBEDDED_LIMIT],
+        },
+        claims_total=len(found.claims),
+        differences_total=len(found.differences),
+        dispute=f"/disputes/{found.id}",
+    )
+
+
 @router.get("/{code}", response_model=NationDetail, responses=PROBLEM_RESPONSES)
 def get_nation(
     request: Request,
@@ -412,9 +431,10 @@ def get_nation(
                 "coalition_commitments": coalition,
                 "conditions": conditions,
                 "statements": statements,
-                "disputes": disputes_for_nation(
-                    session, app_reference(request).groups, nation.code
-                ),
+                "disputes": [
+                    nation_dispute(d)
+                    for d in disputes_for_nation(session, reference.groups, nation.code)
+                ],
             }
         ),
     )
