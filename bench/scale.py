@@ -377,7 +377,7 @@ async def example_urls(client: httpx.AsyncClient, openapi: dict[str, Any]) -> li
         "membership_id": await first("/memberships"),
         "commitment_id": await first("/commitments"),
         "condition_id": await first("/conditions"),
-        "statement_id": await first("/quotes"),
+        "statement_id": await first("/statements"),
         "event_id": await first("/events"),
         "dispute_id": await first("/disputes"),
         "source_id": await first("/sources"),
