@@ -659,3 +659,20 @@ async def test_a_nation_page_embeds_its_disputes_with_counts_and_a_link_to_each(
         assert embedded["differences_total"] == len(whole["differences"])
         # Under the cap the embedded dispute is the dispute whole.
         assert {k: v for k, v in embedded.items() if k in whole} == whole
+
+
+async def test_a_members_page_counts_the_coalitions_commitments_and_links_to_them_all(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/nations/IT")).json()
+    listed = await walk_link(client, page["coalition_commitments_all"], 100)
+    assert page["coalition_commitments_total"] == len(listed)
+    # The seed holds fewer than a page: every one is embedded, in the link's order.
+    assert [c["id"] for c in page["coalition_commitments"]] == [c["id"] for c in listed]
+    non_member = next(
+        n
+        for n in (await client.get("/nations", params={"limit": 500})).json()["items"]
+        if n["membership"] != "member"
+    )
+    other = (await client.get(f"/nations/{non_member['code']}")).json()
+    assert other["coalition_commitments"] == [] and other["coalition_commitments_all"] is None

@@ -105,6 +105,8 @@ async def test_a_nation_page_embeds_at_most_a_page_of_each_disputes_claims(synth
         ) as client:
             leadership = (await client.get("/disputes/leadership")).json()
             page = (await client.get(f"/nations/{leadership['nations'][0]}")).json()
+            assert len(page["coalition_commitments"]) == EMBEDDED_LIMIT
+            assert page["coalition_commitments_total"] > EMBEDDED_LIMIT
             capped = [d for d in page["disputes"] if d["claims_total"] > len(d["claims"])]
             assert capped, "at 20x the leadership dispute has more claims than a page"
             for embedded in capped:

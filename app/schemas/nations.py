@@ -199,6 +199,15 @@ class NationDetail(ReadModel):
         "sources do not attribute to this nation by name, each saying whether the member "
         "inherits it (`inherited`) and, if not, why (`excluded_by`)."
     )
+    coalition_commitments_total: int = Field(
+        description="For members: how many commitments the coalition's force as a whole has; "
+        f"`coalition_commitments` shows the first {EMBEDDED_LIMIT} by id."
+    )
+    coalition_commitments_all: str | None = Field(
+        description="For members: `/commitments` filtered to the coalition's force as a whole, "
+        "every one of them (each nation's inheritance of them is on this page and on "
+        "`/nations?include_coalition=true`)."
+    )
     conditions: list[ConditionRead] = Field(
         description="Conditions on the nation's commitments or tied to the nation."
     )

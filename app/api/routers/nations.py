@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.api.filters import CertaintyParam
@@ -53,7 +53,7 @@ from app.schemas.nations import (
     NationRole,
 )
 from app.store.models import Commitment, Condition, Evidence, Membership, Nation, Statement
-from app.vocab import ActorKind, MembershipStatus, Role, Status
+from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
 
 router = APIRouter(prefix="/nations", tags=["nations"])
 # With `role` and no `status`: what the question "who will do it?" means — the nation will or
@@ -88,6 +88,15 @@ def groups_matching(groups: dict[str, GroupIn], q: str) -> list[str]:
             for m in g.members
         }
     )
+
+
+def whole_force_url(request: Request) -> str:
+    """/commitments of the coalition's force as a whole, every one of them (a nation's page
+    shows the first EMBEDDED_LIMIT), at the same `as_of`."""
+    query = [("actor", ActorKind.coalition.value), ("coalition_scope", CoalitionScope.whole.value)]
+    if "as_of" in request.query_params:
+        query.append(("as_of", request.query_params["as_of"]))
+    return str(request.url_for("list_commitments").replace(query=urlencode(query)))
 
 
 def coalition_list_url(request: Request, roles: list[Role], statuses: Sequence[Status]) -> str:
@@ -385,10 +394,15 @@ def get_nation(
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise NotFound(f"No nation {code!r} in the data.{hint}")
     coalition: list[CoalitionCommitment] = []
+    coalition_total = 0
     if nation.membership.status is MembershipStatus.member:
         limits = limits_of(session.connection(), [nation.code]).get(nation.code, Limits())
+        # The first EMBEDDED_LIMIT by id, as the nations list embeds them; the rest by the link.
+        coalition_total = (
+            session.scalar(select(func.count(Commitment.id)).where(coalition_wide())) or 0
+        )
         for c in session.scalars(
-            select(Commitment).where(coalition_wide()).order_by(Commitment.id)
+            select(Commitment).where(coalition_wide()).order_by(Commitment.id).limit(EMBEDDED_LIMIT)
         ):
             excluded = limits.excluded_by(c.role)
             coalition.append(
@@ -429,6 +443,8 @@ def get_nation(
                 "membership": nation.membership,
                 "commitments": nation.commitments,
                 "coalition_commitments": coalition,
+                "coalition_commitments_total": coalition_total,
+                "coalition_commitments_all": whole_force_url(request) if coalition else None,
                 "conditions": conditions,
                 "statements": statements,
                 "disputes": [
