@@ -1,10 +1,12 @@
 """Test fixtures: a migrated and seeded database (SQLite by default, PostgreSQL when
-PLEDGEDB_TEST_DATABASE_URL is set), and an HTTP client over httpx's ASGI transport."""
+PLEDGEDB_TEST_DATABASE_URL is set), and an HTTP client over httpx's ASGI transport.
 
-import os
+Seeded databases are copies of one template migrated and seeded once per test process
+(tests/databases.py): a test that writes gets a copy of its own (`seeded_url`), and the read-only
+tests share one more (`database_url`)."""
+
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -12,28 +14,19 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from app import migrations
-from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, make_sessionmaker
+from app.config import Settings
+from app.db import make_engine
 from app.facts import Dataset, load_dataset
 from app.limits import RateLimiter
 from app.main import create_app
-from app.seed import seed
-from bench.load import scratch_database as bench_scratch_database
+from tests.databases import DATA_DIR, PG_URL, scratch_database, seeded_database
 
-PG_URL = os.environ.get("PLEDGEDB_TEST_DATABASE_URL")
-DATA_DIR = PROJECT_ROOT / "data"
+__all__ = ["DATA_DIR", "PG_URL", "scratch_database"]  # what test modules import from here
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def scratch_database(folder: Path) -> AbstractContextManager[str]:
-    """An empty database of the backend under test (SQLite in ``folder``, or a new database
-    next to PLEDGEDB_TEST_DATABASE_URL), dropped afterwards."""
-    return bench_scratch_database(PG_URL, folder)
 
 
 @pytest.fixture(scope="session")
@@ -44,12 +37,7 @@ def dataset() -> Dataset:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[str]:
     """The shared, seeded database the read-only API tests run against."""
-    with scratch_database(tmp_path_factory.mktemp("db")) as url:
-        migrations.upgrade(url)
-        engine = make_engine(url)
-        with make_sessionmaker(engine)() as session:
-            seed(session, dataset)
-        engine.dispose()
+    with seeded_database(tmp_path_factory.mktemp("db")) as url:
         yield url
 
 
@@ -88,4 +76,12 @@ def data_copy(tmp_path: Path) -> Path:
 def scratch_url(tmp_path: Path) -> Iterator[str]:
     """An empty database of the backend under test (not migrated)."""
     with scratch_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def seeded_url(tmp_path: Path) -> Iterator[str]:
+    """A private database of the backend under test, migrated and seeded from data/ (a copy of
+    the template)."""
+    with seeded_database(tmp_path) as url:
         yield url

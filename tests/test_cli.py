@@ -28,8 +28,8 @@ from app.facts import Dataset, load_dataset
 from app.main import create_app
 from app.seed import seed
 from app.vocab import ActorKind, MembershipStatus, Role, Status
-from bench.load import PLEDGEDB, cli_env, pledgedb
 from tests.helpers import inherits
+from tests.processes import PLEDGEDB, cli_env, pledgedb
 
 SERVER_START = 15.0  # seconds the server may take to answer
 BAD_QUOTE = "Italy has pledged a naval squadron to the Black Sea"

@@ -32,9 +32,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.facts import Dataset
-from bench.load import PLEDGEDB, Server, cli_env, create_key, free_port, prepare_database
 from tests.conftest import PG_URL
 from tests.curation import commitment_body, dump, plain_quotes, stated
+from tests.processes import PLEDGEDB, Server, cli_env, create_key, free_port, prepare_database
 
 BULK = 1500  # generated commitments: enough to keep an import busy for several seconds
 MARK_WAIT = 90.0  # seconds to wait for the killed command to be inside its transaction

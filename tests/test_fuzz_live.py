@@ -19,9 +19,9 @@ import httpx
 
 from app.config import PROJECT_ROOT
 from app.facts import load_dataset
-from bench.load import Server
 from tests.conftest import scratch_database
 from tests.curation import make_keys, seed_database
+from tests.processes import Server
 
 ST = Path(sys.executable).parent / "st"
 # Two runs of `st run` with the settings of schemathesis.toml. First the examples, coverage and

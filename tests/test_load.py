@@ -13,18 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import (
-    Server,
-    Stats,
-    Targets,
-    abort_burst,
-    create_key,
-    log_findings,
-    prepare_database,
-    probe,
-    run_load,
-)
 from tests.conftest import PG_URL, scratch_database
+from tests.load_mix import Stats, Targets, abort_burst, log_findings, probe, run_load
+from tests.processes import Server, create_key, prepare_database
 
 CONNECTIONS = 32
 RUN_SECONDS = 4.0  # each of the memory test's runs

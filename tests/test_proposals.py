@@ -16,8 +16,8 @@ from app.proposals.existing import facts_from_files
 from app.proposals.model import Article, Candidate
 from app.proposals.reference import Reference, load_reference
 from app.proposals.relations import relate
-from bench.proposals_eval import evaluate
 from tests.conftest import DATA_DIR
+from tests.proposals_eval import evaluate
 
 ARTICLES = Path(__file__).parent / "articles"
 
