@@ -83,10 +83,10 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def prepared_url(scratch_url: str, folder: Path) -> str:
-    """A private database of the backend under test, migrated and seeded with the CLI."""
-    prepare_database(scratch_url, folder)
-    return scratch_url
+def prepared_url(seeded_url: str) -> str:
+    """A private database of the backend under test, migrated and seeded (a copy of the
+    template; the CLI's own migrate and seed are tested in tests/test_cli.py)."""
+    return seeded_url
 
 
 # --- SIGKILL half-way ------------------------------------------------------------------------

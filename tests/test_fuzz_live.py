@@ -18,9 +18,8 @@ from pathlib import Path
 import httpx
 
 from app.config import PROJECT_ROOT
-from app.facts import load_dataset
-from tests.conftest import scratch_database
-from tests.curation import make_keys, seed_database
+from tests.curation import make_keys
+from tests.databases import seeded_database
 from tests.processes import Server
 
 ST = Path(sys.executable).parent / "st"
@@ -88,8 +87,7 @@ def read_audit(base: str) -> Audit:
 
 
 def test_st_run_against_uvicorn_keeps_every_contract(tmp_path: Path) -> None:
-    with scratch_database(tmp_path) as url:
-        seed_database(url, load_dataset(PROJECT_ROOT / "data"))
+    with seeded_database(tmp_path) as url:
         key = make_keys(url, curators=(FUZZ_KEY_NAME,))[FUZZ_KEY_NAME]
         # `Server` raises PLEDGEDB_WRITE_RATE_PER_MINUTE for the server it starts: the fuzzer
         # writes thousands of times a minute from one key and address, and at the production

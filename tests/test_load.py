@@ -2,9 +2,9 @@
 "short" runs by default (and so in CI), "long" is marked slow (`pytest -m slow`); bench/load.py
 runs longer still, see bench/RESULTS.md.
 
-The server runs over a private database of the backend under test, migrated and seeded with the
-CLI, with a curator key made by `pledgedb keys create`. Every run is bounded in time, every
-request has a timeout and the server is stopped in the fixture's finally."""
+The server runs over a private database of the backend under test, migrated and seeded (a copy
+of the template), with a curator key made by `pledgedb keys create`. Every run is bounded in
+time, every request has a timeout and the server is stopped in the fixture's finally."""
 
 import asyncio
 from collections.abc import Iterator
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_URL, scratch_database
+from tests.conftest import PG_URL
+from tests.databases import seeded_database
 from tests.load_mix import Stats, Targets, abort_burst, log_findings, probe, run_load
-from tests.processes import Server, create_key, prepare_database
+from tests.processes import Server, create_key
 
 CONNECTIONS = 32
 RUN_SECONDS = 4.0  # each of the memory test's runs
@@ -34,8 +35,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("load")
-    with scratch_database(folder) as url:
-        prepare_database(url, folder)
+    with seeded_database(folder) as url:
         key = create_key(url, folder)
         server = Server(url, folder)
         try:
@@ -178,8 +178,7 @@ def test_two_workers_with_writes_give_no_errors(
 ) -> None:
     """`serve --workers 2` at 64 connections: two processes' writers share SQLite's one write
     lock (each queues in its process, then waits for the other's) and none answers 503."""
-    with scratch_database(tmp_path) as url:
-        prepare_database(url, tmp_path)
+    with seeded_database(tmp_path) as url:
         key = create_key(url, tmp_path)
         with Server(url, tmp_path, workers=2) as server:
             targets = Targets.discover(server.base)
