@@ -35,6 +35,7 @@ from app.facts import Dataset
 from tests.conftest import PG_URL
 from tests.curation import commitment_body, dump, plain_quotes, stated
 from tests.processes import PLEDGEDB, Server, cli_env, create_key, free_port, prepare_database
+from tests.sizes import sized
 
 BULK = 1500  # generated commitments: enough to keep an import busy for several seconds
 MARK_WAIT = 90.0  # seconds to wait for the killed command to be inside its transaction
@@ -44,7 +45,8 @@ REQUEST_TIMEOUT = 20.0
 DB_PATHS = ("/summary", "/commitments/coalition-troops", "/nations?role=training", "/quotes")
 # Outages in a row: one by default, three in the slow run (each must recover as the first did).
 OUTAGE_CYCLES = pytest.mark.parametrize(
-    "cycles", [pytest.param(1, id="short"), pytest.param(3, id="long", marks=pytest.mark.slow)]
+    "cycles",
+    [pytest.param(1, id="short"), pytest.param(sized(3, 2), id="long", marks=pytest.mark.slow)],
 )
 
 

@@ -17,12 +17,14 @@ from tests.conftest import PG_URL
 from tests.databases import seeded_database
 from tests.load_mix import Stats, Targets, abort_burst, log_findings, probe, run_load
 from tests.processes import Server, create_key
+from tests.sizes import sized
 
 CONNECTIONS = 32
-RUN_SECONDS = 4.0  # each of the memory test's runs
+RUN_SECONDS = sized(4.0, 2.0)  # each of the memory test's runs
 PROBE_BUDGET = 2.0  # seconds, right after a burst; an exhausted connection pool makes it 30 s
 BUSY_PROBE_BUDGET = 10.0  # seconds, during a burst (64 dropped requests still being worked on)
 RSS_GROWTH_BUDGET_KIB = 64 * 1024
+TWO_WORKER_SECONDS = sized(20.0, 6.0)
 
 
 @dataclass
@@ -68,7 +70,10 @@ MAX_LATENCY = 25.0
 
 @pytest.mark.parametrize(
     "seconds",
-    [pytest.param(12.0, id="short"), pytest.param(30.0, id="long", marks=pytest.mark.slow)],
+    [
+        pytest.param(12.0, id="short"),
+        pytest.param(sized(30.0, 8.0), id="long", marks=pytest.mark.slow),
+    ],
 )
 def test_32_connections_with_writes_give_no_errors(
     served: Served, seconds: float, capsys: pytest.CaptureFixture[str]
@@ -86,7 +91,8 @@ def test_32_connections_with_writes_give_no_errors(
 
 
 @pytest.mark.parametrize(
-    "bursts", [pytest.param(1, id="short"), pytest.param(6, id="long", marks=pytest.mark.slow)]
+    "bursts",
+    [pytest.param(1, id="short"), pytest.param(sized(6, 2), id="long", marks=pytest.mark.slow)],
 )
 def test_clients_dropping_mid_request_never_stall_the_server(
     served: Served, bursts: int, capsys: pytest.CaptureFixture[str]
@@ -182,9 +188,9 @@ def test_two_workers_with_writes_give_no_errors(
         key = create_key(url, tmp_path)
         with Server(url, tmp_path, workers=2) as server:
             targets = Targets.discover(server.base)
-            stats = asyncio.run(run_load(server.base, 64, 20.0, key, targets))
+            stats = asyncio.run(run_load(server.base, 64, TWO_WORKER_SECONDS, key, targets))
             log = server.log_text()
-    report(capsys, "2 workers, 64 connections for 20 s", stats.summary())
+    report(capsys, f"2 workers, 64 connections for {TWO_WORKER_SECONDS:g} s", stats.summary())
     check_clean(stats)
     assert stats.writes > 0, stats.summary()
     assert log_findings(log)["tracebacks"] == 0, log[-4000:]
