@@ -24,6 +24,20 @@ from tests.databases import DATA_DIR, PG_URL, scratch_database, seeded_database
 __all__ = ["DATA_DIR", "PG_URL", "scratch_database"]  # what test modules import from here
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist's `--dist loadgroup` (pyproject's addopts): a test that uses a fixture
+    made once per module (a server, a synthetic database, a browser) goes to the worker that has
+    its module's other such tests, so that the fixture is made once; the rest are spread one by
+    one, whichever worker is free."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs}
+        if scopes & {"module", "class", "package"}:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -25,8 +25,8 @@ def test_the_benchmarks_own_tests_pass(tmp_path: Path) -> None:
                 "-q",
                 "-p",
                 "no:cacheprovider",
-                "-p",
-                "no:xdist",
+                "-n",
+                "0",
                 "bench/test_speed.py",
             ],  # fmt: skip
             cwd=PROJECT_ROOT,
