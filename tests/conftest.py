@@ -1,10 +1,12 @@
 """Test fixtures: a migrated and seeded database (SQLite by default, PostgreSQL when
-PLEDGEDB_TEST_DATABASE_URL is set), and an HTTP client over httpx's ASGI transport."""
+PLEDGEDB_TEST_DATABASE_URL is set), and an HTTP client over httpx's ASGI transport.
 
-import os
+Seeded databases are copies of one template migrated and seeded once per test process
+(tests/databases.py): a test that writes gets a copy of its own (`seeded_url`), and the read-only
+tests share one more (`database_url`)."""
+
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -13,28 +15,32 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from app.api.limits import RateLimiter
-from app.config import PROJECT_ROOT, Settings
-from app.curation.seed import seed
+from app.config import Settings
 from app.facts.files import Dataset, load_dataset
 from app.main import create_app
-from app.store import migrations
 from app.store.engine import make_engine
-from app.store.revisions import make_sessionmaker
-from bench.load import scratch_database as bench_scratch_database
+from tests.databases import DATA_DIR, PG_URL, scratch_database, seeded_database
 
-PG_URL = os.environ.get("PLEDGEDB_TEST_DATABASE_URL")
-DATA_DIR = PROJECT_ROOT / "data"
+__all__ = ["DATA_DIR", "PG_URL", "scratch_database"]  # what test modules import from here
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist's `--dist loadgroup` (pyproject's addopts): a test that uses a fixture
+    made once per module (a server, a synthetic database, a browser) goes to the worker that has
+    its module's other such tests, so that the fixture is made once; the rest are spread one by
+    one, whichever worker is free."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs}
+        if scopes & {"module", "class", "package"}:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def scratch_database(folder: Path) -> AbstractContextManager[str]:
-    """An empty database of the backend under test (SQLite in ``folder``, or a new database
-    next to PLEDGEDB_TEST_DATABASE_URL), dropped afterwards."""
-    return bench_scratch_database(PG_URL, folder)
 
 
 @pytest.fixture(scope="session")
@@ -45,12 +51,7 @@ def dataset() -> Dataset:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[str]:
     """The shared, seeded database the read-only API tests run against."""
-    with scratch_database(tmp_path_factory.mktemp("db")) as url:
-        migrations.upgrade(url)
-        engine = make_engine(url)
-        with make_sessionmaker(engine)() as session:
-            seed(session, dataset)
-        engine.dispose()
+    with seeded_database(tmp_path_factory.mktemp("db")) as url:
         yield url
 
 
@@ -89,4 +90,12 @@ def data_copy(tmp_path: Path) -> Path:
 def scratch_url(tmp_path: Path) -> Iterator[str]:
     """An empty database of the backend under test (not migrated)."""
     with scratch_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def seeded_url(tmp_path: Path) -> Iterator[str]:
+    """A private database of the backend under test, migrated and seeded from data/ (a copy of
+    the template)."""
+    with seeded_database(tmp_path) as url:
         yield url

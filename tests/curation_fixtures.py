@@ -1,24 +1,17 @@
 """Fixtures for the curation tests; test modules load them with
 ``pytest_plugins = ["tests.curation_fixtures"]``.
 
-Every test that writes gets its own database of the backend under test (`scratch_url`),
-migrated and seeded from data/, and its own app over it with three keys: two curators
-(``alice`` and ``bob``) and an admin (``root``). The shared seeded database of conftest.py is
-never written to."""
+Every test that writes gets its own database of the backend under test (`seeded_url` of
+conftest.py: a copy of the template, migrated and seeded from data/), and its own app over it
+with three keys: two curators (``alice`` and ``bob``) and an admin (``root``). The shared seeded
+database of conftest.py is never written to."""
 
 from collections.abc import AsyncIterator
 
 import pytest
 
 from app.facts.files import Dataset
-from tests.curation import Curation, curation_app, curation_over, seed_database
-
-
-@pytest.fixture
-def seeded_url(scratch_url: str, dataset: Dataset) -> str:
-    """A private database of the backend under test, migrated and seeded."""
-    seed_database(scratch_url, dataset)
-    return scratch_url
+from tests.curation import Curation, curation_app, curation_over
 
 
 @pytest.fixture

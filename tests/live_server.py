@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import uvicorn
 from fastapi import FastAPI
 
-from bench.load import free_port
+from tests.processes import free_port
 
 START_TIMEOUT = 20.0
 T = TypeVar("T")

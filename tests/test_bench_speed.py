@@ -1,112 +1,40 @@
-"""The pieces of bench/speed.py that could go wrong without anyone noticing: Datasette's canned
-queries drifting from the endpoints they stand for, the bare ASGI app not giving back the bytes
-it was given, and the results file losing what lies outside its marked section. No wrk, no
-servers: the canned SQL runs through sqlite3 on the seeded test database."""
+"""The speed benchmark's own tests (bench/test_speed.py: its canned Datasette queries against the
+endpoints, the bare ASGI app, the results file), run in a subprocess so that the test suite
+never imports bench/. On SQLite they get a copy of the seeded template; on PostgreSQL the ones
+that read the SQLite file skip, as they always did."""
 
-import json
-import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
-import httpx
-import pytest
+from app.config import PROJECT_ROOT
+from tests.databases import is_sqlite, seeded_database
+from tests.processes import cli_env
 
-from bench.bare_asgi import load_responses, make_app
-from bench.speed import (
-    BEGIN,
-    DEEP_PAGE_SKIP,
-    DEEP_PAGE_START,
-    END,
-    QUERIES,
-    canned_queries,
-    deep_page,
-    differences,
-    sql_rows,
-    write_results,
-)
-
-BY_KEY = {q.key: q for q in QUERIES}
+TIMEOUT = 180.0
 
 
-@pytest.fixture
-def seeded_file(database_url: str) -> Path:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("Datasette reads the SQLite file; the SQL is SQLite's")
-    return Path(database_url.removeprefix("sqlite:///"))
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize("key", list(BY_KEY))
-async def test_canned_query_gives_the_endpoints_rows_and_fields(
-    client: httpx.AsyncClient, seeded_file: Path, key: str
-) -> None:
-    query = BY_KEY[key]
-    if key == "deep_page":
-        path = DEEP_PAGE_START
-        for _ in range(DEEP_PAGE_SKIP):
-            page = (await client.get(path)).json()
-            cursor, after = page["next_cursor"], page["items"][-1]["id"]
-            path = f"{DEEP_PAGE_START}&cursor={cursor}"
-        query = deep_page(query, cursor, after)
-    response = await client.get(query.path)
-    assert response.status_code == 200
-    connection = sqlite3.connect(seeded_file)
-    try:
-        rows = sql_rows(connection, query, canned_queries()[query.canned])
-    finally:
-        connection.close()
-    assert rows
-    assert differences(query, response.content, rows) == []
-
-
-@pytest.mark.anyio
-async def test_a_changed_field_is_a_difference(
-    client: httpx.AsyncClient, seeded_file: Path
-) -> None:
-    query = BY_KEY["nation_de"]
-    connection = sqlite3.connect(seeded_file)
-    try:
-        rows = sql_rows(connection, query, canned_queries()[query.canned])
-    finally:
-        connection.close()
-    rows[0]["commitments"][0]["status"] = "ruled_out"
-    del rows[0]["statements"]
-    found = differences(query, (await client.get(query.path)).content, rows)
-    assert any(p.startswith("commitments:") for p in found)
-    assert "fields missing: ['disputes', 'statements']" in found
-
-
-@pytest.mark.anyio
-async def test_bare_app_answers_the_bytes_it_is_given(tmp_path: Path) -> None:
-    body = '{"name":"Ελλάδα","quote":"Ukraine’s"}'
-    canned = {
-        "/nations?role=naval": {
-            "status": 200,
-            "headers": [["Content-Type", "application/json"], ["ETag", '"abc"']],
-            "body": body,
-        }
-    }
-    file = tmp_path / "responses.json"
-    file.write_text(json.dumps(canned), encoding="utf-8")
-    transport = httpx.ASGITransport(app=make_app(load_responses(file)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://bare") as bare:
-        response = await bare.get("/nations?role=naval")
-        other = await bare.get("/nations")
-    assert response.status_code == 200
-    assert response.content == body.encode()
-    assert response.headers["content-length"] == str(len(body.encode()))
-    assert response.headers["etag"] == '"abc"'
-    assert response.headers["content-type"] == "application/json"
-    assert other.status_code == 404
-
-
-def test_results_section_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
-    results = tmp_path / "RESULTS.md"
-    results.write_text("# Results\n\nload figures\n", encoding="utf-8")
-    write_results("first run", results)
-    results.write_text(results.read_text(encoding="utf-8") + "\nafter\n", encoding="utf-8")
-    write_results("second run", results)
-    text = results.read_text(encoding="utf-8")
-    assert text.startswith("# Results\n\nload figures\n")
-    assert f"{BEGIN}\nsecond run\n{END}" in text
-    assert "first run" not in text
-    assert text.endswith("\nafter\n")
+def test_the_benchmarks_own_tests_pass(tmp_path: Path) -> None:
+    with seeded_database(tmp_path) as url:
+        env = cli_env(url, BENCH_TEST_SQLITE_URL=url if is_sqlite(url) else "")
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-n",
+                "0",
+                "bench/test_speed.py",
+            ],  # fmt: skip
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout, result.stdout[-2000:]

@@ -17,8 +17,9 @@ import pytest
 from app.config import Settings
 from app.facts.files import Dataset
 from app.main import create_app
-from tests.conftest import PG_URL, scratch_database
-from tests.curation import bearer, make_keys, seed_database
+from tests.conftest import PG_URL
+from tests.curation import bearer, make_keys
+from tests.databases import seeded_database
 from tests.live_server import LiveServer, serving, wait_for
 
 PING_SECONDS = 0.5
@@ -33,8 +34,7 @@ class Feed:
 
 @pytest.fixture(scope="module")
 def feed(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Feed]:
-    with scratch_database(tmp_path_factory.mktemp("feed")) as url:
-        seed_database(url, dataset)
+    with seeded_database(tmp_path_factory.mktemp("feed")) as url:
         key = make_keys(url)["alice"]
         app = create_app(
             Settings(database_url=url, sse_ping_seconds=PING_SECONDS, write_rate_per_minute=10**6)

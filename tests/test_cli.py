@@ -29,8 +29,8 @@ from app.store import migrations
 from app.store.engine import make_engine
 from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, MembershipStatus, Role, Status
-from bench.load import PLEDGEDB, cli_env, pledgedb
 from tests.helpers import inherits
+from tests.processes import PLEDGEDB, cli_env, pledgedb
 
 SERVER_START = 15.0  # seconds the server may take to answer
 BAD_QUOTE = "Italy has pledged a naval squadron to the Black Sea"

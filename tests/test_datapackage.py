@@ -16,10 +16,10 @@ from fastapi import FastAPI
 
 from app.schemas.commitments import CommitmentRead
 from app.vocab import Certainty, Role, Status
-from bench.load import pledgedb
 from tests.curation import Curation, parse_time, wait_past
 from tests.helpers import walk_pages
 from tests.live_server import serving
+from tests.processes import pledgedb
 
 pytest_plugins = ["tests.curation_fixtures"]
 TABLES = [

@@ -32,9 +32,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.facts.files import Dataset
-from bench.load import PLEDGEDB, Server, cli_env, create_key, free_port, prepare_database
 from tests.conftest import PG_URL
 from tests.curation import commitment_body, dump, plain_quotes, stated
+from tests.processes import PLEDGEDB, Server, cli_env, create_key, free_port, prepare_database
+from tests.sizes import sized
 
 BULK = 1500  # generated commitments: enough to keep an import busy for several seconds
 MARK_WAIT = 90.0  # seconds to wait for the killed command to be inside its transaction
@@ -44,7 +45,8 @@ REQUEST_TIMEOUT = 20.0
 DB_PATHS = ("/summary", "/commitments/coalition-troops", "/nations?role=training", "/statements")
 # Outages in a row: one by default, three in the slow run (each must recover as the first did).
 OUTAGE_CYCLES = pytest.mark.parametrize(
-    "cycles", [pytest.param(1, id="short"), pytest.param(3, id="long", marks=pytest.mark.slow)]
+    "cycles",
+    [pytest.param(1, id="short"), pytest.param(sized(3, 2), id="long", marks=pytest.mark.slow)],
 )
 
 
@@ -83,10 +85,10 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def prepared_url(scratch_url: str, folder: Path) -> str:
-    """A private database of the backend under test, migrated and seeded with the CLI."""
-    prepare_database(scratch_url, folder)
-    return scratch_url
+def prepared_url(seeded_url: str) -> str:
+    """A private database of the backend under test, migrated and seeded (a copy of the
+    template; the CLI's own migrate and seed are tested in tests/test_cli.py)."""
+    return seeded_url
 
 
 # --- SIGKILL half-way ------------------------------------------------------------------------

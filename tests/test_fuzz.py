@@ -8,6 +8,7 @@ curator key are made at import (a private database, dropped at exit)."""
 import atexit
 import contextlib
 import datetime as dt
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,22 +18,21 @@ from schemathesis.generation.case import Case
 
 import tests.fuzz_hooks  # noqa: F401  (registers the hooks for this process)
 from app.api.auth import hash_key
-from app.config import PROJECT_ROOT
-from app.facts.files import load_dataset
 from app.store.engine import make_engine
 from app.store.models import ApiKey
 from app.store.revisions import make_sessionmaker
 from app.vocab import Scope
-from tests.conftest import scratch_database
-from tests.curation import curation_app, seed_database
+from tests.curation import curation_app
+from tests.databases import seeded_database
 
 EXAMPLES = 40  # per operation and generation phase
 FUZZ_KEY = "pdb_fuzz-curator-key-for-the-contract-fuzz"
 
 _cleanup = contextlib.ExitStack()
 atexit.register(_cleanup.close)
-URL = _cleanup.enter_context(scratch_database(Path(tempfile.mkdtemp(prefix="pledgedb-fuzz-"))))
-seed_database(URL, load_dataset(PROJECT_ROOT / "data"))
+_folder = Path(tempfile.mkdtemp(prefix="pledgedb-fuzz-"))
+_cleanup.callback(shutil.rmtree, _folder, True)
+URL = _cleanup.enter_context(seeded_database(_folder))
 _engine = make_engine(URL)
 with make_sessionmaker(_engine)() as _session:
     _session.add(

@@ -6,7 +6,10 @@ contract in process.
 The stateful phase follows the OpenAPI links of app/api/writes.py: create -> read, create -> correct
 (If-Match from the create's ETag) -> retract (If-Match from the correction's ETag). The hooks
 make positive write bodies real (tests/fuzz_hooks.py), and the audit log afterwards must show
-whole chains: a stateful run that never gets past a 422 proves nothing."""
+whole chains: a stateful run that never gets past a 422 proves nothing.
+
+The suite runs a short form (the examples and coverage phases, under half a minute); the whole
+run, stateful chains included, is marked slow (`pytest -m slow`, and so in CI)."""
 
 import subprocess  # noqa: S404
 import sys
@@ -16,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.config import PROJECT_ROOT
-from app.facts.files import load_dataset
-from bench.load import Server
-from tests.conftest import scratch_database
-from tests.curation import make_keys, seed_database
+from tests.curation import make_keys
+from tests.databases import seeded_database
+from tests.processes import Server
 
 ST = Path(sys.executable).parent / "st"
 # Two runs of `st run` with the settings of schemathesis.toml. First the examples, coverage and
@@ -87,9 +90,20 @@ def read_audit(base: str) -> Audit:
             params["cursor"] = page.json()["next_cursor"]
 
 
+def test_st_run_against_uvicorn_keeps_the_contract_of_every_example(tmp_path: Path) -> None:
+    """The short run, in the suite: every operation's schema examples and the coverage phase's
+    boundary and type cases, every check, through `st run` against uvicorn (the generated cases
+    of the fuzzing phase are tests/test_fuzz.py's, in process)."""
+    with seeded_database(tmp_path) as url:
+        key = make_keys(url, curators=(FUZZ_KEY_NAME,))[FUZZ_KEY_NAME]
+        with Server(url, tmp_path) as server:
+            print(st_run(server.base, key, "--phases", "examples,coverage"))
+
+
+@pytest.mark.slow
 def test_st_run_against_uvicorn_keeps_every_contract(tmp_path: Path) -> None:
-    with scratch_database(tmp_path) as url:
-        seed_database(url, load_dataset(PROJECT_ROOT / "data"))
+    """The whole run (`-m slow`): every phase, then the stateful chains for STATEFUL_SECONDS."""
+    with seeded_database(tmp_path) as url:
         key = make_keys(url, curators=(FUZZ_KEY_NAME,))[FUZZ_KEY_NAME]
         # `Server` raises PLEDGEDB_WRITE_RATE_PER_MINUTE for the server it starts: the fuzzer
         # writes thousands of times a minute from one key and address, and at the production

@@ -2,9 +2,9 @@
 "short" runs by default (and so in CI), "long" is marked slow (`pytest -m slow`); bench/load.py
 runs longer still, see bench/RESULTS.md.
 
-The server runs over a private database of the backend under test, migrated and seeded with the
-CLI, with a curator key made by `pledgedb keys create`. Every run is bounded in time, every
-request has a timeout and the server is stopped in the fixture's finally."""
+The server runs over a private database of the backend under test, migrated and seeded (a copy
+of the template), with a curator key made by `pledgedb keys create`. Every run is bounded in
+time, every request has a timeout and the server is stopped in the fixture's finally."""
 
 import asyncio
 from collections.abc import Iterator
@@ -13,24 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import (
-    Server,
-    Stats,
-    Targets,
-    abort_burst,
-    create_key,
-    log_findings,
-    prepare_database,
-    probe,
-    run_load,
-)
-from tests.conftest import PG_URL, scratch_database
+from tests.conftest import PG_URL
+from tests.databases import seeded_database
+from tests.load_mix import Stats, Targets, abort_burst, log_findings, probe, run_load
+from tests.processes import Server, create_key
+from tests.sizes import sized
 
 CONNECTIONS = 32
-RUN_SECONDS = 4.0  # each of the memory test's runs
+RUN_SECONDS = sized(4.0, 2.0)  # each of the memory test's runs
 PROBE_BUDGET = 2.0  # seconds, right after a burst; an exhausted connection pool makes it 30 s
 BUSY_PROBE_BUDGET = 10.0  # seconds, during a burst (64 dropped requests still being worked on)
 RSS_GROWTH_BUDGET_KIB = 64 * 1024
+TWO_WORKER_SECONDS = sized(20.0, 6.0)
 
 
 @dataclass
@@ -43,8 +37,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("load")
-    with scratch_database(folder) as url:
-        prepare_database(url, folder)
+    with seeded_database(folder) as url:
         key = create_key(url, folder)
         server = Server(url, folder)
         try:
@@ -77,7 +70,10 @@ MAX_LATENCY = 25.0
 
 @pytest.mark.parametrize(
     "seconds",
-    [pytest.param(12.0, id="short"), pytest.param(30.0, id="long", marks=pytest.mark.slow)],
+    [
+        pytest.param(12.0, id="short"),
+        pytest.param(sized(30.0, 8.0), id="long", marks=pytest.mark.slow),
+    ],
 )
 def test_32_connections_with_writes_give_no_errors(
     served: Served, seconds: float, capsys: pytest.CaptureFixture[str]
@@ -95,7 +91,8 @@ def test_32_connections_with_writes_give_no_errors(
 
 
 @pytest.mark.parametrize(
-    "bursts", [pytest.param(1, id="short"), pytest.param(6, id="long", marks=pytest.mark.slow)]
+    "bursts",
+    [pytest.param(1, id="short"), pytest.param(sized(6, 2), id="long", marks=pytest.mark.slow)],
 )
 def test_clients_dropping_mid_request_never_stall_the_server(
     served: Served, bursts: int, capsys: pytest.CaptureFixture[str]
@@ -187,14 +184,13 @@ def test_two_workers_with_writes_give_no_errors(
 ) -> None:
     """`serve --workers 2` at 64 connections: two processes' writers share SQLite's one write
     lock (each queues in its process, then waits for the other's) and none answers 503."""
-    with scratch_database(tmp_path) as url:
-        prepare_database(url, tmp_path)
+    with seeded_database(tmp_path) as url:
         key = create_key(url, tmp_path)
         with Server(url, tmp_path, workers=2) as server:
             targets = Targets.discover(server.base)
-            stats = asyncio.run(run_load(server.base, 64, 20.0, key, targets))
+            stats = asyncio.run(run_load(server.base, 64, TWO_WORKER_SECONDS, key, targets))
             log = server.log_text()
-    report(capsys, "2 workers, 64 connections for 20 s", stats.summary())
+    report(capsys, f"2 workers, 64 connections for {TWO_WORKER_SECONDS:g} s", stats.summary())
     check_clean(stats)
     assert stats.writes > 0, stats.summary()
     assert log_findings(log)["tracebacks"] == 0, log[-4000:]

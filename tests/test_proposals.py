@@ -18,8 +18,8 @@ from app.proposals.reference import Reference, load_reference
 from app.proposals.relations import relate
 from app.schemas.bodies import FactIn
 from app.schemas.commitments import CommitmentIn
-from bench.proposals_eval import evaluate
 from tests.conftest import DATA_DIR
+from tests.proposals_eval import evaluate
 
 ARTICLES = Path(__file__).parent / "articles"
 
