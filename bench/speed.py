@@ -134,7 +134,7 @@ QUERIES = (
             "conditions",
             "statements",
         ),
-        not_in_sql=frozenset({"disputes"}),
+        not_in_sql=frozenset({"disputes", "coalition_commitments_all"}),
     ),
     Query(
         "training_csv",

@@ -69,7 +69,7 @@ async def test_a_changed_field_is_a_difference(
     del rows[0]["statements"]
     found = differences(query, (await client.get(query.path)).content, rows)
     assert any(p.startswith("commitments:") for p in found)
-    assert "fields missing: ['disputes', 'statements']" in found
+    assert "fields missing: ['coalition_commitments_all', 'disputes', 'statements']" in found
 
 
 @pytest.mark.anyio

@@ -25,10 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.api.pages import PreparedPage, SortKey
+from app.errors import InvalidParameter
+from app.facts.reference import GroupIn
 from app.reads.inheritance import inherits
 from app.reads.per_revision import PerRevision
 from app.reads.queries import certainty_column, coalition_wide
-from app.schemas.nations import EMBEDDED_LIMIT
+from app.schemas.nations import (
+    EMBEDDED_LIMIT,
+)
 from app.store.models import Commitment, Membership, Nation
 from app.store.visibility import FACTS, not_retracted
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role
@@ -295,3 +299,32 @@ def _read_force_roles(session: Session) -> dict[Role, ForceRole]:
     for row in connection.execute(_FORCE_ROLES):
         found[Role(row.role)].first.append(row)
     return dict(found)
+
+
+def resolve_group(groups: dict[str, GroupIn], value: str) -> GroupIn:
+    """A group by id or name, or by a word of them that names one group only ("nordic")."""
+    wanted = value.strip().lower()
+    for group in groups.values():
+        if wanted in (group.id, group.name.lower()):
+            return group
+    close = [g for g in groups.values() if wanted in g.id or wanted in g.name.lower()]
+    if len(close) == 1:
+        return close[0]
+    raise InvalidParameter(
+        f"query.group: {value!r} names no group of nations; one of: "
+        + ", ".join(f"{g.id} ({g.name})" for g in groups.values()),
+        allowed=sorted(groups),
+    )
+
+
+def groups_matching(groups: dict[str, GroupIn], q: str) -> list[str]:
+    """The members of every group whose id or name contains ``q``, any case."""
+    wanted = q.strip().lower()
+    return sorted(
+        {
+            m
+            for g in groups.values()
+            if wanted in g.id or wanted in g.name.lower()
+            for m in g.members
+        }
+    )

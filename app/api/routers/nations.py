@@ -5,7 +5,6 @@ word), and a nation's page with everything the sources say about it."""
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -20,9 +19,12 @@ from app.api.nation_list import (
     NationFilters,
     NationSort,
     force_roles,
+    groups_matching,
     page_commitments,
     prepared_nation_list,
+    resolve_group,
 )
+from app.api.nation_page import at_the_pages_moment, nation_dispute, whole_force_url
 from app.api.pages import PageDep
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
@@ -41,19 +43,17 @@ from app.reads.queries import (
     nation_suggestions,
 )
 from app.schemas.common import CommitmentRef
-from app.schemas.disputes import DisputeRead
 from app.schemas.nations import (
     EMBEDDED_LIMIT,
     CoalitionCommitment,
     ExcludedBy,
     NationDetail,
-    NationDispute,
     NationItem,
     NationPage,
     NationRole,
 )
 from app.store.models import Commitment, Condition, Evidence, Membership, Nation, Statement
-from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
+from app.vocab import ActorKind, MembershipStatus, Role, Status
 
 router = APIRouter(prefix="/nations", tags=["nations"])
 # With `role` and no `status`: what the question "who will do it?" means — the nation will or
@@ -61,52 +61,12 @@ router = APIRouter(prefix="/nations", tags=["nations"])
 WILL_OR_MAY = [Status.pledged, Status.open_to, Status.considering, Status.pending]
 
 
-def resolve_group(groups: dict[str, GroupIn], value: str) -> GroupIn:
-    """A group by id or name, or by a word of them that names one group only ("nordic")."""
-    wanted = value.strip().lower()
-    for group in groups.values():
-        if wanted in (group.id, group.name.lower()):
-            return group
-    close = [g for g in groups.values() if wanted in g.id or wanted in g.name.lower()]
-    if len(close) == 1:
-        return close[0]
-    raise InvalidParameter(
-        f"query.group: {value!r} names no group of nations; one of: "
-        + ", ".join(f"{g.id} ({g.name})" for g in groups.values()),
-        allowed=sorted(groups),
-    )
-
-
-def groups_matching(groups: dict[str, GroupIn], q: str) -> list[str]:
-    """The members of every group whose id or name contains ``q``, any case."""
-    wanted = q.strip().lower()
-    return sorted(
-        {
-            m
-            for g in groups.values()
-            if wanted in g.id or wanted in g.name.lower()
-            for m in g.members
-        }
-    )
-
-
-def whole_force_url(request: Request) -> str:
-    """/commitments of the coalition's force as a whole, every one of them (a nation's page
-    shows the first EMBEDDED_LIMIT), at the same `as_of`."""
-    query = [("actor", ActorKind.coalition.value), ("coalition_scope", CoalitionScope.whole.value)]
-    if "as_of" in request.query_params:
-        query.append(("as_of", request.query_params["as_of"]))
-    return str(request.url_for("list_commitments").replace(query=urlencode(query)))
-
-
 def coalition_list_url(request: Request, roles: list[Role], statuses: Sequence[Status]) -> str:
     """/commitments filtered to a nation page's coalition_commitments, every one of them (the
     page shows the first EMBEDDED_LIMIT), at the same `as_of`."""
     query: list[tuple[str, str]] = [("actor", ActorKind.coalition.value)]
     query += [("role", r.value) for r in roles] + [("status", s.value) for s in statuses]
-    if "as_of" in request.query_params:
-        query.append(("as_of", request.query_params["as_of"]))
-    return str(request.url_for("list_commitments").replace(query=urlencode(query)))
+    return at_the_pages_moment(request, request.url_for("list_commitments"), query)
 
 
 def excluded_by(limits: Limits, roles: Iterable[Role]) -> list[ExcludedBy]:
@@ -342,23 +302,6 @@ def nation_items(
     return items, listed
 
 
-def nation_dispute(found: DisputeRead) -> NationDispute:
-    """A dispute as a nation's page embeds it: its first EMBEDDED_LIMIT claims and differences
-    (a dispute about a role few can hold names every claimant, in every source), how many there
-    are, and the link to it whole."""
-    fields = {name: getattr(found, name) for name in DisputeRead.model_fields}
-    return NationDispute.model_construct(
-        **{
-            **fields,
-            "claims": found.claims[:EMBEDDED_LIMIT],
-            "differences": found.differences[:EMBEDDED_LIMIT],
-        },
-        claims_total=len(found.claims),
-        differences_total=len(found.differences),
-        dispute=f"/disputes/{found.id}",
-    )
-
-
 @router.get("/{code}", response_model=NationDetail, responses=PROBLEM_RESPONSES)
 def get_nation(
     request: Request,
@@ -448,7 +391,7 @@ def get_nation(
                 "conditions": conditions,
                 "statements": statements,
                 "disputes": [
-                    nation_dispute(d)
+                    nation_dispute(request, d)
                     for d in disputes_for_nation(session, reference.groups, nation.code)
                 ],
             }
