@@ -15,6 +15,7 @@ from app.facts.files import Dataset
 from app.facts.verify import LocatedEvidence
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role, Status
 from tests.helpers import inherits
+from tests.soup import attr, one, present
 
 pytestmark = pytest.mark.anyio
 WILL_OR_MAY = {Status.pledged, Status.open_to, Status.considering, Status.pending}
@@ -38,14 +39,14 @@ def api_link(html: BeautifulSoup, text: str, label: str | None = None) -> str:
 
 
 def table_codes(html: BeautifulSoup) -> list[str]:
-    return [row.select_one("span.code").get_text() for row in html.select("table.nations tbody tr")]
+    return [one(row, "span.code").get_text() for row in html.select("table.nations tbody tr")]
 
 
 def row_of(html: BeautifulSoup, code: str) -> Tag:
     rows = [
         r
         for r in html.select("table.nations tbody tr")
-        if r.select_one("span.code").get_text() == code
+        if one(r, "span.code").get_text() == code
     ]
     assert len(rows) == 1, code
     return rows[0]
@@ -105,7 +106,7 @@ async def test_the_nations_table_shows_the_rows_of_the_api_call_it_names(
     rows = list(csv.DictReader(io.StringIO((await client.get(csv_url)).text)))
     assert [row["code"] for row in rows] == table_codes(html)
     # What the API applied, defaults included, is on the page.
-    applied = html.select_one("p.applied").get_text(" ", strip=True)
+    applied = one(html, "p.applied").get_text(" ", strip=True)
     for name, value in body["applied"].items():
         shown = {True: "yes", False: "no"}.get(value) if isinstance(value, bool) else value
         words = ", ".join(shown) if isinstance(shown, list) else str(shown)
@@ -120,12 +121,12 @@ async def test_the_default_table_is_every_nation_in_the_story_with_its_basis_and
     for membership in dataset.memberships:
         row = row_of(html, membership.nation)
         level, hedges = certainty_of(membership.evidence)
-        certainty = row.select_one('td[data-label="Certainty"]')
+        certainty = one(row, 'td[data-label="Certainty"]')
         assert certainty.select_one(f".cert-{level}") is not None, membership.nation
         assert ("hedged" in row["class"]) == (level == "hedged"), membership.nation
         for word in hedges:
             assert word in certainty.get_text(), membership.nation
-        basis = row.select_one('td[data-label="Basis"]').get_text(" ", strip=True)
+        basis = one(row, 'td[data-label="Basis"]').get_text(" ", strip=True)
         if membership.group:
             assert basis == f"inferred from {dataset.groups[membership.group].name}"
         else:
@@ -146,17 +147,17 @@ async def test_the_role_filter_marks_inherited_and_excluded_members_with_the_rea
     members = [m.nation for m in dataset.memberships if m.status is MembershipStatus.member]
     assert set(table_codes(html)) == own | set(members)
     for code in set(members) - own:
-        cell = row_of(html, code).select_one('td[data-label="Roles"]')
+        cell = one(row_of(html, code), 'td[data-label="Roles"]')
         if inherits(dataset, code, role):
             assert cell.select_one(".via-coalition") is not None, code
-            assert "inherited" in cell.select_one("ul.roles").get_text(), code
+            assert "inherited" in one(cell, "ul.roles").get_text(), code
         else:
             assert cell.select_one(".via-excluded") is not None, code
             blocking = {
                 c.id for c in dataset.commitments
                 if c.nation == code and (c.role is role or c.exclusive)
             }  # fmt: skip
-            reasons = {a["href"].split("#fact-")[1] for a in cell.select("ul.excluded-by a")}
+            reasons = {attr(a, "href").split("#fact-")[1] for a in cell.select("ul.excluded-by a")}
             assert reasons and reasons <= blocking, code
     # The coalition's own commitments of the role are listed as the coalition's, not a nation's.
     coalition = {
@@ -164,8 +165,8 @@ async def test_the_role_filter_marks_inherited_and_excluded_members_with_the_rea
         for c in dataset.commitments
         if c.actor is ActorKind.coalition and c.role is role and c.status in WILL_OR_MAY
     }
-    listed = html.find("h2", id="coalition").find_next("ul")
-    assert {a["href"].rsplit("/", 1)[1] for a in listed.find_all("a")} == coalition
+    listed = present(present(html.find("h2", id="coalition")).find_next("ul"))
+    assert {attr(a, "href").rsplit("/", 1)[1] for a in listed.find_all("a")} == coalition
 
 
 # --- a nation's page -------------------------------------------------------------------------
@@ -178,7 +179,7 @@ async def test_a_nations_page_shows_each_of_its_facts_with_all_its_evidence(
     for membership in dataset.memberships:
         code = membership.nation
         html = await page(client, f"/explore/nations/{code}")
-        assert html.h1.get_text().startswith(dataset_name(dataset, code))
+        assert present(html.h1).get_text().startswith(dataset_name(dataset, code))
         commitments = [c for c in dataset.commitments if c.nation == code]
         ids = {c.id for c in commitments}
         facts = [
@@ -194,7 +195,7 @@ async def test_a_nations_page_shows_each_of_its_facts_with_all_its_evidence(
             for ev in by_fact[fact.id]:
                 assert ev.quote in quotes, (fact.id, ev.quote)
                 assert f"/explore/sources/{ev.source_id}#ev-{ev.fact_id}/{ev.position}" in links
-        shown = [a for a in html.select("article.fact") if a.get("id", "").startswith("fact-")]
+        shown = [a for a in html.select("article.fact") if str(a.get("id", "")).startswith("fact-")]
         assert {a["id"][5:] for a in shown} == {f.id for f in facts[1:]}
 
 
@@ -213,18 +214,18 @@ async def test_a_members_page_says_which_coalition_commitments_it_does_not_inher
         html = await page(client, f"/explore/nations/{code}")
         kept_out = [c for c in force if not inherits(dataset, code, c.role)]
         heading = html.find("h3", string=lambda s: bool(s and s.startswith("Not inherited")))
-        assert heading.get_text() == f"Not inherited ({len(kept_out)})", code
+        assert present(heading).get_text() == f"Not inherited ({len(kept_out)})", code
         assert len(html.select(".coalition .not-inherited")) == len(kept_out), code
         assert len(html.select(".coalition .inherited")) == len(force) - len(kept_out), code
         for group in html.select("div.kept-out"):
             for reason in group.select("p a"):
                 # Each reason is one of the nation's own commitments, shown on the same page.
-                assert html.find(id=reason["href"][1:]) is not None, reason["href"]
+                assert html.find(id=attr(reason, "href")[1:]) is not None, reason["href"]
 
 
 async def test_a_nation_is_found_by_name_as_by_code(client: httpx.AsyncClient) -> None:
     by_name = await page(client, "/explore/nations/Italy")
-    assert by_name.h1.get_text().startswith("Italy")
+    assert present(by_name.h1).get_text().startswith("Italy")
     assert api_link(by_name, "JSON") == "/nations/Italy"
 
 
@@ -236,7 +237,7 @@ async def test_a_source_shows_its_text_with_every_evidence_span_marked(
 ) -> None:
     for source in dataset.sources:
         html = await page(client, f"/explore/sources/{source.spec.id}")
-        text = html.select_one("div.source-text")
+        text = one(html, "div.source-text")
         assert text_of(text) == source.text
         evidence = [e for e in dataset.evidence if e.source_id == source.spec.id]
         marks = {m["id"]: m for m in text.select("mark[id]")}
@@ -246,9 +247,9 @@ async def test_a_source_shows_its_text_with_every_evidence_span_marked(
             pieces = [marks[anchor], *text.select(f'mark[data-span="{anchor}"]')]
             assert "".join(text_of(p) for p in pieces) == ev.quote, anchor
             # Its footnote says which fact it supports and links back to the quote.
-            note = html.find(id=f"note-{ev.fact_id}/{ev.position}")
+            note = present(html.find(id=f"note-{ev.fact_id}/{ev.position}"))
             assert note.find("a", href=f"#{anchor}") is not None
-            assert ev.fact_id in " ".join(a["href"] for a in note.find_all("a"))
+            assert ev.fact_id in " ".join(attr(a, "href") for a in note.find_all("a"))
         listed = (await client.get(f"/sources/{source.spec.id}")).json()
         assert listed["evidence_count"] == len(marks)
         assert len(html.select("ol.notes > li")) == len(evidence)
@@ -283,7 +284,7 @@ async def test_disputes_show_both_claims_side_by_side_with_their_quotes_and_kind
                 e["quote"] for e in claim["evidence"]
             ]
     refinements = await page(client, "/explore/disputes", kind="refinement")
-    kinds = {a.select_one(".kind")["class"][1] for a in refinements.select("article.dispute")}
+    kinds = {one(a, ".kind")["class"][1] for a in refinements.select("article.dispute")}
     assert kinds == {"kind-refinement"}
 
 
@@ -300,14 +301,14 @@ async def test_the_summary_draws_the_claimed_count_and_the_roles_by_status(
         "u-unidentified": claimed - len(members),
     }
     assert (
-        html.select_one("#claimed-h").get_text() == f"{claimed} claimed, {len(members)} identified"
+        one(html, "#claimed-h").get_text() == f"{claimed} claimed, {len(members)} identified"
     )
     # One segment per role and status with commitments, titled with its count.
     expected = Counter((c.role.value, c.status.value) for c in dataset.commitments)
     drawn = {
-        (rect["data-bar"], rect["data-series"]): int(rect["data-value"])
+        (rect["data-bar"], rect["data-series"]): int(attr(rect, "data-value"))
         for rect in html.select("#commitments-chart rect")
     }
     assert drawn == expected
     for rect in html.select("#commitments-chart rect"):
-        assert rect.title.get_text().endswith(f": {rect['data-value']}")
+        assert present(rect.title).get_text().endswith(f": {rect['data-value']}")

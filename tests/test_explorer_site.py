@@ -13,6 +13,7 @@ from app.api.headers import PAGE_CSP
 from app.facts.files import Dataset
 from app.vocab import ActorKind
 from tests.curation import Curation
+from tests.soup import attr, one, present
 
 pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.curation_fixtures"]
@@ -55,10 +56,11 @@ async def test_the_timeline_shows_who_changed_what_when_and_why_before_and_after
     changes = await curation.changes(entity_id=commitment.id)
     assert [e["id"] for e in entries] == [f"change-{c['id']}" for c in changes]
     update = entries[-1]
-    assert "update" in update.h3.get_text() and commitment.id in update.h3.get_text()
+    heading = present(update.h3).get_text()
+    assert "update" in heading and commitment.id in heading
     assert "by bob" in update.get_text(" ", strip=True)
     assert "Why: the desk tightened the wording" in update.get_text()
-    rows = {row.th.get_text(): [td.get_text() for td in row.select("td")] for row in
+    rows = {present(row.th).get_text(): [td.get_text() for td in row.select("td")] for row in
             update.select("table.diff tbody tr")}  # fmt: skip
     assert rows == {"summary": [commitment.summary, summary]}
     # The fact's page and its JSON are linked.
@@ -76,10 +78,10 @@ async def test_a_page_at_a_past_moment_reads_the_data_then_and_keeps_the_moment(
     before_any_data = "2000-01-01T00:00:00Z"
     html = parse(await client.get("/", params={"as_of": before_any_data, "role": "training"}))
     assert html.select("table.nations tbody tr") == []
-    assert html.select_one("#results").get_text() == "0 nations"
-    json_url = next(a["href"] for a in html.select("p.api-call a") if a.get_text() == "JSON")
+    assert one(html, "#results").get_text() == "0 nations"
+    json_url = next(attr(a, "href") for a in html.select("p.api-call a") if a.get_text() == "JSON")
     assert ("as_of", before_any_data) in httpx.QueryParams(urlsplit(json_url).query).multi_items()
-    assert html.select_one(".as-of time").get_text() == before_any_data
+    assert one(html, ".as-of time").get_text() == before_any_data
     nav = [a["href"] for a in html.select("header nav a")]
     assert f"/explore/disputes?as_of={before_any_data.replace(':', '%3A')}" in nav
     now = parse(await client.get("/", params={"role": "training"}))
@@ -109,8 +111,8 @@ async def test_errors_are_html_pages_with_the_problem_and_its_status(
     response = await client.get(url)
     assert response.status_code == status
     html = parse(response)
-    assert words in html.select_one("main").get_text()
-    assert html.h1.get_text() and html.title.get_text().endswith(f"({status}) · pledgedb")
+    assert words in one(html, "main").get_text()
+    assert present(html.h1).get_text() and present(html.title).get_text().endswith(f"({status}) · pledgedb")
     assert response.headers["content-security-policy"] == PAGE_CSP
 
 
@@ -136,14 +138,14 @@ async def test_pages_load_only_their_own_assets_and_link_nowhere_else(
         for name, value in tag.attrs.items():
             values = value if isinstance(value, list) else [value]
             assert not any(EXTERNAL.search(v) for v in values), (tag.name, name, value)
-    assert html.html["lang"] == "en" and html.title.get_text()
-    assert html.select_one("a.skip-link")["href"] == "#main" and html.find(id="main")
+    assert present(html.html)["lang"] == "en" and present(html.title).get_text()
+    assert one(html, "a.skip-link")["href"] == "#main" and html.find(id="main")
     levels = [int(h.name[1]) for h in html.find_all(re.compile("^h[1-6]$"))]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
     for field in html.select("input:not([type=hidden]), select"):
-        assert field.find_parent("label") or html.find("label", attrs={"for": field.get("id")})
-    assets = [t.get("src") or t.get("href") for t in html.select("script[src], link[href]")]
+        assert field.find_parent("label") or html.find("label", attrs={"for": attr(field, "id")})
+    assets = [attr(t, "src" if t.has_attr("src") else "href") for t in html.select("script[src], link[href]")]
     for asset in assets:
         served = await client.get(asset)
         assert served.status_code == 200, asset

@@ -10,6 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests.curation import Curation
+from tests.soup import attr, one
 from tests.test_explorer import text_of
 from tests.test_proposals_api import add_source, find, run
 
@@ -50,10 +51,10 @@ async def test_the_source_page_links_to_its_review_and_an_unreviewed_source_says
     assert link is not None and link["href"] == review_url("article-a")
 
     html = await review(curation, "article-a")
-    assert "No proposals from this source yet" in html.select_one("p.empty").get_text()
+    assert "No proposals from this source yet" in one(html, "p.empty").get_text()
     assert html.select("mark") == [] and html.select("form.decide") == []
     text = (await curation.get("/sources/article-a")).json()["text"]
-    assert html.select_one("div.source-text").get_text() == text
+    assert one(html, "div.source-text").get_text() == text
 
 
 async def test_every_candidate_quote_is_marked_and_every_proposal_described(
@@ -64,20 +65,20 @@ async def test_every_candidate_quote_is_marked_and_every_proposal_described(
     text = (await curation.get("/sources/article-a")).json()["text"]
 
     cards = html.select("ol.candidates > li")
-    assert sorted(int(c["id"].removeprefix("proposal-")) for c in cards) == [p["id"] for p in items]
+    assert sorted(int(attr(c, "id").removeprefix("proposal-")) for c in cards) == [p["id"] for p in items]
     # The cards follow the text: numbered as their footnotes are, in order.
-    assert [c.select_one("span.number").get_text() for c in cards] == [
+    assert [one(c, "span.number").get_text() for c in cards] == [
         f"{n}." for n in range(1, len(cards) + 1)
     ]
     # The marks hold the text unchanged (footnote numbers aside).
-    copy = BeautifulSoup(str(html.select_one("div.source-text")), "html.parser")
+    copy = BeautifulSoup(str(one(html, "div.source-text")), "html.parser")
     for sup in copy.select("sup.note-ref"):
         sup.decompose()
     assert copy.get_text() == text
     for p in items:
         card = html.select_one(f"#proposal-{p['id']}")
         assert card is not None
-        assert "pending" in card.select_one("span.state").get_text()
+        assert "pending" in one(card, "span.state").get_text()
         assert f"{round(p['confidence'] * 100)}%" in card.get_text()
         for i, e in enumerate(p["evidence"]):
             mark = html.find("mark", id=f"cand-{p['id']}-{i}")
@@ -87,23 +88,23 @@ async def test_every_candidate_quote_is_marked_and_every_proposal_described(
             if e["hedge"]:
                 assert ", ".join(e["hedge"]) in card.select("p.ev-meta")[i].get_text()
         assert [li.get_text() for li in card.select("details.reasons li")] == p["reasons"]
-        relation = card.select_one("p.relation")
-        assert p["relation"]["kind"] in relation.select_one("span.rel").get_text()
+        relation = one(card, "p.relation")
+        assert p["relation"]["kind"] in one(relation, "span.rel").get_text()
         if p["relation"]["fact_id"]:
-            hrefs = [a["href"] for a in relation.find_all("a")]
+            hrefs = [attr(a, "href") for a in relation.find_all("a")]
             assert any(h.endswith(f"/{p['relation']['fact_id']}") for h in hrefs)
-        assert card.select_one("form.decide")["action"] == f"/explore/proposals/{p['id']}"
+        assert one(card, "form.decide")["action"] == f"/explore/proposals/{p['id']}"
     # Every footnote number leads to its card.
     for ref in html.select("sup.note-ref a"):
-        assert html.select_one(ref["href"]) in cards
+        assert one(html, attr(ref, "href")) in cards
     # An existing fact a proposal confirms is linked on its nation's page.
     confirms = next(
         p for p in items if p["relation"]["kind"] == "confirms" and "nation" in p["fact"]
     )
-    link = html.select_one(f"#proposal-{confirms['id']} p.relation a")
+    link = one(html, f"#proposal-{confirms['id']} p.relation a")
     fact_id = confirms["relation"]["fact_id"]
     assert link["href"] == f"/explore/nations/{confirms['fact']['nation']}#fact-{fact_id}"
-    assert (await curation.client.get(link["href"].split("#")[0])).status_code == 200
+    assert (await curation.client.get(attr(link, "href").split("#")[0])).status_code == 200
 
 
 async def test_rejecting_and_accepting_through_the_page_go_through_the_api(
@@ -135,11 +136,11 @@ async def test_rejecting_and_accepting_through_the_page_go_through_the_api(
     assert (entry["actor"], entry["reason"]) == ("bob", "Misreads the sentence.")
 
     html = await review(curation, source_id, decided=other["id"])
-    assert f"Proposal {other['id']}" in html.select_one("div.notice-done").get_text()
-    card = html.select_one(f"#proposal-{other['id']}")
+    assert f"Proposal {other['id']}" in one(html, "div.notice-done").get_text()
+    card = one(html, f"#proposal-{other['id']}")
     assert card.select_one("form") is None
-    assert "Rejected by bob" in card.select_one("p.decision").get_text()
-    assert "Misreads the sentence." in card.select_one("p.decision").get_text()
+    assert "Rejected by bob" in one(card, "p.decision").get_text()
+    assert "Misreads the sentence." in one(card, "p.decision").get_text()
     assert all("cand-rejected" in m["class"] for m in html.select(f"mark[id^=cand-{other['id']}-]"))
 
     for p in (membership, logistics):
@@ -156,9 +157,9 @@ async def test_rejecting_and_accepting_through_the_page_go_through_the_api(
     log = await curation.changes(entity="proposal", entity_id=str(logistics["id"]))
     assert (log[-1]["action"], log[-1]["actor"]) == ("accept", "bob")
     html = await review(curation, source_id, decided=logistics["id"])
-    card = html.select_one(f"#proposal-{logistics['id']}")
-    assert "Accepted by bob" in card.select_one("p.decision").get_text()
-    assert card.select_one("p.decision").find("a", href=f"/commitments/{now['fact_id']}")
+    card = one(html, f"#proposal-{logistics['id']}")
+    assert "Accepted by bob" in one(card, "p.decision").get_text()
+    assert one(card, "p.decision").find("a", href=f"/commitments/{now['fact_id']}")
 
 
 @pytest.mark.parametrize(
@@ -181,13 +182,13 @@ async def test_a_refused_decision_changes_nothing_and_says_why_in_plain_words(
     assert response.status_code == status
     assert await curation.state() == before
     html = BeautifulSoup(response.text, "html.parser")
-    notice = html.select_one("div.notice-error[role=alert]").get_text(" ", strip=True)
+    notice = one(html, "div.notice-error[role=alert]").get_text(" ", strip=True)
     assert words in notice and "Nothing was changed." in notice
-    card = html.select_one(f"#proposal-{target['id']}")
-    assert words in card.select_one("p.field-error").get_text()
+    card = one(html, f"#proposal-{target['id']}")
+    assert words in one(card, "p.field-error").get_text()
     # What the curator wrote comes back to edit; the key never does.
-    assert card.select_one("textarea").get_text() == reason
-    assert card.select_one("input[name=key]").get("value") is None
+    assert one(card, "textarea").get_text() == reason
+    assert one(card, "input[name=key]").get("value") is None
     if key:
         assert curation.keys.get(key, key) not in response.text
 
@@ -198,7 +199,7 @@ async def test_a_decided_proposal_or_an_unknown_one_is_refused(curation: Curatio
     assert (await decide(curation, items[0]["id"], "reject", "Not so.", key)).status_code == 303
     again = await decide(curation, items[0]["id"], "accept", "", key)
     assert again.status_code == 409
-    notice = BeautifulSoup(again.text, "html.parser").select_one("div.notice-error").get_text()
+    notice = one(BeautifulSoup(again.text, "html.parser"), "div.notice-error").get_text()
     assert f"Proposal {items[0]['id']} is already rejected." in notice
     missing = await decide(curation, 10**9, "accept", "", key)
     assert missing.status_code == 404
