@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import anyio
 from fastapi import FastAPI
+from starlette.types import Message
 
 
 @dataclass
@@ -31,7 +32,7 @@ async def drain(app: FastAPI, path: str, query: str = "") -> Drained:
     result = Drained(0, {}, 0, 0, False, 0)
     sent_request = False
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         nonlocal sent_request
         if not sent_request:
             sent_request = True
@@ -39,13 +40,10 @@ async def drain(app: FastAPI, path: str, query: str = "") -> Drained:
         await answered.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
-            result.status = int(message["status"])  # type: ignore[call-overload]
-            result.headers = {
-                k.decode(): v.decode()
-                for k, v in message["headers"]  # type: ignore[attr-defined]
-            }
+            result.status = int(message["status"])
+            result.headers = {k.decode(): v.decode() for k, v in message["headers"]}
         elif message["type"] == "http.response.body":
             body = message.get("body", b"")
             assert isinstance(body, bytes)

@@ -52,8 +52,9 @@ GROUPS = sorted(DATA.groups)
 def _country(code: Any) -> bool:
     if not isinstance(code, str) or len(code) not in (2, 3):
         return False
-    field = "alpha_2" if len(code) == 2 else "alpha_3"
-    return pycountry.countries.get(**{field: code.upper()}) is not None
+    if len(code) == 2:
+        return pycountry.countries.get(alpha_2=code.upper()) is not None
+    return pycountry.countries.get(alpha_3=code.upper()) is not None
 
 
 # Filters naming a stored fact or source: "a filter naming a fact that does not exist is a
@@ -117,7 +118,8 @@ FIELDS: dict[str, type[BaseModel]] = {
 @cache
 def _field_rules(kind: str, name: str) -> TypeAdapter[Any]:
     info = FIELDS[kind].model_fields[name]
-    return TypeAdapter(Annotated[info.annotation, info])
+    field_type: Any = Annotated[info.annotation, info]  # a type built at run time
+    return TypeAdapter(field_type)
 
 
 def _fits(kind: str, name: str, value: Any) -> bool:

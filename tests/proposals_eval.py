@@ -29,19 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.facts.files import (
-    CommitmentIn,
-    ConditionIn,
-    Dataset,
-    FactIn,
-    MembershipIn,
-    SourceRef,
-    StatementIn,
-    load_dataset,
-)
+from app.facts.files import Dataset, load_dataset
+from app.facts.verify import SourceRef
 from app.proposals.engine import propose
 from app.proposals.model import Article, Candidate
 from app.proposals.reference import load_reference
+from app.schemas.bodies import FactIn
+from app.schemas.commitments import CommitmentIn
+from app.schemas.conditions import ConditionIn
+from app.schemas.memberships import MembershipIn
+from app.schemas.statements import StatementIn
 
 KINDS = ("membership", "commitment", "condition", "statement")
 WEAKENING = re.compile(

@@ -3,7 +3,7 @@ key's name), when, what (the full state before and after) and why; GET /changes 
 a cursor-paged feed with `since` (a change id or a timestamp) and filters."""
 
 import datetime as dt
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -223,7 +223,7 @@ async def test_refused_writes_leave_no_entry(curation: Curation) -> None:
     created = await curation.create("/commitments", commitment_body())
     location, etag = created.headers["location"], created.headers["etag"]
     before = await curation.changes_total()
-    attempts = [
+    attempts: list[Callable[[], Awaitable[httpx.Response]]] = [
         lambda: curation.client.post(
             "/commitments", json=commitment_body(status="maybe"), headers=curation.auth()
         ),

@@ -123,7 +123,11 @@ async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
     client: httpx.AsyncClient, dataset: Dataset
 ) -> None:
     for nation in dataset.nations:
-        want = expected(dataset, lambda c, code=nation.code: c.nation == code)
+
+        def of_nation(c: CommitmentIn, code: str = nation.code) -> bool:
+            return c.nation == code
+
+        want = expected(dataset, of_nation)
         for code in {nation.code, nation.code.lower(), nation.alpha3, nation.alpha3.lower()}:
             assert await ids(client, nation=code) == want, code
 
@@ -149,7 +153,11 @@ async def test_unknown_nation_is_refused(client: httpx.AsyncClient, code: str) -
 async def test_source_filter(client: httpx.AsyncClient, dataset: Dataset) -> None:
     for source in dataset.sources:
         sid = source.spec.id
-        want = expected(dataset, lambda c, sid=sid: any(e.source == sid for e in c.evidence))
+
+        def from_source(c: CommitmentIn, sid: str = sid) -> bool:
+            return any(e.source == sid for e in c.evidence)
+
+        want = expected(dataset, from_source)
         assert want
         assert await ids(client, source=sid) == want
     body = problem(await client.get("/commitments", params={"source": "article-z"}), 422)
@@ -236,7 +244,12 @@ async def test_offset_paging_and_link_header(client: httpx.AsyncClient, dataset:
 
 @pytest.mark.parametrize("how", ["format", "accept"])
 async def test_csv_rows_are_the_json_page(client: httpx.AsyncClient, how: str) -> None:
-    params = {"role": ["training", "troops"], "sort": "nation", "limit": 3, "offset": 1}
+    params: dict[str, str | int | list[str]] = {
+        "role": ["training", "troops"],
+        "sort": "nation",
+        "limit": 3,
+        "offset": 1,
+    }
     as_json = await client.get("/commitments", params=params)
     assert as_json.status_code == 200
     if how == "format":

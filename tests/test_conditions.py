@@ -81,10 +81,11 @@ async def test_nation_filter_covers_own_conditions_and_those_gating_its_commitme
     nation_of = {c.id: c.nation for c in dataset.commitments}
     for nation in dataset.nations:
         code = nation.code
-        want = expected(
-            dataset,
-            lambda c, code=code: c.nation == code or any(nation_of[g] == code for g in c.gates),
-        )
+
+        def concerns(c: ConditionIn, code: str = code) -> bool:
+            return c.nation == code or any(nation_of[g] == code for g in c.gates)
+
+        want = expected(dataset, concerns)
         for spelling in (code, code.lower(), nation.alpha3, nation.alpha3.lower()):
             assert await ids(client, nation=spelling) == want, spelling
 
@@ -106,7 +107,11 @@ async def test_unknown_nation_is_refused(client: httpx.AsyncClient) -> None:
 
 async def test_gates_filter(client: httpx.AsyncClient, dataset: Dataset) -> None:
     for commitment in dataset.commitments:
-        want = expected(dataset, lambda c, cid=commitment.id: cid in c.gates)
+
+        def gates(c: ConditionIn, cid: str = commitment.id) -> bool:
+            return cid in c.gates
+
+        want = expected(dataset, gates)
         assert await ids(client, gates=commitment.id) == want, commitment.id
 
 
@@ -124,7 +129,11 @@ async def test_a_ceasefire_must_come_before_troops_deploy(client: httpx.AsyncCli
 async def test_source_filter(client: httpx.AsyncClient, dataset: Dataset) -> None:
     for source in dataset.sources:
         sid = source.spec.id
-        want = expected(dataset, lambda c, sid=sid: any(e.source == sid for e in c.evidence))
+
+        def from_source(c: ConditionIn, sid: str = sid) -> bool:
+            return any(e.source == sid for e in c.evidence)
+
+        want = expected(dataset, from_source)
         assert await ids(client, source=sid) == want
     body = problem(await client.get("/conditions", params={"source": "article-z"}), 422)
     assert sorted(body["allowed"]) == sorted(s.spec.id for s in dataset.sources)
@@ -160,7 +169,7 @@ async def test_offset_paging(client: httpx.AsyncClient, dataset: Dataset) -> Non
 
 @pytest.mark.parametrize("how", ["format", "accept"])
 async def test_csv(client: httpx.AsyncClient, how: str) -> None:
-    params = {"nature": "precondition", "limit": 4}
+    params: dict[str, str | int] = {"nature": "precondition", "limit": 4}
     as_json = await client.get("/conditions", params=params)
     headers = {"Accept": "text/csv"} if how == "accept" else {}
     extra = {"format": "csv"} if how == "format" else {}

@@ -30,7 +30,7 @@ GATED = "coalition-troops"  # a commitment that conditions gate
 
 
 def validate(path: str) -> frictionless.Report:
-    report = frictionless.validate(path)
+    report: frictionless.Report = frictionless.validate(path)
     errors = [e.message for task in report.tasks for e in task.errors] + [
         e.message for e in report.errors
     ]

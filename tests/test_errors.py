@@ -64,7 +64,7 @@ def check_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     """An RFC 9457 problem document with the HTTP status and no internals."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert isinstance(body["type"], str) and body["type"]
     assert isinstance(body["title"], str) and body["title"]
     assert body["status"] == status

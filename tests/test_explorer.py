@@ -44,9 +44,7 @@ def table_codes(html: BeautifulSoup) -> list[str]:
 
 def row_of(html: BeautifulSoup, code: str) -> Tag:
     rows = [
-        r
-        for r in html.select("table.nations tbody tr")
-        if one(r, "span.code").get_text() == code
+        r for r in html.select("table.nations tbody tr") if one(r, "span.code").get_text() == code
     ]
     assert len(rows) == 1, code
     return rows[0]
@@ -300,9 +298,7 @@ async def test_the_summary_draws_the_claimed_count_and_the_roles_by_status(
         **{f"u-{level}": n for level, n in levels.items()},
         "u-unidentified": claimed - len(members),
     }
-    assert (
-        one(html, "#claimed-h").get_text() == f"{claimed} claimed, {len(members)} identified"
-    )
+    assert one(html, "#claimed-h").get_text() == f"{claimed} claimed, {len(members)} identified"
     # One segment per role and status with commitments, titled with its count.
     expected = Counter((c.role.value, c.status.value) for c in dataset.commitments)
     drawn = {

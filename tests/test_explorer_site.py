@@ -112,7 +112,9 @@ async def test_errors_are_html_pages_with_the_problem_and_its_status(
     assert response.status_code == status
     html = parse(response)
     assert words in one(html, "main").get_text()
-    assert present(html.h1).get_text() and present(html.title).get_text().endswith(f"({status}) · pledgedb")
+    assert present(html.h1).get_text() and present(html.title).get_text().endswith(
+        f"({status}) · pledgedb"
+    )
     assert response.headers["content-security-policy"] == PAGE_CSP
 
 
@@ -145,7 +147,10 @@ async def test_pages_load_only_their_own_assets_and_link_nowhere_else(
     assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
     for field in html.select("input:not([type=hidden]), select"):
         assert field.find_parent("label") or html.find("label", attrs={"for": attr(field, "id")})
-    assets = [attr(t, "src" if t.has_attr("src") else "href") for t in html.select("script[src], link[href]")]
+    assets = [
+        attr(t, "src" if t.has_attr("src") else "href")
+        for t in html.select("script[src], link[href]")
+    ]
     for asset in assets:
         served = await client.get(asset)
         assert served.status_code == 200, asset

@@ -11,9 +11,12 @@ import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from requests.structures import CaseInsensitiveDict
+from schemathesis import APIOperation
 from schemathesis.generation.case import Case
 
 import tests.fuzz_hooks  # noqa: F401  (registers the hooks for this process)
@@ -50,20 +53,24 @@ APP = curation_app(URL)
 _cleanup.callback(APP.state.engine.dispose)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# What the schema's tests are handed: a case of one of its operations.
+OpenApiCase = Case[APIOperation[Any, Any, Any, Any]]
 
 
 @schema.auth()
 class CuratorKey:
     """Writes are fuzzed with a curator key (reads ignore it)."""
 
-    def get(self, case: Case, context: object) -> str:
+    def get(self, case: OpenApiCase, context: object) -> str:
         return FUZZ_KEY
 
-    def set(self, case: Case, data: str, context: object) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+    def set(self, case: OpenApiCase, data: str, context: object) -> None:
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(case.headers)
+        headers["Authorization"] = f"Bearer {data}"
+        case.headers = headers
 
 
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_keeps_its_contract(case: Case) -> None:
+def test_every_operation_keeps_its_contract(case: OpenApiCase) -> None:
     case.call_and_validate()

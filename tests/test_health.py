@@ -1,5 +1,6 @@
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from app.config import Settings
 from app.main import create_app
@@ -14,7 +15,7 @@ async def test_healthz_answers_without_touching_the_database(client: httpx.Async
     assert response.json() == {"status": "ok"}
 
 
-async def test_readyz_reports_schema_and_facts(client: httpx.AsyncClient, engine) -> None:
+async def test_readyz_reports_schema_and_facts(client: httpx.AsyncClient, engine: Engine) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
     body = response.json()

@@ -319,6 +319,7 @@ async def test_many_past_moments_read_at_once_all_answer(curation: Curation) -> 
             etag = patched.headers["etag"]
         moments.append((dt.datetime.now(dt.UTC), (await curation.get(location)).json()))
         wait_past(moments[-1][0])
+    assert location is not None
 
     async def read(at: dt.datetime) -> Any:
         response = await curation.client.get(location, params={"as_of": at.isoformat()})

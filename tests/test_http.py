@@ -125,7 +125,7 @@ async def test_head_of_a_stream_is_its_headers_and_ends(client: httpx.AsyncClien
 
 
 async def test_head_of_a_list_and_of_a_missing_thing(any_client: httpx.AsyncClient) -> None:
-    params = {"role": "training", "limit": 2, "format": "csv"}
+    params: dict[str, str | int] = {"role": "training", "limit": 2, "format": "csv"}
     head = await any_client.head("/commitments", params=params)
     get = await any_client.get("/commitments", params=params)
     assert head.content == b"" and get.content

@@ -13,8 +13,9 @@ from sqlalchemy import text
 
 from app.store import migrations
 from app.store.engine import make_engine
+from tests.processes import pledgedb
 from tests.test_auth import bearer, client_for, probe_app
-from tests.test_cli import dump, pledgedb
+from tests.test_cli import dump
 
 pytestmark = pytest.mark.anyio
 

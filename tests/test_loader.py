@@ -47,7 +47,7 @@ def source_texts(data_dir: Path) -> dict[str, str]:
 
 
 def document_text(data_dir: Path) -> str:
-    name = yaml.safe_load((data_dir / "sources.yaml").read_text(encoding="utf-8"))["document"]
+    name: str = yaml.safe_load((data_dir / "sources.yaml").read_text(encoding="utf-8"))["document"]
     return (data_dir / name).read_text(encoding="utf-8")
 
 

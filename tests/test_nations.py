@@ -43,7 +43,7 @@ async def get_page(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
     response = await client.get("/nations", params={**ALL, **params})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["total"] == len(body["items"]), "a 500-row page should hold every match"
     return body
 
@@ -518,7 +518,12 @@ def csv_rows(response: httpx.Response) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("how", ["format", "accept"])
 async def test_csv_holds_the_same_page_as_json(client: httpx.AsyncClient, how: str) -> None:
-    params = {"membership": "member", "sort": "-code", "limit": 6, "offset": 1}
+    params: dict[str, str | int] = {
+        "membership": "member",
+        "sort": "-code",
+        "limit": 6,
+        "offset": 1,
+    }
     as_json = await client.get("/nations", params=params)
     assert as_json.status_code == 200
     if how == "format":
@@ -530,7 +535,9 @@ async def test_csv_holds_the_same_page_as_json(client: httpx.AsyncClient, how: s
     assert [r["code"] for r in rows] == [i["code"] for i in page["items"]]
     assert [r["name"] for r in rows] == [i["name"] for i in page["items"]]
     assert response.headers["x-total-count"] == str(page["total"])
-    next_url = httpx.URL(re.fullmatch(r'<([^>]+)>; rel="next"', response.headers["link"])[1])
+    link = re.fullmatch(r'<([^>]+)>; rel="next"', response.headers["link"])
+    assert link is not None, response.headers["link"]
+    next_url = httpx.URL(link[1])
     assert next_url.params["cursor"] == page["next_cursor"]
     assert next_url.params.get("format") == ("csv" if how == "format" else None)
 

@@ -65,7 +65,9 @@ async def test_every_candidate_quote_is_marked_and_every_proposal_described(
     text = (await curation.get("/sources/article-a")).json()["text"]
 
     cards = html.select("ol.candidates > li")
-    assert sorted(int(attr(c, "id").removeprefix("proposal-")) for c in cards) == [p["id"] for p in items]
+    assert sorted(int(attr(c, "id").removeprefix("proposal-")) for c in cards) == [
+        p["id"] for p in items
+    ]
     # The cards follow the text: numbered as their footnotes are, in order.
     assert [one(c, "span.number").get_text() for c in cards] == [
         f"{n}." for n in range(1, len(cards) + 1)

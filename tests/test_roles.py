@@ -14,7 +14,8 @@ async def roles(client: httpx.AsyncClient) -> dict[str, Any]:
     response = await client.get("/roles")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def total(client: httpx.AsyncClient, path: str, **params: Any) -> int:

@@ -10,7 +10,7 @@ import logging
 import socket
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,7 @@ async def test_pooled_connections_go_back_as_they_came(
     make_engine), which a write session overrides for its own transaction."""
     request = Request({"type": "http", "app": safety_app, "query_string": b"", "headers": []})
     sessions = get_read_session(request, None)
+    assert isinstance(sessions, AsyncGenerator)  # a dependency with cleanup: it can be closed
     session: Session = await anext(sessions)
     raw: Any = session.connection().connection.driver_connection
     with pytest.raises(DBAPIError):

@@ -60,7 +60,10 @@ def diff(before: Dump, after: Dump) -> dict[str, dict[str, list[tuple[Any, ...]]
 
 
 def read_facts(data_dir: Path, name: str) -> list[dict[str, Any]]:
-    return yaml.safe_load((data_dir / "facts" / f"{name}.yaml").read_text(encoding="utf-8"))
+    facts: list[dict[str, Any]] = yaml.safe_load(
+        (data_dir / "facts" / f"{name}.yaml").read_text(encoding="utf-8")
+    )
+    return facts
 
 
 def write_facts(data_dir: Path, name: str, items: list[dict[str, Any]]) -> None:

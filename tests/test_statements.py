@@ -54,7 +54,11 @@ async def test_speaker_matches_part_of_the_name_in_any_case(
     speakers = sorted({s.speaker for s in dataset.statements})
     for speaker in speakers:
         part = speaker.split()[-1][:5]
-        want = expected(dataset, lambda s, part=part: part.lower() in s.speaker.lower())
+
+        def speaks(s: StatementIn, part: str = part) -> bool:
+            return part.lower() in s.speaker.lower()
+
+        want = expected(dataset, speaks)
         assert want
         assert await ids(client, speaker=case(part)) == want, part
 
@@ -85,7 +89,11 @@ async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
     client: httpx.AsyncClient, dataset: Dataset
 ) -> None:
     for nation in dataset.nations:
-        want = expected(dataset, lambda s, code=nation.code: s.speaker_nation == code)
+
+        def of_nation(s: StatementIn, code: str = nation.code) -> bool:
+            return s.speaker_nation == code
+
+        want = expected(dataset, of_nation)
         for code in (nation.code, nation.code.lower(), nation.alpha3, nation.alpha3.lower()):
             assert await ids(client, nation=code) == want, code
     body = problem(await client.get("/statements", params={"nation": "XYZ"}), 422)
@@ -94,16 +102,22 @@ async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
 
 async def test_event_filter(client: httpx.AsyncClient, dataset: Dataset) -> None:
     for event in dataset.events:
-        assert await ids(client, event=event.id) == expected(
-            dataset, lambda s, eid=event.id: s.event == eid
-        )
+
+        def at_event(s: StatementIn, eid: str = event.id) -> bool:
+            return s.event == eid
+
+        assert await ids(client, event=event.id) == expected(dataset, at_event)
     assert expected(dataset, lambda s: s.event is not None), "some statements have an event"
 
 
 async def test_source_filter(client: httpx.AsyncClient, dataset: Dataset) -> None:
     for source in dataset.sources:
         sid = source.spec.id
-        want = expected(dataset, lambda s, sid=sid: any(e.source == sid for e in s.evidence))
+
+        def from_source(s: StatementIn, sid: str = sid) -> bool:
+            return any(e.source == sid for e in s.evidence)
+
+        want = expected(dataset, from_source)
         assert want
         assert await ids(client, source=sid) == want
     body = problem(await client.get("/statements", params={"source": "nowhere"}), 422)
@@ -132,7 +146,7 @@ async def test_cursor_walk_and_offset(client: httpx.AsyncClient, dataset: Datase
 
 @pytest.mark.parametrize("how", ["format", "accept"])
 async def test_csv(client: httpx.AsyncClient, how: str) -> None:
-    params = {"mode": "reported", "limit": 4, "offset": 1}
+    params: dict[str, str | int] = {"mode": "reported", "limit": 4, "offset": 1}
     as_json = await client.get("/statements", params=params)
     headers = {"Accept": "text/csv"} if how == "accept" else {}
     extra = {"format": "csv"} if how == "format" else {}

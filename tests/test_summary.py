@@ -16,7 +16,8 @@ async def summary(client: httpx.AsyncClient) -> dict[str, Any]:
     response = await client.get("/summary")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 async def items(client: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:

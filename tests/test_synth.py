@@ -4,7 +4,7 @@ API. Expected values come from the fact files (the ``dataset`` fixture)."""
 
 import hashlib
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sized
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ def count(engine: Engine, what: Any) -> int:
 
 
 def test_counts_scale_with_the_factor(synth_engine: Engine, dataset: Dataset) -> None:
-    scaled = {
+    scaled: dict[Any, Sized] = {
         Source: dataset.sources, Outlet: dataset.outlets, Event: dataset.events,
         Commitment: dataset.commitments, Condition: dataset.conditions,
         Statement: dataset.statements,
@@ -151,7 +151,7 @@ def test_everything_is_marked_synthetic(synth_engine: Engine) -> None:
     assert {origin for origin, _, _ in sources} == {"synthetic"}
     assert all(url.startswith("https://synthetic.invalid/") for _, url, _ in sources)
     assert all(text.startswith("SYNTHETIC TEXT") for _, _, text in sources)
-    assert all(url.startswith("https://synthetic.invalid/") for url in outlets)
+    assert all(url is not None and url.startswith("https://synthetic.invalid/") for url in outlets)
 
 
 def test_refuses_a_database_that_holds_rows(database_url: str) -> None:
