@@ -253,7 +253,7 @@ def datasette_app() -> Any:
     """The uvicorn factory for Datasette: the SQLite file named by BENCH_DATASETTE_FILE,
     immutable, with the canned queries. Served by uvicorn with the same options as pledgedb
     (`datasette serve` would log every request)."""
-    from datasette.app import Datasette  # type: ignore[import-untyped]
+    from datasette.app import Datasette
 
     meta = yaml.safe_load(DATASETTE_METADATA.read_text(encoding="utf-8"))
     return Datasette(immutables=[os.environ[DATASETTE_FILE_ENV]], metadata=meta).app()
@@ -757,13 +757,13 @@ def canned_targets(reference: Target, folder: Path, workers: Sequence[int]) -> l
     env = {**os.environ, RESPONSES_ENV: str(responses)}
     app = ["--factory", "bench.bare_asgi:from_environment"]
     ready = reference.paths["summary"]
-    canned = [Target("bare", "sqlite", "", w, app, env, ready) for w in workers]
+    targets = [Target("bare", "sqlite", "", w, app, env, ready) for w in workers]
     for mode in ("sync", "async"):
         floor = ["--factory", f"bench.fastapi_floor:{mode}_app"]
-        canned.append(Target("fastapi", "sqlite", mode, max(workers), floor, env, ready))
-    for t in canned:
+        targets.append(Target("fastapi", "sqlite", mode, max(workers), floor, env, ready))
+    for t in targets:
         t.paths = dict(reference.paths)
-    return canned
+    return targets
 
 
 def measure(
@@ -798,7 +798,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 2
     try:
-        import datasette  # type: ignore[import-untyped]  # noqa: F401
+        import datasette  # noqa: F401
     except ImportError:
         print("Datasette is not installed: .venv/bin/pip install -e '.[bench]'", file=sys.stderr)
         return 2
