@@ -4,12 +4,7 @@ never a downloaded browser) against a real uvicorn over the shared seeded databa
 Without Chromium these tests are skipped, saying why, unless PLEDGEDB_REQUIRE_BROWSER=1 (CI
 sets it): then they fail."""
 
-import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from app.config import PROJECT_ROOT
+from tests.processes import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,7 +21,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 REQUIRED = os.environ.get("PLEDGEDB_REQUIRE_BROWSER") == "1"
-SERVER_START = 15.0
 PAGES = [
     "/",
     "/?role=troops&include_coalition=true&include_excluded=true",
@@ -57,45 +51,11 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real uvicorn over the shared seeded database (read only here)."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("explorer") / "serve.log"
-    env = {**os.environ, "DATABASE_URL": database_url}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-             "--port", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer within {SERVER_START}s:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    """A real `pledgedb serve` over the shared seeded database (read only here)."""
+    with Server(database_url, tmp_path_factory.mktemp("explorer")) as served:
+        yield served.base
 
 
 @pytest.fixture(scope="module")

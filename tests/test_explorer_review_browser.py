@@ -5,11 +5,6 @@ with the key, and the API shows both decisions (the proposal's state, the fact w
 audit log). Skipped without Chromium unless PLEDGEDB_REQUIRE_BROWSER=1, like the other browser
 tests."""
 
-import contextlib
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from app.config import PROJECT_ROOT
 from app.facts.files import Dataset
 from tests.curation import bearer, make_keys, seed_database
-from tests.test_explorer_browser import SERVER_START, WORDS, browser, free_port
+from tests.processes import Server
+from tests.test_explorer_browser import WORDS, browser
 
 __all__ = ["browser"]  # the fixture, shared with the explorer's other browser tests
 
@@ -41,45 +36,19 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, dataset: Dataset) -> Iterator[Served]:
-    """A uvicorn over a private seeded SQLite database with keys, and the engine run once on
+    """`pledgedb serve` over a private seeded SQLite database with keys, and the engine run once on
     the source (through the API, as a curator would)."""
     folder = tmp_path_factory.mktemp("review")
     url = f"sqlite:///{folder / 'review.sqlite3'}"
     seed_database(url, dataset)
     keys = make_keys(url)
-    port = free_port()
-    log = folder / "serve.log"
-    env = {**os.environ, "DATABASE_URL": url}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-             "--port", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer within {SERVER_START}s:\n{log.read_text()}")
-            time.sleep(0.1)
+    with Server(url, folder) as server:
+        base = server.base
         ran = httpx.post(
             f"{base}/sources/{SOURCE}/proposals", headers=bearer(keys["alice"]), timeout=60
         )
         assert ran.status_code == 201, ran.text
         yield Served(base, keys)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def proposals(served: Served) -> list[dict[str, Any]]:
