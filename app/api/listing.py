@@ -3,11 +3,10 @@ it applied), rendered as JSON, flat CSV or NDJSON with a `Link` header, and the 
 parameters the endpoint does not know. The paging itself is app.api.pages."""
 
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
-from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -18,9 +17,11 @@ from app.api.answer_formats import (
     disposition,
 )
 from app.api.pages import PageParams
-from app.api.representation import respond
+from app.api.representation import Answer, represent, respond_model
 from app.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidParameter, Problem
 from app.schemas.common import Page
+
+PageBody = TypeVar("PageBody", bound=Page[Any])
 
 # OpenAPI for list endpoints: JSON (the response model), the same page as CSV, and problems.
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -41,10 +42,10 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
 def render_page(
     request: Request,
     page: PageParams,
-    body: Page[Any],
+    body: PageBody,
     name: str,
     item_model: type[BaseModel],
-) -> Response:
+) -> Answer[PageBody]:
     """The page as JSON, its items as flat CSV or NDJSON (same filters, same page), with a
     `Link` header. A list answered whole here (NDJSON, `all=true`) must fit one page: the
     nations, at most the 249 countries of ISO 3166 (app.api.streaming streams the other lists)."""
@@ -56,14 +57,14 @@ def render_page(
     if page.format == "json":
         if page.download:
             headers["Content-Disposition"] = disposition(request, name, "json", True)
-        return respond(request, body.model_dump_json().encode(), headers=headers)
+        return respond_model(request, body, headers=headers)
     headers["Content-Disposition"] = disposition(request, name, page.format, page.download)
     headers["X-Total-Count"] = str(body.total)
     if page.format == "csv":
         data = flat_csv.encode(item_model, body.items, with_header=True)
-        return respond(request, data, CSV_MEDIA_TYPE, headers=headers)
+        return represent(request, body, data, CSV_MEDIA_TYPE, headers=headers)
     data = b"".join(item.model_dump_json().encode() + b"\n" for item in body.items)
-    return respond(request, data, NDJSON_MEDIA_TYPE, headers=headers)
+    return represent(request, body, data, NDJSON_MEDIA_TYPE, headers=headers)
 
 
 def applied_filters(**filters: Any) -> dict[str, Any]:

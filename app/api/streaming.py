@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
@@ -40,7 +39,7 @@ from app.api.pages import (
     fetch_page,
     refuse_offset_with_cursor,
 )
-from app.api.representation import JSON
+from app.api.representation import JSON, Answer, StreamedAnswer
 from app.schemas.common import Page
 
 # Rows per batch: the page cap, so a batch costs what the largest page does.
@@ -121,7 +120,7 @@ def answer_list(
     to_items: ToItems[Item] | None = None,
     *,
     applied: dict[str, Any],
-) -> Response:
+) -> Answer[Page[Item]]:
     """A list endpoint's answer: one page (JSON, CSV, with its ETag), or with `all=true` or
     NDJSON the whole filtered list, streamed. ``stmt`` selects one entity; ``to_items`` turns
     a batch of them into items (default: the item model of each); ``applied`` says which
@@ -142,9 +141,9 @@ def stream(
     page: PageParams,
     batches: Batches,
     name: str,
-    item_model: type[BaseModel],
+    item_model: type[Item],
     applied: dict[str, Any],
-) -> Response:
+) -> StreamedAnswer[Page[Item]]:
     """The whole list as a streamed answer in the page's format."""
     iterator = iter(batches)
     first = next(iterator)  # before the answer begins: an error here is a problem answer
@@ -166,7 +165,7 @@ def stream(
         "Content-Disposition": disposition(request, name, page.format, page.download),
         "Cache-Control": "no-store",
     }
-    return StreamingResponse(body, media_type=media_type, headers=headers)
+    return StreamedAnswer(body, media_type=media_type, headers=headers)
 
 
 def _csv(batches: Iterator[Sequence[BaseModel]], item_model: type[BaseModel]) -> Iterator[bytes]:

@@ -10,16 +10,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import Path, Request
-from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.api.representation import require_if_match, respond_model
+from app.api.representation import Answer, require_if_match, respond_model
 from app.api.state import app_reference
 from app.curation.audit import Actor, utcnow
 from app.curation.write import Tally, fields_of, retract_fact, write_facts
@@ -66,12 +65,15 @@ class Retraction(Strict):
     )
 
 
+Read = TypeVar("Read", bound=BaseModel)
+
+
 @dataclass(frozen=True)
-class FactResource:
+class FactResource(Generic[Read]):
     name: str  # "commitment"
     model: type[Fact]
     spec: type[FactIn]  # the same with the id, as the curation core takes it
-    read: type[BaseModel]
+    read: type[Read]  # what its GET, and each of its writes, answers
     path: str  # "/commitments"
     make_id: Callable[[dict[str, Any]], str]
 
@@ -95,7 +97,7 @@ def _as_read(session: Session) -> Iterator[None]:
         session.info.pop(HIDE_RETRACTED, None)
 
 
-def render(session: Session, resource: FactResource, fact_id: str) -> BaseModel:
+def render(session: Session, resource: FactResource[Read], fact_id: str) -> Read:
     with _as_read(session):
         fact = session.scalar(
             select(resource.model)
@@ -138,7 +140,7 @@ def _write(
 
 
 def _lock_for_change(
-    request: Request, session: Session, resource: FactResource, fact_id: str
+    request: Request, session: Session, resource: FactResource[Read], fact_id: str
 ) -> Fact:
     """The fact to change, row-locked until commit (PostgreSQL; SQLite writers already hold the
     lock), after checking the client's If-Match and that the fact still stands."""
@@ -168,7 +170,7 @@ class WriteRoutes:
     id_path: Any
 
 
-def write_routes(resource: FactResource) -> WriteRoutes:
+def write_routes(resource: FactResource[Any]) -> WriteRoutes:
     scope = {"x-required-scope": "curator"}
     # If-Match is read by `require_if_match` (428 without it, 412 when stale), not by FastAPI:
     # declared here so OpenAPI says what the write needs.
@@ -205,19 +207,16 @@ def write_routes(resource: FactResource) -> WriteRoutes:
     return WriteRoutes(
         create={
             "status_code": 201,
-            "response_model": resource.read,
             "responses": {**WRITE_RESPONSES, 201: created},
             "openapi_extra": scope,
             "summary": f"Create a {resource.name}",
         },
         update={
-            "response_model": resource.read,
             "responses": {**WRITE_RESPONSES, 200: corrected},
             "openapi_extra": if_match,
             "summary": f"Correct a {resource.name}",
         },
         retract={
-            "response_model": resource.read,
             "responses": WRITE_RESPONSES,
             "openapi_extra": if_match,
             "summary": f"Retract a {resource.name}",
@@ -227,8 +226,8 @@ def write_routes(resource: FactResource) -> WriteRoutes:
 
 
 def create_fact(
-    request: Request, session: Session, key: ApiKey, resource: FactResource, body: BaseModel
-) -> Response:
+    request: Request, session: Session, key: ApiKey, resource: FactResource[Read], body: BaseModel
+) -> Answer[Read]:
     """Write a new fact from its create body; the fact gets its id here."""
     values = body.model_dump()
     reason = values.pop("reason")
@@ -245,10 +244,10 @@ def correct_fact(
     request: Request,
     session: Session,
     key: ApiKey,
-    resource: FactResource,
+    resource: FactResource[Read],
     fact_id: str,
     body: Correction,
-) -> Response:
+) -> Answer[Read]:
     """Apply a correction: the fields given over the fact as it stands, verified as a whole."""
     fact = _lock_for_change(request, session, resource, fact_id)
     patch = body.model_dump()  # a field not given is MISSING: left out
@@ -266,10 +265,10 @@ def withdraw_fact(
     request: Request,
     session: Session,
     key: ApiKey,
-    resource: FactResource,
+    resource: FactResource[Read],
     fact_id: str,
     body: Retraction,
-) -> Response:
+) -> Answer[Read]:
     """Retract a fact: it and its evidence stay, marked retracted with the reason."""
     fact = _lock_for_change(request, session, resource, fact_id)
     retract_fact(session, fact, Actor(key.name, Origin.api), utcnow(), body.reason)

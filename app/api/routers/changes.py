@@ -5,7 +5,6 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import Response
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sse_starlette import EventSourceResponse
@@ -14,6 +13,7 @@ from app.api.change_feed import feed, latest_change, watch_of
 from app.api.filters import parse_timestamp
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
+from app.api.representation import Answer, AnswerRoute
 from app.api.sessions import SessionDep, request_guard
 from app.api.streaming import answer_list
 from app.errors import PROBLEM_RESPONSES, InvalidParameter
@@ -24,7 +24,7 @@ from app.store.guards import GUARD
 from app.store.models import Change, Fact
 from app.vocab import FactKind
 
-router = APIRouter(prefix="/changes", tags=["changes"])
+router = APIRouter(prefix="/changes", tags=["changes"], route_class=AnswerRoute)
 
 
 class ChangedEntity(StrEnum):
@@ -74,7 +74,7 @@ def filtered(
     return stmt
 
 
-@router.get("", response_model=Page[ChangeRead], responses=LIST_RESPONSES)
+@router.get("", responses=LIST_RESPONSES)
 def list_changes(
     request: Request,
     session: SessionDep,
@@ -83,7 +83,7 @@ def list_changes(
     entity: Annotated[ChangedEntity | None, ENTITY] = None,
     entity_id: Annotated[str | None, ENTITY_ID] = None,
     actor: Annotated[str | None, ACTOR] = None,
-) -> Response:
+) -> Answer[Page[ChangeRead]]:
     """The audit log, oldest first: who changed what, when and why, with before and after."""
     stmt = filtered(entity, entity_id, actor)
     if since is not None and since.isdigit():

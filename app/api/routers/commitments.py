@@ -5,14 +5,13 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import (
@@ -37,7 +36,7 @@ from app.schemas.common import Page
 from app.store.models import Commitment, Evidence, Fact
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
-router = APIRouter(prefix="/commitments", tags=["commitments"])
+router = APIRouter(prefix="/commitments", tags=["commitments"], route_class=AnswerRoute)
 
 
 class CommitmentSort(StrEnum):
@@ -58,7 +57,7 @@ SORTS = {
 }
 
 
-@router.get("", response_model=Page[CommitmentRead], responses=LIST_RESPONSES)
+@router.get("", responses=LIST_RESPONSES)
 def list_commitments(
     request: Request,
     session: ReadSessionDep,
@@ -90,7 +89,7 @@ def list_commitments(
     sort: Annotated[
         CommitmentSort, Query(description="Order; `-` for descending.")
     ] = CommitmentSort.id,
-) -> Response:
+) -> Answer[Page[CommitmentRead]]:
     """List commitments — who does what, with status, conditions and evidence."""
     stmt = select(Commitment).options(*commitment_options())
     if role:
@@ -125,7 +124,7 @@ def list_commitments(
     )
 
 
-@router.get("/{commitment_id}", response_model=CommitmentRead, responses=PROBLEM_RESPONSES)
+@router.get("/{commitment_id}", responses=PROBLEM_RESPONSES)
 def get_commitment(
     request: Request,
     session: ReadSessionDep,
@@ -137,7 +136,7 @@ def get_commitment(
             examples=["it-troops-ruled-out"],
         ),
     ],
-) -> Response:
+) -> Answer[CommitmentRead]:
     """One commitment with its conditions and evidence."""
     return respond_model(
         request,
@@ -162,7 +161,7 @@ def create_commitment(
     key: CuratorKey,  # before the session: refused requests never take the write lock
     session: WriteSessionDep,
     body: CommitmentCreate,
-) -> Response:
+) -> Answer[CommitmentRead]:
     """Every quote must be verbatim in a stored source; the commitment gets its id here."""
     return create_fact(request, session, key, COMMITMENTS, body)
 
@@ -174,7 +173,7 @@ def update_commitment(
     session: WriteSessionDep,
     commitment_id: Annotated[str, WRITES.id_path],
     body: CommitmentUpdate,
-) -> Response:
+) -> Answer[CommitmentRead]:
     """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
     return correct_fact(request, session, key, COMMITMENTS, commitment_id, body)
 
@@ -186,7 +185,7 @@ def retract_commitment(
     session: WriteSessionDep,
     commitment_id: Annotated[str, WRITES.id_path],
     body: Retraction,
-) -> Response:
+) -> Answer[CommitmentRead]:
     """The commitment and its evidence stay, marked retracted with the reason; lists hide it.
     Needs If-Match."""
     return withdraw_fact(request, session, key, COMMITMENTS, commitment_id, body)

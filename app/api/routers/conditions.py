@@ -4,14 +4,13 @@ and nation, with the write routes."""
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
 from sqlalchemy import select
 
 from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import (
@@ -37,10 +36,10 @@ from app.schemas.conditions import ConditionCreate, ConditionIn, ConditionRead, 
 from app.store.models import Commitment, Condition, Evidence, Fact
 from app.vocab import ConditionKind, ConditionNature
 
-router = APIRouter(prefix="/conditions", tags=["conditions"])
+router = APIRouter(prefix="/conditions", tags=["conditions"], route_class=AnswerRoute)
 
 
-@router.get("", response_model=Page[ConditionRead], responses=LIST_RESPONSES)
+@router.get("", responses=LIST_RESPONSES)
 def list_conditions(
     request: Request,
     session: ReadSessionDep,
@@ -66,7 +65,7 @@ def list_conditions(
         str | None,
         Query(max_length=40, description="Only conditions with evidence from this source."),
     ] = None,
-) -> Response:
+) -> Answer[Page[ConditionRead]]:
     """What must happen first — ceasefire, approvals, rules of engagement — and what it gates."""
     stmt = select(Condition).options(*condition_options())
     if kind:
@@ -96,7 +95,7 @@ def list_conditions(
     )
 
 
-@router.get("/{condition_id}", response_model=ConditionRead, responses=PROBLEM_RESPONSES)
+@router.get("/{condition_id}", responses=PROBLEM_RESPONSES)
 def get_condition(
     request: Request,
     session: ReadSessionDep,
@@ -108,7 +107,7 @@ def get_condition(
             examples=["ceasefire-or-armistice"],
         ),
     ],
-) -> Response:
+) -> Answer[ConditionRead]:
     """One condition with what it gates and its evidence."""
     return respond_model(
         request,
@@ -133,7 +132,7 @@ def create_condition(
     key: CuratorKey,  # before the session: refused requests never take the write lock
     session: WriteSessionDep,
     body: ConditionCreate,
-) -> Response:
+) -> Answer[ConditionRead]:
     """Every quote must be verbatim in a stored source; the condition gets its id here."""
     return create_fact(request, session, key, CONDITIONS, body)
 
@@ -145,7 +144,7 @@ def update_condition(
     session: WriteSessionDep,
     condition_id: Annotated[str, WRITES.id_path],
     body: ConditionUpdate,
-) -> Response:
+) -> Answer[ConditionRead]:
     """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
     return correct_fact(request, session, key, CONDITIONS, condition_id, body)
 
@@ -157,7 +156,7 @@ def retract_condition(
     session: WriteSessionDep,
     condition_id: Annotated[str, WRITES.id_path],
     body: Retraction,
-) -> Response:
+) -> Answer[ConditionRead]:
     """The condition and its evidence stay, marked retracted with the reason; lists hide it.
     Needs If-Match."""
     return withdraw_fact(request, session, key, CONDITIONS, condition_id, body)

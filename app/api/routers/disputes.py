@@ -4,12 +4,11 @@ like every list; derived per data revision by app.reads.disputes."""
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
 
 from app.api.filters import NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
 from app.api.pages import PageDep, page_of_list
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep
 from app.api.state import app_reference
 from app.errors import PROBLEM_RESPONSES, NotFound
@@ -24,10 +23,10 @@ from app.schemas.disputes import (
     DisputeRule,
 )
 
-router = APIRouter(prefix="/disputes", tags=["disputes"])
+router = APIRouter(prefix="/disputes", tags=["disputes"], route_class=AnswerRoute)
 
 
-@router.get("", response_model=DisputePage, responses=LIST_RESPONSES)
+@router.get("", responses=LIST_RESPONSES)
 def list_disputes(
     request: Request,
     session: ReadSessionDep,
@@ -49,7 +48,7 @@ def list_disputes(
             examples=["stance"],
         ),
     ] = None,
-) -> Response:
+) -> Answer[DisputePage]:
     """List the places where the sources disagree, each with both claims and their evidence."""
     code = resolve_nation(session, nation) if nation is not None else None
     # One nation's: found in its own facts (the same as the whole list's that name it).
@@ -72,7 +71,7 @@ def list_disputes(
     return render_page(request, page, body, "disputes", DisputeRead)
 
 
-@router.get("/{dispute_id}", response_model=DisputeRead, responses=PROBLEM_RESPONSES)
+@router.get("/{dispute_id}", responses=PROBLEM_RESPONSES)
 def get_dispute(
     request: Request,
     session: ReadSessionDep,
@@ -84,7 +83,7 @@ def get_dispute(
             examples=["nation-de-stance"],
         ),
     ],
-) -> Response:
+) -> Answer[DisputeRead]:
     """One dispute: the subject, each source's claim and its evidence."""
     for found in find_disputes(session, app_reference(request).groups):
         if found.id == dispute_id:

@@ -3,12 +3,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import Response
 from sqlalchemy import select
 
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep
 from app.api.streaming import answer_list
 from app.errors import PROBLEM_RESPONSES
@@ -17,11 +16,13 @@ from app.schemas.common import Page
 from app.schemas.events import EventRead
 from app.store.models import Event, Fact
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], route_class=AnswerRoute)
 
 
-@router.get("", response_model=Page[EventRead], responses=LIST_RESPONSES)
-def list_events(request: Request, session: ReadSessionDep, page: PageDep) -> Response:
+@router.get("", responses=LIST_RESPONSES)
+def list_events(
+    request: Request, session: ReadSessionDep, page: PageDep
+) -> Answer[Page[EventRead]]:
     """Events: the Paris summit and the video call with the US president."""
     stmt = select(Event).options(*evidence_options(Event))
     applied = applied_filters(sort="id")
@@ -31,7 +32,7 @@ def list_events(request: Request, session: ReadSessionDep, page: PageDep) -> Res
     )
 
 
-@router.get("/{event_id}", response_model=EventRead, responses=PROBLEM_RESPONSES)
+@router.get("/{event_id}", responses=PROBLEM_RESPONSES)
 def get_event(
     request: Request,
     session: ReadSessionDep,
@@ -43,7 +44,7 @@ def get_event(
             examples=["paris-summit-2025-09-04"],
         ),
     ],
-) -> Response:
+) -> Answer[EventRead]:
     """One event with its evidence."""
     return respond_model(
         request, EventRead.model_validate(get_or_404(session, Event, event_id, "event"))

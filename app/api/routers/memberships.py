@@ -4,14 +4,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
 from sqlalchemy import select
 
 from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import (
@@ -37,10 +36,10 @@ from app.schemas.nations import MembershipRead
 from app.store.models import Evidence, Fact, Membership
 from app.vocab import Basis, MembershipStatus, Part
 
-router = APIRouter(prefix="/memberships", tags=["memberships"])
+router = APIRouter(prefix="/memberships", tags=["memberships"], route_class=AnswerRoute)
 
 
-@router.get("", response_model=Page[MembershipRead], responses=LIST_RESPONSES)
+@router.get("", responses=LIST_RESPONSES)
 def list_memberships(
     request: Request,
     session: ReadSessionDep,
@@ -61,7 +60,7 @@ def list_memberships(
     source: Annotated[
         str | None, Query(max_length=40, description="Only memberships with evidence from it.")
     ] = None,
-) -> Response:
+) -> Answer[Page[MembershipRead]]:
     """Each nation's place in the story, with evidence."""
     stmt = select(Membership).options(*evidence_options(Membership))
     if status:
@@ -87,14 +86,14 @@ def list_memberships(
     )
 
 
-@router.get("/{membership_id}", response_model=MembershipRead, responses=PROBLEM_RESPONSES)
+@router.get("/{membership_id}", responses=PROBLEM_RESPONSES)
 def get_membership(
     request: Request,
     session: ReadSessionDep,
     membership_id: Annotated[
         str, Path(max_length=80, description="Id of the membership.", examples=["membership-it"])
     ],
-) -> Response:
+) -> Answer[MembershipRead]:
     """One membership with its evidence."""
     found = get_or_404(session, Membership, membership_id, "membership")
     return respond_model(request, MembershipRead.model_validate(found))
@@ -117,7 +116,7 @@ def create_membership(
     key: CuratorKey,  # before the session: refused requests never take the write lock
     session: WriteSessionDep,
     body: MembershipCreate,
-) -> Response:
+) -> Answer[MembershipRead]:
     """Every quote must be verbatim in a stored source; the membership gets its id here."""
     return create_fact(request, session, key, MEMBERSHIPS, body)
 
@@ -129,7 +128,7 @@ def update_membership(
     session: WriteSessionDep,
     membership_id: Annotated[str, WRITES.id_path],
     body: MembershipUpdate,
-) -> Response:
+) -> Answer[MembershipRead]:
     """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
     return correct_fact(request, session, key, MEMBERSHIPS, membership_id, body)
 
@@ -141,7 +140,7 @@ def retract_membership(
     session: WriteSessionDep,
     membership_id: Annotated[str, WRITES.id_path],
     body: Retraction,
-) -> Response:
+) -> Answer[MembershipRead]:
     """The membership and its evidence stay, marked retracted with the reason; lists hide it.
     Needs If-Match."""
     return withdraw_fact(request, session, key, MEMBERSHIPS, membership_id, body)

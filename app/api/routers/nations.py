@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,7 +25,7 @@ from app.api.nation_list import (
 )
 from app.api.nation_page import at_the_pages_moment, nation_dispute, whole_force_url
 from app.api.pages import PageDep
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep
 from app.api.state import ReferenceDep, app_reference
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
@@ -55,7 +54,7 @@ from app.schemas.nations import (
 from app.store.models import Commitment, Condition, Evidence, Membership, Nation, Statement
 from app.vocab import ActorKind, MembershipStatus, Role, Status
 
-router = APIRouter(prefix="/nations", tags=["nations"])
+router = APIRouter(prefix="/nations", tags=["nations"], route_class=AnswerRoute)
 # With `role` and no `status`: what the question "who will do it?" means — the nation will or
 # may do it. Hesitant and ruled-out commitments only when asked for.
 WILL_OR_MAY = [Status.pledged, Status.open_to, Status.considering, Status.pending]
@@ -90,7 +89,7 @@ def inherited_roles(
     return shown, sum(force[r].total for r in wanted)
 
 
-@router.get("", response_model=NationPage, responses=LIST_RESPONSES)
+@router.get("", responses=LIST_RESPONSES)
 def list_nations(
     request: Request,
     session: ReadSessionDep,
@@ -165,7 +164,7 @@ def list_nations(
         ),
     ] = False,
     sort: Annotated[NationSort, Query(description="Order; `-` for descending.")] = NationSort.name,
-) -> Response:
+) -> Answer[NationPage]:
     """List nations in the story, filtered by role, status, membership, alliance, region or name."""
     statuses = status or (WILL_OR_MAY if role else None)
     groups: dict[str, GroupIn] = app_reference(request).groups
@@ -302,7 +301,7 @@ def nation_items(
     return items, listed
 
 
-@router.get("/{code}", response_model=NationDetail, responses=PROBLEM_RESPONSES)
+@router.get("/{code}", responses=PROBLEM_RESPONSES)
 def get_nation(
     request: Request,
     session: ReadSessionDep,
@@ -316,7 +315,7 @@ def get_nation(
             examples=["IT", "ita", "Italy"],
         ),
     ],
-) -> Response:
+) -> Answer[NationDetail]:
     """One nation's record: membership, commitments, conditions, statements, with evidence."""
     found = find_nation(session, code)
     nation = session.scalar(

@@ -5,14 +5,13 @@ from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import Response
 
 from app.api.problems import BY_NAME, CATALOGUE
-from app.api.representation import respond, respond_model
+from app.api.representation import Answer, AnswerRoute, represent, respond_model
 from app.errors import PROBLEM_RESPONSES, NotFound
 from app.schemas.problems import ProblemType, ProblemTypeList
 
-router = APIRouter(prefix="/problems", tags=["problems"])
+router = APIRouter(prefix="/problems", tags=["problems"], route_class=AnswerRoute)
 HTML = "text/html; charset=utf-8"
 PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/html": {"schema": {"type": "string"}}}},
@@ -69,9 +68,10 @@ def _section(problem: ProblemType, heading: str) -> str:
     )
 
 
-@router.get("", response_model=ProblemTypeList, responses=PAGE_RESPONSES)
-def list_problems(request: Request) -> Response:
+@router.get("", responses=PAGE_RESPONSES)
+def list_problems(request: Request) -> Answer[ProblemTypeList]:
     """Every kind of error answer, with what it means and what to do."""
+    listed = ProblemTypeList(items=CATALOGUE)
     if wants_html(request):
         sections = "\n".join(
             f'<section id="{escape(p.name)}">\n{_section(p, "h2")}\n</section>' for p in CATALOGUE
@@ -81,13 +81,11 @@ def list_problems(request: Request) -> Response:
             "(<code>application/problem+json</code>) whose <code>type</code> names one of "
             'these. The endpoints are in the <a href="/docs">API docs</a>.</p>'
         )
-        return respond(request, _html("Error answers", f"{intro}\n{sections}"), HTML)
-    return respond_model(request, ProblemTypeList(items=CATALOGUE))
+        return represent(request, listed, _html("Error answers", f"{intro}\n{sections}"), HTML)
+    return respond_model(request, listed)
 
 
-@router.get(
-    "/{name}", response_model=ProblemType, responses={**PAGE_RESPONSES, **PROBLEM_RESPONSES}
-)
+@router.get("/{name}", responses={**PAGE_RESPONSES, **PROBLEM_RESPONSES})
 def get_problem(
     request: Request,
     name: Annotated[
@@ -98,7 +96,7 @@ def get_problem(
             examples=["not-found"],
         ),
     ],
-) -> Response:
+) -> Answer[ProblemType]:
     """What one kind of error answer means and what to do about it."""
     problem = BY_NAME.get(name)
     if problem is None:
@@ -109,5 +107,6 @@ def get_problem(
             f'<p><a href="{root}/problems">Every error answer</a> · '
             f'<a href="{root}/docs">API docs</a></p>'
         )
-        return respond(request, _html(problem.title, f"{_section(problem, 'h1')}\n{more}"), HTML)
+        page = _html(problem.title, f"{_section(problem, 'h1')}\n{more}")
+        return represent(request, problem, page, HTML)
     return respond_model(request, problem)

@@ -5,7 +5,6 @@ each, with who decided and why in the audit log."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.api.auth import CuratorKey
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.state import app_reference
 from app.api.streaming import answer_list
@@ -39,7 +38,7 @@ from app.schemas.proposals import (
 from app.store.models import Fact, Outlet, Proposal, Source
 from app.vocab import FactKind, Origin, ProposalStatus
 
-router = APIRouter(tags=["proposals"])
+router = APIRouter(tags=["proposals"], route_class=AnswerRoute)
 
 SourceId = Annotated[
     str,
@@ -103,7 +102,6 @@ def run_engine(request: Request, source_id: SourceId) -> tuple[Source, list[Cand
 @router.post(
     "/sources/{source_id}/proposals",
     status_code=201,
-    response_model=ProposalRun,
     responses=WRITE_RESPONSES,
     openapi_extra=CURATOR,
     summary="Propose facts from a source",
@@ -117,7 +115,7 @@ def create_proposals(
         bool,
         Query(description="Reject the source's pending proposals of an earlier run (else 409)."),
     ] = False,
-) -> Response:
+) -> Answer[ProposalRun]:
     """Run the proposal engine on a stored source and keep its candidates for review."""
     source, candidates = ran
     who = Actor(key.name, Origin.api)
@@ -159,9 +157,7 @@ def create_proposals(
     return respond_model(request, body, status=201)
 
 
-@router.get(
-    "/sources/{source_id}/proposals", response_model=Page[ProposalRead], responses=LIST_RESPONSES
-)
+@router.get("/sources/{source_id}/proposals", responses=LIST_RESPONSES)
 def list_proposals(
     request: Request,
     session: ReadSessionDep,
@@ -173,7 +169,7 @@ def list_proposals(
     kind: Annotated[
         list[FactKind] | None, Query(description="membership, commitment, condition, statement.")
     ] = None,
-) -> Response:
+) -> Answer[Page[ProposalRead]]:
     """The proposals drawn from a source, in the order proposed, with their evidence."""
     if session.get(Source, source_id) is None:
         raise NotFound(f"No source {source_id!r}.")
@@ -189,8 +185,10 @@ def list_proposals(
     )  # fmt: skip
 
 
-@router.get("/proposals/{proposal_id}", response_model=ProposalRead, responses=PROBLEM_RESPONSES)
-def get_proposal(request: Request, session: ReadSessionDep, proposal_id: ProposalId) -> Response:
+@router.get("/proposals/{proposal_id}", responses=PROBLEM_RESPONSES)
+def get_proposal(
+    request: Request, session: ReadSessionDep, proposal_id: ProposalId
+) -> Answer[ProposalRead]:
     """One proposal, with its fact, evidence, reasons and decision."""
     return respond_model(request, _read(_get(session, proposal_id)))
 
@@ -272,7 +270,6 @@ def _register_outlets(request: Request, session: Session, spec: FactIn, who: Act
 
 @router.post(
     "/proposals/{proposal_id}/accept",
-    response_model=ProposalRead,
     responses=WRITE_RESPONSES,
     openapi_extra=CURATOR,
     summary="Accept a proposal",
@@ -283,7 +280,7 @@ def accept_proposal(
     session: WriteSessionDep,
     proposal_id: ProposalId,
     body: ProposalAccept | None = None,
-) -> Response:
+) -> Answer[ProposalRead]:
     """Write the proposed fact (or the curator's edit of it) through the same checks as every
     curated write; the fact and the decision are written together, or neither is."""
     decision = body or ProposalAccept()
@@ -306,7 +303,6 @@ def accept_proposal(
 
 @router.post(
     "/proposals/{proposal_id}/reject",
-    response_model=ProposalRead,
     responses=WRITE_RESPONSES,
     openapi_extra=CURATOR,
     summary="Reject a proposal",
@@ -317,7 +313,7 @@ def reject_proposal(
     session: WriteSessionDep,
     proposal_id: ProposalId,
     body: ProposalReject,
-) -> Response:
+) -> Answer[ProposalRead]:
     """Mark a proposal rejected, with why; nothing else changes."""
     p = _pending(session, proposal_id)
     _decide(session, p, Actor(key.name, Origin.api), ProposalStatus.rejected, body.reason, "reject")

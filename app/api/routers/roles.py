@@ -1,20 +1,21 @@
 """The vocabulary (`/roles`): roles, statuses and certainty levels with their definitions."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep
 from app.schemas.meta import Definition, RoleList, RoleRead
 from app.store.models import Commitment
 from app.vocab import CERTAINTY_DEFINITIONS, ROLE_DEFINITIONS, STATUS_DEFINITIONS, Status
 
-router = APIRouter(prefix="/roles", tags=["vocabulary"])
+router = APIRouter(prefix="/roles", tags=["vocabulary"], route_class=AnswerRoute)
 
 
-@router.get("", response_model=RoleList)
-def list_roles(request: Request, session: ReadSessionDep) -> Response:
+@router.get(
+    "",
+)
+def list_roles(request: Request, session: ReadSessionDep) -> Answer[RoleList]:
     """The role vocabulary with definitions and counts, plus statuses and certainty levels."""
     commitments = dict(
         session.execute(select(Commitment.role, func.count()).group_by(Commitment.role))

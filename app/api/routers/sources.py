@@ -4,14 +4,13 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.auth import AdminKey
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import WRITE_RESPONSES, new_id
@@ -23,7 +22,7 @@ from app.schemas.sources import OutletCited, SourceCreate, SourceDetail, SourceR
 from app.store.models import Evidence, Fact, Outlet, Source
 from app.vocab import Origin
 
-router = APIRouter(prefix="/sources", tags=["sources"])
+router = APIRouter(prefix="/sources", tags=["sources"], route_class=AnswerRoute)
 
 
 def _counts(
@@ -68,8 +67,10 @@ def _describe(
     }
 
 
-@router.get("", response_model=Page[SourceRead], responses=LIST_RESPONSES)
-def list_sources(request: Request, session: ReadSessionDep, page: PageDep) -> Response:
+@router.get("", responses=LIST_RESPONSES)
+def list_sources(
+    request: Request, session: ReadSessionDep, page: PageDep
+) -> Answer[Page[SourceRead]]:
     """List the source articles, with evidence counts and the outlets each cites."""
 
     def described(sources: Sequence[Source]) -> list[SourceRead]:
@@ -92,7 +93,7 @@ def list_sources(request: Request, session: ReadSessionDep, page: PageDep) -> Re
     )
 
 
-@router.get("/{source_id}", response_model=SourceDetail, responses=PROBLEM_RESPONSES)
+@router.get("/{source_id}", responses=PROBLEM_RESPONSES)
 def get_source(
     request: Request,
     session: ReadSessionDep,
@@ -104,7 +105,7 @@ def get_source(
             examples=["article-a"],
         ),
     ],
-) -> Response:
+) -> Answer[SourceDetail]:
     """One source with its full text, evidence count and the outlets it cites."""
     source = session.get(Source, source_id)
     if source is None:
@@ -118,14 +119,13 @@ def get_source(
 @router.post(
     "",
     status_code=201,
-    response_model=SourceDetail,
     responses=WRITE_RESPONSES,
     openapi_extra={"x-required-scope": "admin"},
     summary="Register a source text",
 )
 def create_source(
     request: Request, key: AdminKey, session: WriteSessionDep, body: SourceCreate
-) -> Response:
+) -> Answer[SourceDetail]:
     """Store a new source text (admin keys only: sources are what every fact rests on).
     The same text twice is a 409 naming the stored source."""
     digest = text_sha256(body.text)

@@ -4,7 +4,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 from starlette.routing import Route
 
@@ -12,7 +12,7 @@ from app.api.auth import CuratorKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep, SortKey
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import (
@@ -39,10 +39,10 @@ from app.schemas.statements import StatementCreate, StatementIn, StatementRead, 
 from app.store.models import Event, Evidence, Fact, Statement
 from app.vocab import StatementMode
 
-router = APIRouter(prefix="/statements", tags=["statements"])
+router = APIRouter(prefix="/statements", tags=["statements"], route_class=AnswerRoute)
 
 
-@router.get("", response_model=Page[StatementRead], responses=LIST_RESPONSES)
+@router.get("", responses=LIST_RESPONSES)
 def list_statements(
     request: Request,
     session: ReadSessionDep,
@@ -73,7 +73,7 @@ def list_statements(
     source: Annotated[
         str | None, Query(max_length=40, description="Only statements quoted in this source.")
     ] = None,
-) -> Response:
+) -> Answer[Page[StatementRead]]:
     """People's statements — quoted words and reported speech — with evidence."""
     stmt = select(Statement).options(*evidence_options(Statement))
     if speaker is not None:
@@ -100,7 +100,7 @@ def list_statements(
     )
 
 
-@router.get("/{statement_id}", response_model=StatementRead, responses=PROBLEM_RESPONSES)
+@router.get("/{statement_id}", responses=PROBLEM_RESPONSES)
 def get_statement(
     request: Request,
     session: ReadSessionDep,
@@ -112,7 +112,7 @@ def get_statement(
             examples=["macron-commitment-of-substance"],
         ),
     ],
-) -> Response:
+) -> Answer[StatementRead]:
     """One statement with its evidence."""
     return respond_model(
         request,
@@ -137,7 +137,7 @@ def create_statement(
     key: CuratorKey,  # before the session: refused requests never take the write lock
     session: WriteSessionDep,
     body: StatementCreate,
-) -> Response:
+) -> Answer[StatementRead]:
     """Every quote must be verbatim in a stored source; the statement gets its id here."""
     return create_fact(request, session, key, STATEMENTS, body)
 
@@ -149,7 +149,7 @@ def update_statement(
     session: WriteSessionDep,
     statement_id: Annotated[str, WRITES.id_path],
     body: StatementUpdate,
-) -> Response:
+) -> Answer[StatementRead]:
     """Needs If-Match with the ETag from your last GET; 412 if it changed since."""
     return correct_fact(request, session, key, STATEMENTS, statement_id, body)
 
@@ -161,7 +161,7 @@ def retract_statement(
     session: WriteSessionDep,
     statement_id: Annotated[str, WRITES.id_path],
     body: Retraction,
-) -> Response:
+) -> Answer[StatementRead]:
     """The statement and its evidence stay, marked retracted with the reason; lists hide it.
     Needs If-Match."""
     return withdraw_fact(request, session, key, STATEMENTS, statement_id, body)

@@ -2,11 +2,10 @@
 and the claimed-versus-identified story in numbers."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.api.representation import respond_model
+from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep
 from app.reads.per_revision import PerRevision
 from app.reads.queries import certainty_column, evidence_options
@@ -15,15 +14,17 @@ from app.schemas.meta import Identified, RoleCounts, Summary
 from app.store.models import Commitment, Event, Evidence, Membership, Nation
 from app.vocab import ActorKind, Basis, Certainty, MembershipStatus, Role, Status
 
-router = APIRouter(prefix="/summary", tags=["summary"])
+router = APIRouter(prefix="/summary", tags=["summary"], route_class=AnswerRoute)
 
 
 # Every count reads whole tables: counted once per data revision (app.reads.per_revision).
 SUMMARIES: PerRevision[Summary] = PerRevision(max_entries=1)
 
 
-@router.get("", response_model=Summary)
-def get_summary(request: Request, session: ReadSessionDep) -> Response:
+@router.get(
+    "",
+)
+def get_summary(request: Request, session: ReadSessionDep) -> Answer[Summary]:
     """Counts for dashboards: claimed and identified nations; by role, status, region."""
     return respond_model(request, SUMMARIES.get(session, "summary", lambda: summarise(session)))
 
