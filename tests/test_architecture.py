@@ -27,7 +27,7 @@ LAYERS = [
     {"main"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
-MAX_LINES = 420  # "about 400": a module past this is doing more than one job
+MAX_LINES = 410  # "about 400": a module past this is doing more than one job
 
 
 def _modules() -> list[Path]:

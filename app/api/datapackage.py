@@ -33,8 +33,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.api.cursors import SortKey
 from app.api.package_tables import TABLES, Table
-from app.api.pages import SortKey
 from app.store.models import Source
 from app.store.revisions import READ_REVISION
 from app.store.visibility import RETRACTED_LEFT_OUT

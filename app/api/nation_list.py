@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.api.pages import PreparedPage, SortKey
+from app.api.cursors import SortKey
+from app.api.pages import PreparedPage
 from app.errors import InvalidParameter
 from app.facts.reference import GroupIn
 from app.reads.inheritance import inherits

@@ -30,15 +30,9 @@ from sqlalchemy.orm import Session
 
 from app.api import flat_csv
 from app.api.answer_formats import CSV_MEDIA_TYPE, NDJSON_MEDIA_TYPE, disposition
+from app.api.cursors import SortKey, decode_cursor, encode_cursor
 from app.api.listing import make_page, render_page
-from app.api.pages import (
-    PageParams,
-    SortKey,
-    decode_cursor,
-    encode_cursor,
-    fetch_page,
-    refuse_offset_with_cursor,
-)
+from app.api.pages import PageParams, fetch_page, refuse_offset_with_cursor
 from app.api.representation import JSON, Answer, StreamedAnswer
 from app.schemas.common import Page
 

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sse_starlette import EventSourceResponse
 
 from app.api.change_feed import feed, latest_change, watch_of
+from app.api.cursors import SortKey
 from app.api.filters import parse_timestamp
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep, SortKey
+from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute
 from app.api.sessions import SessionDep, request_guard
 from app.api.streaming import answer_list

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import select
 
 from app.api.auth import CuratorKey
+from app.api.cursors import SortKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep, SortKey
+from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list

@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
 
+from app.api.cursors import SortKey
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep, SortKey
+from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep
 from app.api.streaming import answer_list

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.auth import AdminKey
+from app.api.cursors import SortKey
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep, SortKey
+from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
