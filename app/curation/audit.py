@@ -7,14 +7,21 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.orm import Session, selectin_polymorphic, selectinload
 
 from app.store.models import (
     Base,
     Change,
+    Commitment,
     Condition,
+    Event,
     Fact,
+    Membership,
+    Nation,
+    Outlet,
+    Source,
+    Statement,
 )
 from app.vocab import Origin
 
@@ -79,3 +86,52 @@ def record_change(
             reason=reason,
         )
     )
+
+
+# Entries a bulk audit writes per statement: bounded memory whatever the size of the data.
+BULK_ENTRIES = 2_000
+
+
+def record_everything_as_created(session: Session, actor: Actor, at: dt.datetime) -> int:
+    """One "create" entry per nation, source, outlet and fact the session's database holds,
+    with the snapshots the write core records: for data written in bulk without the write core
+    (`pledgedb synth`), so that `/changes` lists it and `as_of` rebuilds it like written data.
+    Returns how many entries it wrote."""
+    written = 0
+    pending: list[dict[str, Any]] = []
+
+    def add(entity: str, entity_id: str, after: dict[str, Any]) -> None:
+        nonlocal written
+        pending.append(
+            {"at": at, "actor": actor.name, "action": "create", "entity": entity,
+             "entity_id": entity_id, "before": None, "after": after, "reason": None}
+        )  # fmt: skip
+        if len(pending) >= BULK_ENTRIES:
+            session.execute(insert(Change), pending)
+            written += len(pending)
+            pending.clear()
+
+    rows: tuple[tuple[str, type[Base], str], ...] = (
+        ("nation", Nation, "code"), ("source", Source, "id"), ("outlet", Outlet, "id"),
+    )  # fmt: skip
+    for entity, model, key in rows:
+        for row in session.scalars(select(model).execution_options(yield_per=BULK_ENTRIES)):
+            snapshot = row_snapshot(row)
+            add(entity, snapshot[key], snapshot)
+    facts = (
+        select(Fact)
+        .options(
+            selectin_polymorphic(Fact, [Event, Membership, Commitment, Condition, Statement]),
+            selectinload(Fact.evidence),
+            selectinload(Condition.gates),
+        )
+        .order_by(Fact.id)
+        .execution_options(yield_per=BULK_ENTRIES)
+    )
+    for fact in session.scalars(facts):
+        add("fact", fact.id, fact_snapshot(fact))
+    if pending:
+        session.execute(insert(Change), pending)
+        written += len(pending)
+    session.expunge_all()
+    return written

@@ -9,9 +9,10 @@ change's id: a dashboard replaying one moment pays for the rebuild once."""
 import datetime as dt
 import threading
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum as PyEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +26,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.sql.type_api import TypeEngine
 
 from app.store.models import (
@@ -56,35 +56,50 @@ ROW_MODELS: dict[str, type[Base]] = {"nation": Nation, "source": Source, "outlet
 CACHE_SIZE = 8
 
 
-def _from_json(column_type: TypeEngine[Any], value: Any) -> Any:
-    if value is None:
-        return None
+def _from_json(column_type: TypeEngine[Any]) -> Callable[[Any], Any]:
+    """How a snapshot's JSON value of a column of this type becomes the column's value."""
     try:
         python_type: type = column_type.python_type
     except NotImplementedError:
         python_type = object
     if issubclass(python_type, dt.datetime):  # checked first: a datetime is also a date
-        return dt.datetime.fromisoformat(value)
+        return dt.datetime.fromisoformat
     if issubclass(python_type, dt.date):
-        return dt.date.fromisoformat(value)
+        return dt.date.fromisoformat
     if isinstance(column_type, Enum) and column_type.enum_class is not None:
-        enum_class: type[PyEnum] = column_type.enum_class
-        return enum_class(value)
-    return value
+        members = {m.value: m for m in column_type.enum_class}
+        return members.__getitem__
+    return lambda value: value
 
 
-def _rows(model: type[Base], snapshot: dict[str, Any]) -> list[tuple[TableClause, dict[str, Any]]]:
-    """The table rows (base table first) that hold ``snapshot``. Written with Core inserts, so
-    the ORM's version counter does not restart the stored versions at 1."""
-    tables = {table.name: table for table in model.__mapper__.tables}
-    rows: dict[str, dict[str, Any]] = {name: {} for name in tables}
-    for attr in model.__mapper__.column_attrs:
-        if attr.key not in snapshot:
+# Per model: each snapshot key, the table and column it fills, and how its value is read.
+Plan = list[tuple[str, str, str, Callable[[Any], Any]]]
+
+
+@cache
+def _plan(model: type[Base]) -> Plan:
+    return [
+        (attr.key, column.table.name, column.name, _from_json(column.type))  # type: ignore[union-attr]
+        for attr in model.__mapper__.column_attrs
+        for column in attr.columns
+    ]
+
+
+@cache
+def _table_names(model: type[Base]) -> tuple[str, ...]:
+    return tuple(table.name for table in model.__mapper__.tables)
+
+
+def _rows(model: type[Base], snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The table rows (base table first) that hold ``snapshot``, by table name. Written with
+    Core inserts, so the ORM's version counter does not restart the stored versions at 1."""
+    rows: dict[str, dict[str, Any]] = {name: {} for name in _table_names(model)}
+    for key, table_name, column_name, read in _plan(model):
+        if key not in snapshot:
             continue  # recorded before the column existed: its default stands, as it did then
-        for column in attr.columns:
-            value = _from_json(column.type, snapshot[attr.key])
-            rows[column.table.name][column.name] = value  # type: ignore[union-attr]
-    return [(tables[name], row) for name, row in rows.items()]
+        value = snapshot[key]
+        rows[table_name][column_name] = None if value is None else read(value)
+    return rows
 
 
 def _last_change_id(session: Session, as_of: dt.datetime) -> int:
@@ -131,9 +146,15 @@ def _build(session: Session, last_id: int) -> PastState:
     facts = [snap for (entity, _), snap in latest.items() if entity == "fact" and snap]
     snapshots += [(FACT_MODELS[snap["kind"]], snap) for snap in facts]
     snapshots += [(Evidence, e) for snap in facts for e in snap.get("evidence", [])]
+    # One executemany per table and set of columns, parents first: row by row, a rebuild at
+    # 1,000x the seed took 13 s.
+    by_table: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     for model, snap in snapshots:
-        for table, row in _rows(model, snap):
-            keeper.execute(insert(table), row)
+        for table_name, row in _rows(model, snap).items():
+            by_table[(table_name, tuple(row))].append(row)
+    order = {table.name: rank for rank, table in enumerate(Base.metadata.sorted_tables)}
+    for (name, _), rows_of_table in sorted(by_table.items(), key=lambda kv: order[kv[0][0]]):
+        keeper.execute(insert(Base.metadata.tables[name]), rows_of_table)
     gates = [
         {"condition_id": snap["id"], "commitment_id": gated}
         for snap in facts

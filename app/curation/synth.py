@@ -12,9 +12,10 @@ summaries with "Synthetic", urls lie under https://synthetic.invalid/ and every 
 what it is. It writes only into a database that holds no rows, so synthetic and real data never
 mix.
 
-No audit entries (``changes``) are written: the reads this data is for do not use them, and
-writing a full snapshot of every fact would double the work. So `/changes` is empty and `as_of`
-answers as if the database had been empty until then."""
+Rows are inserted in bulk, not through the write core, and then audited in the same transaction
+(app.curation.audit.record_everything_as_created: the snapshots the write core records, one
+"create" entry per entity, by the actor "synth"), so `/changes` lists the synthetic data and
+`as_of` rebuilds it as it does written data."""
 
 import datetime as dt
 import random
@@ -26,7 +27,7 @@ import pycountry
 from sqlalchemy import Engine, Table, insert, inspect, literal, select, table
 from sqlalchemy.orm import Session
 
-from app.curation.audit import utcnow
+from app.curation.audit import Actor, record_everything_as_created, utcnow
 from app.curation.synth_text import FIRST_NAMES, LAST_NAMES, WORDS, SyntheticText
 from app.curation.write import text_sha256
 from app.facts.files import Dataset
@@ -47,6 +48,7 @@ TABLE_ORDER = (
     "nations", "sources", "outlets", "facts", "events", "memberships", "commitments",
     "conditions", "statements", "condition_gates", "evidence",
 )  # fmt: skip
+SYNTH = Actor("synth", Origin.synthetic)
 # Rows are inserted in batches of copies, so memory stays flat whatever the factor.
 EVIDENCE_PER_BATCH = 20_000
 
@@ -377,6 +379,7 @@ def synthesize(database_url: str, data: Dataset, factor: int, seed: int = 0) -> 
                 if len(batch.rows["evidence"]) >= EVIDENCE_PER_BATCH:
                     batch.flush(session, counts)
             batch.flush(session, counts)
+            counts["changes"] = record_everything_as_created(session, SYNTH, synth.at)
         refresh_statistics(engine)
     finally:
         engine.dispose()
