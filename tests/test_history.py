@@ -76,7 +76,7 @@ class Moment:
 
 
 class Timeline:
-    """What three endpoints answered after each step of a commitment's life, and when."""
+    """What four endpoints answered after each step of a commitment's life, and when."""
 
     def __init__(self, curation: Curation) -> None:
         self.curation = curation
@@ -88,10 +88,13 @@ class Timeline:
         get = self.curation.client.get
         listed = await get("/commitments", params={"nation": NATION, "limit": 500, **params})
         nation = await get(f"/nations/{NATION}", params=params)
+        # Derived from the whole data, and kept per data revision (or per past state).
+        summary = await get("/summary", params=params)
+        found = {"list": answer(listed), "nation": answer(nation), "summary": answer(summary)}
         if self.fact_id is None:
-            return {"commitment": NOT_FOUND, "list": answer(listed), "nation": answer(nation)}
+            return {"commitment": NOT_FOUND, **found}
         page = await get(f"/commitments/{self.fact_id}", params=params)
-        return {"commitment": answer(page), "list": answer(listed), "nation": answer(nation)}
+        return {"commitment": answer(page), **found}
 
     async def capture(self, step: str, written: httpx.Response | None = None) -> None:
         if written is not None:

@@ -33,6 +33,7 @@ from app.store.models import (
     Change,
     Commitment,
     Condition,
+    DataRevision,
     Event,
     Evidence,
     Fact,
@@ -163,6 +164,8 @@ def _build(session: Session, last_id: int) -> PastState:
     ]
     if gates:
         keeper.execute(insert(condition_gates), gates)
+    # The state's revision: what is derived from it is kept for it (app.reads.per_revision).
+    keeper.execute(insert(DataRevision), {"id": 1, "revision": last_id})
     keeper.commit()
     return PastState(sessionmaker(engine, expire_on_commit=False), engine, keeper)
 

@@ -3,7 +3,9 @@
 Every committed write bumps the data revision in its own transaction (app.store.revisions), so a
 value kept with the revision it was computed at is current exactly while the revision read in the
 request's transaction is the same: a write through any process is seen on the next request.
-Sessions at `as_of` (rebuilt states) and databases without a revision row just compute."""
+A state rebuilt at `as_of` (app.curation.history) never changes: its revision is the last change
+it holds, and its values are kept per state like the live database's. A database without a
+revision row just computes."""
 
 import threading
 import weakref
@@ -14,7 +16,6 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from app.store.revisions import READ_REVISION
-from app.store.visibility import LIVE
 
 T = TypeVar("T")
 _EVERY: "weakref.WeakSet[PerRevision[Any]]" = weakref.WeakSet()
@@ -33,8 +34,6 @@ class PerRevision(Generic[T]):
         _EVERY.add(self)
 
     def get(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-        if not session.info.get(LIVE):
-            return compute()
         revision = session.execute(READ_REVISION).scalar()
         if revision is None:
             return compute()
@@ -57,8 +56,6 @@ class PerRevision(Generic[T]):
 
     def kept(self, session: Session, key: Hashable) -> T | None:
         """The value kept for ``key`` if it is current, without computing it."""
-        if not session.info.get(LIVE):
-            return None
         revision = session.execute(READ_REVISION).scalar()
         with self._lock:
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)

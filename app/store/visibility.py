@@ -62,10 +62,6 @@ _HIDE_RETRACTED = with_loader_criteria(
 )
 
 
-# Session.info key: the session reads the live database (not a state rebuilt at `as_of`).
-LIVE = "live"
-
-
 # Session.info key of a session at `as_of`: opens a session on the live database, to tell an id
 # that came later (an empty answer) from one that never existed (a mistake).
 OPEN_LIVE = "open_live"
