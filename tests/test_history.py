@@ -164,6 +164,23 @@ async def test_as_of_each_moment_answers_as_captured_then(curation: Curation) ->
         await timeline.assert_as_of(moment.at.isoformat(), moment)
 
 
+async def test_past_states_derived_from_each_other_in_any_order_answer_as_captured(
+    curation: Curation,
+) -> None:
+    """After the first, a past state is a copy of the nearest state at hand with the changes
+    between rewritten, forwards or backwards (app.curation.history): every order of asking
+    gives each moment's own answers."""
+    timeline = await live_through(curation)
+    moments = timeline.moments
+    last, *earlier = reversed(moments)
+    await timeline.assert_as_of(last.at.isoformat(), last)  # built: the only one at hand
+    for moment in earlier:  # each from the later one just derived
+        await timeline.assert_as_of(moment.at.isoformat(), moment)
+    curation.app.state.history.close()  # forget them all: the next one is built again
+    for moment in [moments[2], moments[0], moments[4], moments[1], moments[3]]:
+        await timeline.assert_as_of(moment.at.isoformat(), moment)
+
+
 async def test_as_of_the_instant_of_a_write_includes_it(curation: Curation) -> None:
     """A write is in the state from the instant it is stamped with; a microsecond earlier the
     state is the one before it."""

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Engine,
     Enum,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -118,16 +119,8 @@ class PastState:
         self.engine.dispose()
 
 
-def _build(session: Session, last_id: int) -> PastState:
-    """An in-memory database holding the state after change ``last_id``."""
-    latest: dict[tuple[str, str], dict[str, Any] | None] = {}
-    rows = session.execute(
-        select(Change.entity, Change.entity_id, Change.after)
-        .where(Change.id <= last_id)
-        .order_by(Change.id)
-    )
-    for entity, entity_id, after in rows:
-        latest[(entity, entity_id)] = after
+def _new_state() -> PastState:
+    """An empty in-memory database for a past state (no schema yet)."""
     # A shared-cache in-memory database: every pooled connection sees the same data, so the
     # read handlers can run on several threads at once.
     name = f"file:asof-{uuid.uuid4().hex}?mode=memory&cache=shared&uri=true"
@@ -135,16 +128,21 @@ def _build(session: Session, last_id: int) -> PastState:
         f"sqlite:///{name}", connect_args={"check_same_thread": False, "uri": True}
     )
     event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA read_uncommitted=1"))
-    keeper = engine.connect()
-    Base.metadata.create_all(keeper)
-    keeper.commit()
+    return PastState(sessionmaker(engine, expire_on_commit=False), engine, engine.connect())
+
+
+State = dict[tuple[str, str], dict[str, Any] | None]  # (entity, id) -> its snapshot, or None
+
+
+def _insert(keeper: Connection, states: State) -> None:
+    """Write the snapshots of ``states`` (None: the entity did not exist) as table rows."""
     snapshots: list[tuple[type[Base], dict[str, Any]]] = [
         (ROW_MODELS[kind], snap)
         for kind in ROW_MODELS
-        for (entity, _), snap in latest.items()
+        for (entity, _), snap in states.items()
         if entity == kind and snap is not None
     ]
-    facts = [snap for (entity, _), snap in latest.items() if entity == "fact" and snap]
+    facts = [snap for (entity, _), snap in states.items() if entity == "fact" and snap]
     snapshots += [(FACT_MODELS[snap["kind"]], snap) for snap in facts]
     snapshots += [(Evidence, e) for snap in facts for e in snap.get("evidence", [])]
     # One executemany per table and set of columns, parents first: row by row, a rebuild at
@@ -164,10 +162,85 @@ def _build(session: Session, last_id: int) -> PastState:
     ]
     if gates:
         keeper.execute(insert(condition_gates), gates)
-    # The state's revision: what is derived from it is kept for it (app.reads.per_revision).
+
+
+def _set_revision(keeper: Connection, last_id: int) -> None:
+    """The state's revision is its last change: what is derived from it is kept for it
+    (app.reads.per_revision)."""
+    keeper.execute(delete(DataRevision))
     keeper.execute(insert(DataRevision), {"id": 1, "revision": last_id})
+
+
+def _build(session: Session, last_id: int) -> PastState:
+    """An in-memory database holding the state after change ``last_id``."""
+    latest: State = {}
+    rows = session.execute(
+        select(Change.entity, Change.entity_id, Change.after)
+        .where(Change.id <= last_id)
+        .order_by(Change.id)
+    )
+    for entity, entity_id, after in rows:
+        latest[(entity, entity_id)] = after
+    state = _new_state()
+    Base.metadata.create_all(state.keeper)
+    _insert(state.keeper, latest)
+    _set_revision(state.keeper, last_id)
+    state.keeper.commit()
+    return state
+
+
+# Rows removed per statement when a state is moved to another moment.
+CHUNK = 500
+
+
+def _derive(session: Session, base: PastState, base_id: int, last_id: int) -> PastState:
+    """The state after change ``last_id``, from a copy of the state after ``base_id``: only the
+    entities changed between the two moments (either way) are rewritten, each as its last
+    snapshot at or before ``last_id``. A dashboard stepping through moments, or the next
+    `as_of` after a write, costs a page copy and the changes between, not a rebuild."""
+    low, high = sorted((base_id, last_id))
+    changed = set(
+        session.execute(
+            select(Change.entity, Change.entity_id)
+            .where(Change.id > low, Change.id <= high)
+            .distinct()
+        ).tuples()
+    )
+    states: State = dict.fromkeys(changed)
+    ids = sorted({entity_id for _, entity_id in changed})
+    for at in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(Change.entity, Change.entity_id, Change.after)
+            .where(Change.id <= last_id, Change.entity_id.in_(ids[at : at + CHUNK]))
+            .order_by(Change.id)
+        )
+        for entity, entity_id, after in rows:
+            if (entity, entity_id) in states:
+                states[(entity, entity_id)] = after
+    state = _new_state()
+    source = base.keeper.connection.driver_connection
+    target = state.keeper.connection.driver_connection
+    source.backup(target)  # type: ignore[union-attr]
+    keeper = state.keeper
+    tables = Base.metadata.tables
+    for kind, model in ROW_MODELS.items():
+        gone = sorted(entity_id for entity, entity_id in changed if entity == kind)
+        table = tables[model.__tablename__]
+        (key,) = table.primary_key
+        for at in range(0, len(gone), CHUNK):
+            keeper.execute(delete(table).where(key.in_(gone[at : at + CHUNK])))
+    facts = sorted(entity_id for entity, entity_id in changed if entity == "fact")
+    # A fact's rows: its evidence and gates, its kind's table, then the table all facts share.
+    owned = [(tables["evidence"], "fact_id"), (condition_gates, "condition_id")] + [
+        (tables[name], "id") for name in [*(m.__tablename__ for m in FACT_MODELS.values()), "facts"]
+    ]
+    for at in range(0, len(facts), CHUNK):
+        for owner, column in owned:
+            keeper.execute(delete(owner).where(owner.c[column].in_(facts[at : at + CHUNK])))
+    _insert(keeper, states)
+    _set_revision(keeper, last_id)
     keeper.commit()
-    return PastState(sessionmaker(engine, expire_on_commit=False), engine, keeper)
+    return state
 
 
 class History:
@@ -185,7 +258,11 @@ class History:
             if last_id in self._states:
                 self._states.move_to_end(last_id)
                 return self._states[last_id].sessionmaker
-            state = _build(session, last_id)
+            if self._states:
+                nearest = min(self._states, key=lambda kept: abs(kept - last_id))
+                state = _derive(session, self._states[nearest], nearest, last_id)
+            else:
+                state = _build(session, last_id)
             self._states[last_id] = state
             while len(self._states) > CACHE_SIZE:
                 # Dropped, not closed: a request on another thread may still be reading it.
