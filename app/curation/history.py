@@ -7,12 +7,14 @@ against it. A rebuilt state depends only on the last change before t, so it is c
 change's id: a dashboard replaying one moment pays for the rebuild once."""
 
 import datetime as dt
+import sqlite3
 import threading
 import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.type_api import TypeEngine
@@ -193,34 +196,29 @@ def _build(session: Session, last_id: int) -> PastState:
 CHUNK = 500
 
 
-def _derive(session: Session, base: PastState, base_id: int, last_id: int) -> PastState:
-    """The state after change ``last_id``, from a copy of the state after ``base_id``: only the
-    entities changed between the two moments (either way) are rewritten, each as its last
-    snapshot at or before ``last_id``. A dashboard stepping through moments, or the next
-    `as_of` after a write, costs a page copy and the changes between, not a rebuild."""
-    low, high = sorted((base_id, last_id))
-    changed = set(
-        session.execute(
-            select(Change.entity, Change.entity_id)
-            .where(Change.id > low, Change.id <= high)
-            .distinct()
-        ).tuples()
+def _move(session: Session, state: PastState, from_id: int, to_id: int) -> None:
+    """Take ``state`` from the moment after change ``from_id`` to the one after ``to_id``: only
+    the entities changed between the two (either way) are rewritten, each as its last snapshot
+    at or before ``to_id``."""
+    low, high = sorted((from_id, to_id))
+    # One statement, however many changed: every entry of an entity changed between the two
+    # moments, up to the later one. The last at or before ``to_id`` is its state then; one
+    # with none there did not exist yet.
+    changed_between = select(Change.entity, Change.entity_id).where(
+        Change.id > low, Change.id <= high
     )
-    states: State = dict.fromkeys(changed)
-    ids = sorted({entity_id for _, entity_id in changed})
-    for at in range(0, len(ids), CHUNK):
-        rows = session.execute(
-            select(Change.entity, Change.entity_id, Change.after)
-            .where(Change.id <= last_id, Change.entity_id.in_(ids[at : at + CHUNK]))
-            .order_by(Change.id)
-        )
-        for entity, entity_id, after in rows:
-            if (entity, entity_id) in states:
-                states[(entity, entity_id)] = after
-    state = _new_state()
-    source = base.keeper.connection.driver_connection
-    target = state.keeper.connection.driver_connection
-    source.backup(target)  # type: ignore[union-attr]
+    rows = session.execute(
+        select(Change.id, Change.entity, Change.entity_id, Change.after)
+        .where(Change.id <= high, tuple_(Change.entity, Change.entity_id).in_(changed_between))
+        .order_by(Change.id)
+    )
+    states: State = {}
+    for change_id, entity, entity_id, after in rows:
+        if change_id <= to_id:
+            states[(entity, entity_id)] = after
+        else:
+            states.setdefault((entity, entity_id), None)
+    changed = set(states)
     keeper = state.keeper
     tables = Base.metadata.tables
     for kind, model in ROW_MODELS.items():
@@ -238,9 +236,63 @@ def _derive(session: Session, base: PastState, base_id: int, last_id: int) -> Pa
         for owner, column in owned:
             keeper.execute(delete(owner).where(owner.c[column].in_(facts[at : at + CHUNK])))
     _insert(keeper, states)
-    _set_revision(keeper, last_id)
+    _set_revision(keeper, to_id)
     keeper.commit()
+
+
+def _derive(session: Session, base: PastState, base_id: int, last_id: int) -> PastState:
+    """The state after change ``last_id`` from a page copy of the state after ``base_id``: a
+    dashboard stepping through moments, or the next `as_of` after a write, costs the copy and
+    the changes between, not a rebuild."""
+    state = _new_state()
+    source = base.keeper.connection.driver_connection
+    target = state.keeper.connection.driver_connection
+    source.backup(target)  # type: ignore[union-attr]
+    _move(session, state, base_id, last_id)
     return state
+
+
+# What a past state holds: the tables its snapshots fill (the rest stay empty, as in a rebuild).
+STATE_TABLES = (
+    "nations",
+    "sources",
+    "outlets",
+    "facts",
+    *(m.__tablename__ for m in FACT_MODELS.values()),
+    "condition_gates",
+    "evidence",
+)
+
+
+def _copy_of_live(session: Session) -> tuple[PastState, int] | None:
+    """On SQLite, the live database's facts copied into a new state in one read transaction,
+    with the last change that copy holds (the write core audits every change in the
+    transaction that makes it, so the two agree); None where the live database cannot be
+    attached (PostgreSQL, an in-memory database, a file that cannot be read)."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    state = _new_state()
+    Base.metadata.create_all(state.keeper)
+    state.keeper.commit()
+    raw = state.keeper.connection.driver_connection
+    assert raw is not None  # noqa: S101 - a connection just opened
+    path = Path(str(url.database)).resolve()
+    try:
+        raw.execute("ATTACH DATABASE ? AS live", (f"{path.as_uri()}?mode=ro",))
+    except sqlite3.Error:
+        state.close()
+        return None
+    try:
+        raw.execute("BEGIN")  # one snapshot of the live file for the copy and its change id
+        (copied_id,) = raw.execute("SELECT coalesce(max(id), 0) FROM live.changes").fetchone()
+        for name in STATE_TABLES:
+            columns = ", ".join(f'"{c.name}"' for c in Base.metadata.tables[name].columns)
+            raw.execute(f"INSERT INTO main.{name} ({columns}) SELECT {columns} FROM live.{name}")  # noqa: S608 - names from the models
+        raw.execute("COMMIT")
+    finally:
+        raw.execute("DETACH DATABASE live")
+    return state, int(copied_id)
 
 
 class History:
@@ -261,6 +313,9 @@ class History:
             if self._states:
                 nearest = min(self._states, key=lambda kept: abs(kept - last_id))
                 state = _derive(session, self._states[nearest], nearest, last_id)
+            elif (copied := _copy_of_live(session)) is not None:
+                state, copied_id = copied
+                _move(session, state, copied_id, last_id)
             else:
                 state = _build(session, last_id)
             self._states[last_id] = state
