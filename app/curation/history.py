@@ -1,10 +1,15 @@
-"""The database as it stood at a past moment (`as_of`), rebuilt from the audit log.
+"""The database as it stood at a past moment (`as_of`), from the audit log.
 
 Every change records the full state of its entity afterwards, so the state at time t is, for
-each entity, the last `after` recorded at or before t. That state is written into an in-memory
-SQLite database with the same schema, and the ordinary read handlers run their ordinary queries
-against it. A rebuilt state depends only on the last change before t, so it is cached by that
-change's id: a dashboard replaying one moment pays for the rebuild once."""
+each entity, the last `after` recorded at or before t. That state lives in an in-memory SQLite
+database with the same schema, and the ordinary read handlers run their ordinary queries against
+it. A state depends only on the last change before t, so it is cached by that change's id.
+
+A new state is made from the nearest one at hand (a page copy, then only the entities changed
+between the two moments rewritten, forwards or backwards); the first from the live SQLite file
+(copied in one read transaction, then moved back to t); on PostgreSQL the first is rebuilt from
+every snapshot up to t. At 1,000x the seed: a rebuild 7 s, a copy of the live file ~1 s, a state
+one change from another ~0.1-0.2 s. Each state at that size holds ~100 MB of memory."""
 
 import datetime as dt
 import sqlite3
