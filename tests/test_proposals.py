@@ -41,7 +41,7 @@ def run(
     published: dt.date | None = dt.date(2025, 9, 10),
     publisher: str | None = None,
 ) -> list[Candidate]:
-    article = Article(SourceRef("article-x", text), published=published, publisher=publisher)
+    article = Article(SourceRef("article-x", text, publisher=publisher), published=published)
     return propose(article, reference, existing or [])
 
 

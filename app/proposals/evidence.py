@@ -6,7 +6,7 @@ then verified by app.facts.files.locate, the loader's own check, so no quote lea
 import re
 
 from app.facts.verify import HEDGE_WINDOW, SourceRef, locate
-from app.facts.wording import HEDGE_WORDS
+from app.facts.wording import HEDGE_WORDS, Attribution, overlapping
 from app.proposals import cues
 from app.proposals.model import Draft, ProposedEvidence
 from app.schemas.bodies import EvidenceIn
@@ -45,8 +45,11 @@ def hedge_words(text: str, draft: Draft, start: int, end: int) -> tuple[list[str
     return found, start
 
 
-def make_evidence(text: str, source: SourceRef, draft: Draft) -> ProposedEvidence | None:
-    """Located, loader-verified evidence for ``draft``; None when its quote cannot be one."""
+def make_evidence(
+    text: str, source: SourceRef, draft: Draft, attributions: list[Attribution]
+) -> ProposedEvidence | None:
+    """Located, loader-verified evidence for ``draft``; None when its quote cannot be one. Its
+    outlet is the one the checker's ``attributions`` (app.facts.wording) give the quote."""
     start, end = trim(text, draft.start, draft.end)
     if end - start < 3:
         return None
@@ -55,7 +58,8 @@ def make_evidence(text: str, source: SourceRef, draft: Draft) -> ProposedEvidenc
     # The loader demands `hedged` for a quote holding a hedge word, whatever the draft thought.
     if not hedges and HEDGE_WORDS.search(quote):
         hedges = [HEDGE_WORDS.search(quote).group(0)]  # type: ignore[union-attr]
-    outlet = draft.attribution.outlet if draft.attribution else None
+    attributed = overlapping(attributions, start, end)
+    outlet = attributed[0].outlet if attributed else None
     certainty = Certainty.hedged if hedges else Certainty.reported if outlet else Certainty.stated
     starts = [m.start() for m in re.finditer(re.escape(quote), text)]
     if start not in starts:

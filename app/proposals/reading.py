@@ -1,12 +1,12 @@
-"""One article read once: its units, the mentions and attribution of each, and who a clause is
-about (its actor), with pronouns resolved to what they stand for. The extractors of each kind of
-fact work from this."""
+"""One article read once: its units, the mentions in each, the sentences it attributes to an
+outlet (by app.facts.wording, the checker's rules), and who a clause is about (its actor), with
+pronouns resolved to what they stand for. The extractors of each kind of fact work from this."""
 
 import re
 from dataclasses import dataclass, field
 
+from app.facts.wording import Attribution, attributions
 from app.proposals import cues
-from app.proposals.attribution import Attribution, Attributions
 from app.proposals.mentions import Mention, Mentions, coordinated
 from app.proposals.model import Article
 from app.proposals.reference import Reference
@@ -50,7 +50,7 @@ class Reading:
     reference: Reference
     units: list[Unit]
     mentions: list[list[Mention]]
-    attribution: dict[int, Attribution]
+    attributions: list[Attribution]  # app.facts.wording's, the checker's own
     clause_spans: list[list[tuple[int, int]]] = field(default_factory=list)
 
     @classmethod
@@ -59,9 +59,9 @@ class Reading:
         units = segment(text)
         finder = Mentions(reference, article.published)
         mentions = [finder.find(text, u.start, u.end) for u in units]
-        attribution = Attributions(reference, article.publisher).of_units(text, units)
+        attributed = attributions(text, reference.outlet_names(), article.source.publisher)
         spans = [clauses(text, u.start, u.end) for u in units]
-        return cls(text, article, reference, units, mentions, attribution, spans)
+        return cls(text, article, reference, units, mentions, attributed, spans)
 
     def words(self, start: int, end: int) -> str:
         return self.text[start:end]
