@@ -1,11 +1,12 @@
-"""One article read once: its units, the mentions in each, the sentences it attributes to an
-outlet (by app.facts.wording, the checker's rules), and who a clause is about (its actor), with
-pronouns resolved to what they stand for. The extractors of each kind of fact work from this."""
+"""One article read once: its units, the mentions in each, its wording (the sentences it
+attributes to an outlet and its hedged lists, by the checker's rules in app.facts.wording), and
+who a clause is about (its actor), with pronouns resolved to what they stand for. The extractors
+of each kind of fact work from this."""
 
 import re
 from dataclasses import dataclass, field
 
-from app.facts.wording import Attribution, attributions
+from app.facts.wording import Wording, wording_of
 from app.proposals import cues
 from app.proposals.mentions import Mention, Mentions, coordinated
 from app.proposals.model import Article
@@ -50,7 +51,7 @@ class Reading:
     reference: Reference
     units: list[Unit]
     mentions: list[list[Mention]]
-    attributions: list[Attribution]  # app.facts.wording's, the checker's own
+    wording: Wording  # its attributions and hedged lists, by the checker's own rules
     clause_spans: list[list[tuple[int, int]]] = field(default_factory=list)
 
     @classmethod
@@ -59,9 +60,10 @@ class Reading:
         units = segment(text)
         finder = Mentions(reference, article.published)
         mentions = [finder.find(text, u.start, u.end) for u in units]
-        attributed = attributions(text, reference.outlet_names(), article.source.publisher)
+        outlets = tuple(reference.outlet_names())
+        wording = wording_of(text, outlets, article.source.publisher)
         spans = [clauses(text, u.start, u.end) for u in units]
-        return cls(text, article, reference, units, mentions, attributed, spans)
+        return cls(text, article, reference, units, mentions, wording, spans)
 
     def words(self, start: int, end: int) -> str:
         return self.text[start:end]
