@@ -40,7 +40,7 @@ _CONTINUES = re.compile(
     r"(?:added|also said|said|reported|noted)\b"
 )
 # "KYIV, Sept 5 (Reuters) -" opening an article names its publisher, not an outlet it cites.
-DATELINE_CHARS = 120
+_DATELINE_CHARS = 120
 _DATELINE_DASH = re.compile(r"\s*[-–—]")
 BULLET = re.compile(r"[-–—•*·]")  # a line holding only a bullet mark
 BULLETED = re.compile(r"([-–—•*·])[ \t]+(?=\S)")  # a line opening with one
@@ -117,7 +117,7 @@ class _Cues:
         for pattern in self.patterns:
             for m in pattern.finditer(self.text, span.start, span.end):
                 outlet = self.outlet_of[m["name"]]
-                dateline = m.start() < DATELINE_CHARS and _DATELINE_DASH.match(self.text, m.end())
+                dateline = m.start() < _DATELINE_CHARS and _DATELINE_DASH.match(self.text, m.end())
                 if outlet != self.publisher and not dateline:
                     return outlet, m[0]
         return None
