@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from app.facts.files import Dataset, load_dataset
-from app.facts.verify import SourceRef
 from app.proposals.engine import propose
 from app.proposals.model import Article, Candidate
 from app.proposals.reference import load_reference
@@ -158,7 +157,7 @@ def evaluate(data_dir: Path) -> tuple[dict[str, Score], int, int, dict[str, list
     stronger = coalition_tasks = 0
     proposals: dict[str, list[Candidate]] = {}
     for src in data.sources:
-        article = Article(SourceRef(src.spec.id, src.text, src.spec.lines[0]))
+        article = Article(src.ref())
         candidates = propose(article, reference, [])
         proposals[src.spec.id] = candidates
         quoted = {e.fact_id for e in data.evidence if e.source_id == src.spec.id}

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from app.facts.verify import SourceRef
+from app.facts.wording import overlapping, wording_of
 from app.proposals.engine import propose
 from app.proposals.existing import facts_from_files
 from app.proposals.model import Article, Candidate
@@ -41,7 +42,7 @@ def run(
     published: dt.date | None = dt.date(2025, 9, 10),
     publisher: str | None = None,
 ) -> list[Candidate]:
-    article = Article(SourceRef("article-x", text), published=published, publisher=publisher)
+    article = Article(SourceRef("article-x", text, publisher=publisher), published=published)
     return propose(article, reference, existing or [])
 
 
@@ -233,23 +234,34 @@ def test_a_commitment_brings_a_membership_for_a_nation_without_one(
 # --- attribution ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "outlet"),
-    [
-        ("According to Reuters, Belgium will send troops.", "reuters"),
-        ("Belgium will send troops (AP).", "ap-news"),
-        ("As BBC News reported, Belgium will send troops.", "bbc-news"),
-        ("Belgium will send troops, as reported by Al Jazeera.", "al-jazeera"),
-        (
-            "According to Reuters, Belgium will train pilots. The agency added that Belgium "
-            "will send troops.",
-            "reuters",
-        ),
-        ("Belgium will send troops.", None),
-        ("According to Reuters, Belgium will send troops.", None),  # Reuters' own article
-    ],
-)
-def test_the_outlet_the_article_attributes_it_to(
+# Each form of attribution the checker (app.facts.wording) knows, and the outlet it gives.
+ATTRIBUTED = [
+    ("According to Reuters, Belgium will send troops.", "reuters"),
+    ("Belgium will send troops (AP).", "ap-news"),
+    ("As BBC News reported, Belgium will send troops.", "bbc-news"),
+    ("Belgium will send troops, as reported by Al Jazeera.", "al-jazeera"),
+    ("Belgium will send troops, the Guardian reported.", "the-guardian"),
+    ("Belgium will send troops, its defence minister told Reuters.", "reuters"),
+    (
+        "According to Reuters, Belgium will train pilots. The agency added that Belgium "
+        "will send troops.",
+        "reuters",
+    ),
+    (
+        "As AP News reported, Belgium will train pilots. Rather, Belgium will send troops.",
+        "ap-news",
+    ),
+    ("According to Reuters, the plan is set. It says:\n\n- Belgium will send troops", "reuters"),
+    ("BRUSSELS, Sept 4 (Reuters) - Belgium will send troops.", None),  # the wire's dateline
+    ("According to Reuters, Belgium will train pilots.\nBelgium will send troops.", None),
+    ("Belgium will send troops, one economist said.", None),  # no outlet "Economist"
+    ("Belgium will send troops.", None),
+    ("According to Reuters, Belgium will send troops.", None),  # Reuters' own article
+]
+
+
+@pytest.mark.parametrize(("text", "outlet"), ATTRIBUTED)
+def test_the_outlet_the_article_attributes_it_to_is_the_one_the_checker_requires(
     reference: Reference, text: str, outlet: str | None
 ) -> None:
     publisher = "Reuters" if text.startswith("According") and outlet is None else None
@@ -258,8 +270,14 @@ def test_the_outlet_the_article_attributes_it_to(
         for c in run(reference, text, publisher=publisher)
         if c.kind == "commitment" and c.fact["role"] == "troops"
     ]
-    assert c.evidence[0].outlet == outlet
-    assert c.evidence[0].certainty.value == ("reported" if outlet else "stated")
+    [e] = c.evidence
+    assert e.outlet == outlet
+    assert e.certainty.value == ("reported" if outlet else "stated")
+    # The checker, given the same outlets and publisher, asks this very outlet of the quote.
+    wording = wording_of(text, tuple(reference.outlet_names()), publisher)
+    assert {a.outlet for a in overlapping(wording.attributions, e.start, e.end)} == (
+        {outlet} if outlet else set()
+    )
 
 
 # --- relations to existing facts --------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Properties of the proposal engine over random texts and random mutations of the seed's
 articles: it never fails; every quote it proposes is exactly text[start:end], on the line it
-names, and passes the loader's own check; no hedged quote is proposed as a pledge or an offer;
+names, and passes the loader's own checks (its place, and the outlet and hedges its wording
+asks for); no hedged quote is proposed as a pledge or an offer;
 and a task given to the coalition's force is never handed to a nation named around it."""
 
 import datetime as dt
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from app.facts.files import load_dataset
 from app.facts.verify import SourceRef, locate
+from app.facts.wording import overlapping, within, wording_of
 from app.proposals.engine import propose
 from app.proposals.model import Article, Candidate
 from app.proposals.reference import load_reference
@@ -107,6 +109,7 @@ WORDS = [
 
 def check(text: str, candidates: list[Candidate], first_line: int = 1) -> None:
     source = SourceRef("article-x", text, first_line)
+    wording = wording_of(text, tuple(REFERENCE.outlet_names()))
     for c in candidates:
         assert c.evidence, c
         for e in c.evidence:
@@ -115,6 +118,11 @@ def check(text: str, candidates: list[Candidate], first_line: int = 1) -> None:
             item = EvidenceIn.model_validate(e.as_file_item())
             located, problem = locate(c.fact["id"], 1, item, source)
             assert problem is None and located is not None and located.start == e.start
+            attributed = {a.outlet for a in overlapping(wording.attributions, e.start, e.end)}
+            assert ({e.outlet} if e.outlet else set()) <= attributed, (e.quote, attributed)
+            assert e.outlet in attributed or not attributed, (e.quote, attributed)
+            listed = {h.hedge.lower() for h in within(wording.hedged_lists, e.start, e.end)}
+            assert listed <= {h.lower() for h in e.hedge or []}, (e.quote, listed, e.hedge)
             if c.kind == "commitment" and c.fact["status"] in {"pledged", "open_to"}:
                 assert e.certainty.value != "hedged", c
         if c.relation.kind.value == "new":
@@ -214,3 +222,8 @@ def test_the_test_articles_keep_exact_quotes(path: Path) -> None:
 def test_the_seed_articles_keep_exact_quotes_at_their_document_lines() -> None:
     for source in DATA.sources:
         run(source.text, source.spec.lines[0])
+
+
+@pytest.mark.parametrize("text", SEED_TEXTS, ids=[s.spec.id for s in DATA.sources])
+def test_the_seed_articles_keep_exact_quotes(text: str) -> None:
+    run(text)

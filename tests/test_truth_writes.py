@@ -119,6 +119,33 @@ async def test_a_curators_write_is_held_to_the_same_wording_rules(curation: Cura
     assert await curation.state() == before
 
 
+async def test_a_write_is_held_to_the_attribution_the_proposer_gives(
+    curation: Curation,
+) -> None:
+    """One set of attribution rules (app.facts.wording): a sentence that goes on with an
+    attributed one is the outlet's words, and a publisher naming itself cites no one."""
+    text = (
+        "According to Reuters, Italy will train pilots. The agency added that Italy has "
+        "limited its role to monitoring outside Ukraine."
+    )
+    quote = "Italy has limited its role to monitoring outside Ukraine"
+    for hour, publisher, refused in ((9, None, True), (10, "Reuters", False)):
+        filed = f"{text} Filed at {hour}:00."  # one source a text
+        source = await curation.create(
+            "/sources",
+            {"title": f"Italy's role ({publisher})", "publisher": publisher, "text": filed},
+            who="root",
+        )
+        evidence = [{"source": source.json()["id"], "quote": quote, "certainty": "stated"}]
+        response = await curation.client.post(
+            "/commitments", json=commitment_body(evidence=evidence), headers=curation.auth()
+        )
+        if refused:
+            assert "Reuters" in problem(response, 422)["detail"], publisher
+        else:
+            assert response.status_code == 201, response.text
+
+
 async def test_a_later_source_contradicting_an_earlier_one_is_a_contradiction(
     curation: Curation,
 ) -> None:

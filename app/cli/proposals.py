@@ -16,14 +16,13 @@ from app.curation.audit import Actor, utcnow
 from app.curation.write import text_sha256, upsert_row
 from app.facts.reading import FactsError, read_yaml
 from app.facts.verify import SourceRef
+from app.facts.wording import attributions
 from app.formats import SLUG
-from app.proposals.attribution import Attributions
 from app.proposals.engine import propose
 from app.proposals.existing import facts_from_database, facts_from_files, registered_outlets
 from app.proposals.model import Article, Candidate
 from app.proposals.output import to_json, to_yaml
 from app.proposals.reference import Reference, load_reference
-from app.proposals.text import segment
 from app.schemas.bodies import FactIn
 from app.store.engine import make_engine
 from app.store.models import Outlet, Source
@@ -52,8 +51,8 @@ def read_article(file: Path) -> str:
 
 def cited_outlets(text: str, reference: Reference, publisher: str | None) -> list[str]:
     """Ids of the outlets the text attributes claims to, in order of first citation."""
-    found = Attributions(reference, publisher).of_units(text, segment(text))
-    return list(dict.fromkeys(a.outlet for _, a in sorted(found.items())))
+    found = attributions(text, reference.outlet_names(), publisher)
+    return list(dict.fromkeys(a.outlet for a in sorted(found, key=lambda a: a.start)))
 
 
 def _reference() -> tuple[Reference, Path]:
@@ -185,9 +184,8 @@ def propose_command(
     reference, data_dir = _reference()
     existing, outlets, first_line = _existing(database_url, data_dir, reference, source_id, text)
     article = Article(
-        SourceRef(source_id, text, first_line),
+        SourceRef(source_id, text, first_line, publisher),
         published=published.date() if published else None,
-        publisher=publisher,
     )
     candidates: list[Candidate] = propose(article, reference, existing)
     cited = sorted({e.outlet for c in candidates for e in c.evidence if e.outlet})

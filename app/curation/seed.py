@@ -20,7 +20,7 @@ from app.curation.write import (
     write_facts,
 )
 from app.facts.files import Dataset
-from app.facts.verify import References, SourceRef
+from app.facts.verify import References
 from app.store.models import Fact, Outlet, Source
 from app.vocab import Origin
 
@@ -88,7 +88,7 @@ def apply_dataset(session: Session, data: Dataset, actor: Actor = SEED) -> SeedR
     # The files were verified as a whole when loaded; check them against themselves again
     # (not against other stored facts, which the seed may be about to retract).
     refs = References(
-        sources={s.spec.id: SourceRef(s.spec.id, s.text, s.spec.lines[0]) for s in data.sources},
+        sources={s.spec.id: s.ref() for s in data.sources},
         outlets={o.id: o.name for o in data.outlets},
         groups=data.groups,
         membership_of={},

@@ -326,9 +326,9 @@ def database_references(session: Session, groups: dict[str, GroupIn]) -> Referen
         (live if retracted_at is None else retracted)[nation] = membership_id
     return References(
         sources={
-            sid: SourceRef(sid, text, first or 1)
-            for sid, text, first in session.execute(
-                select(Source.id, Source.text, Source.first_line)
+            sid: SourceRef(sid, text, first or 1, publisher)
+            for sid, text, first, publisher in session.execute(
+                select(Source.id, Source.text, Source.first_line, Source.publisher)
             ).tuples()
         },
         outlets=dict(session.execute(select(Outlet.id, Outlet.name)).tuples().all()),

@@ -46,6 +46,10 @@ class SourceText:
     end_char: int
     text: str
 
+    def ref(self) -> SourceRef:
+        """What its evidence is checked against."""
+        return SourceRef(self.spec.id, self.text, self.spec.lines[0], self.spec.publisher)
+
 
 @dataclass
 class Dataset:
@@ -155,7 +159,7 @@ def load_dataset(data_dir: Path) -> Dataset:
         sources, sources_spec.outlets, groups, reference, [], **parse_facts(raw, "facts")
     )
     refs = References(
-        sources={s.spec.id: SourceRef(s.spec.id, s.text, s.spec.lines[0]) for s in sources},
+        sources={s.spec.id: s.ref() for s in sources},
         outlets={o.id: o.name for o in sources_spec.outlets},
         groups=groups,
         membership_of={},

@@ -44,12 +44,14 @@ class LocatedEvidence:
 
 @dataclass(frozen=True)
 class SourceRef:
-    """What evidence is checked against: a source's id, its text, and where it starts in its
-    document (1 for a text registered on its own)."""
+    """What evidence is checked against: a source's id, its text, where it starts in its
+    document (1 for a text registered on its own), and who published it (an outlet naming
+    itself in its own article cites no one)."""
 
     id: str
     text: str
     first_line: int = 1
+    publisher: str | None = None
 
 
 def locate(
@@ -149,7 +151,7 @@ def _wording_problems(
     attributes to an outlet (or one that goes on with it) is that outlet's report, and an item
     of a list under a hedged lead-in ("the group reportedly involves:") is hedged."""
     name = f"fact {fact_id!r}, evidence {position}"
-    wording = wording_of(source.text, tuple(sorted(refs.outlets.items())))
+    wording = wording_of(source.text, tuple(sorted(refs.outlets.items())), source.publisher)
     problems = []
     attributed = overlapping(wording.attributions, at.start, at.end)
     if attributed and ev.outlet not in {a.outlet for a in attributed}:

@@ -1,10 +1,11 @@
-"""What a source's wording says about how certain its words are: hedge words, sentences the
-article attributes to an outlet, and bulleted lists that stand under a hedged or attributed
-lead-in. The data checks (app.facts.files) hold every quote to these, so evidence cannot be marked
-more certain than its words — in the seed files and in a curator's write alike."""
+"""What a source's wording says about how certain its words are: hedge words, whose words a
+sentence relays (the outlet the article attributes it to), and bulleted lists that stand under a
+hedged or attributed lead-in. The data checks (app.facts.verify) hold every quote to these, and
+the proposal engine (app.proposals) marks its quotes by them, so evidence cannot be marked more
+certain than its words — in the seed files, a curator's write and a proposal alike."""
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,12 +18,32 @@ HEDGE_WORDS = re.compile(
 # a capital or an opening quotation mark, or at the end of the line. Initials such as "U.S."
 # are no ends: the letter before the point is a lone capital.
 _SENTENCE_END = re.compile(r"(?<![A-Z]\.[A-Z])(?<!\b[A-Z])[.!?][”’\")]*(?=\s+[A-Z“\"‘(]|\s*$)")
-# A sentence that only goes on with the one before it ("Rather, it is meant to deter…") is the
-# same speaker's or outlet's words.
-_CONTINUES = re.compile(
-    r"^(Rather|Instead|Moreover|Furthermore|In addition|Also|Still|Yet|Indeed|He|She|It|They)\b"
+# The words that make an outlet the one whose words a sentence relays. {o} stands for the
+# outlet's name as written (a "the" before it allowed), {name} for the bare name; the cue's own
+# words are read in any case, the name as written ("an economist said" cites no Economist).
+_CUES = (
+    r"\b(?i:according to) {o}",
+    r"\b(?i:as) {o},? (?i:(?:first )?(?:reported|reports|noted|notes|said|says|wrote|writes|"
+    r"put it|revealed))\b",
+    r"\b(?i:(?:as )?(?:reported|quoted|cited) by) {o}",
+    r"\(\s*{name}\s*\)",
+    r"\b{o} (?i:reported|reports|said|says|noted|wrote|writes|revealed|learned)\b",
+    r"\b(?i:told|in an interview with|speaking to) {o}",
 )
-_BULLET_MARK = re.compile(r"^-\s*")
+# A sentence that only goes on with the one before it, in the same paragraph ("Rather, it is
+# meant to deter…", "The agency added…"), is the same outlet's words.
+_CONTINUES = re.compile(
+    r"^(?:Rather|Instead|Moreover|Furthermore|In addition|Also|Still|Yet|Indeed|He|She|It|They"
+    r"|The (?:agency|outlet|report|newspaper|paper|broadcaster|network|wire service|"
+    r"news agency|daily)|(?:That|This) (?:same )?report)\b"
+    r"|\b(?:the|that|this) (?:agency|outlet|report|newspaper|broadcaster|paper) "
+    r"(?:added|also said|said|reported|noted)\b"
+)
+# "KYIV, Sept 5 (Reuters) -" opening an article names its publisher, not an outlet it cites.
+_DATELINE_CHARS = 120
+_DATELINE_DASH = re.compile(r"\s*[-–—]")
+BULLET = re.compile(r"[-–—•*·]")  # a line holding only a bullet mark
+BULLETED = re.compile(r"([-–—•*·])[ \t]+(?=\S)")  # a line opening with one
 
 
 @dataclass(frozen=True)
@@ -35,7 +56,7 @@ class Span:
 class Attribution(Span):
     """A stretch of text the article attributes to an outlet: `cue` is the attributing words."""
 
-    outlet: str  # the outlet's name as the article writes it
+    outlet: str  # the outlet's id
     cue: str
 
 
@@ -70,44 +91,64 @@ def sentences(text: str) -> list[Span]:
     return spans
 
 
-def _attribution_patterns(name: str) -> re.Pattern[str]:
-    n = re.escape(name)
-    return re.compile(
-        rf"\bAccording to {n}\b|\bAs {n} (?:reported|noted|said|wrote|reports|notes)\b"
-        rf"|\(\s*{n}\s*\)|\b(?:as )?reported by {n}\b|\b{n} (?:reported|said|noted|reports)\b",
-        re.IGNORECASE,
-    )
+@lru_cache(maxsize=16)
+def _cue_patterns(names: tuple[str, ...]) -> list[re.Pattern[str]]:
+    longest_first = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    name = rf"(?P<name>{longest_first})(?!\w)"
+    written = rf"(?:[Tt]he\s+)?{name}"
+    return [re.compile(cue.replace("{o}", written).replace("{name}", name)) for cue in _CUES]
 
 
-def attributions(text: str, outlets: Mapping[str, str]) -> list[Attribution]:
-    """Every sentence the text attributes to one of ``outlets`` (id -> name), the sentences that
-    only go on with one of them, and the bulleted items under an attributed lead-in."""
-    patterns = {oid: _attribution_patterns(name) for oid, name in outlets.items()}
+class _Cues:
+    """Where a text names an outlet as the one it relays: the first cue in a stretch, skipping
+    the article's own publisher and its dateline."""
+
+    def __init__(self, text: str, outlets: Iterable[tuple[str, str]], publisher: str | None):
+        self.text = text
+        self.outlet_of = {name: oid for oid, name in outlets}
+        self.patterns = _cue_patterns(tuple(self.outlet_of)) if self.outlet_of else []
+        wanted = (publisher or "").lower()
+        self.publisher = next(
+            (oid for name, oid in self.outlet_of.items() if wanted in {oid, name.lower()}), None
+        )
+
+    def first(self, span: Span) -> tuple[str, str] | None:
+        """(outlet id, cue) of the first cue in ``span``."""
+        for pattern in self.patterns:
+            for m in pattern.finditer(self.text, span.start, span.end):
+                outlet = self.outlet_of[m["name"]]
+                dateline = m.start() < _DATELINE_CHARS and _DATELINE_DASH.match(self.text, m.end())
+                if outlet != self.publisher and not dateline:
+                    return outlet, m[0]
+        return None
+
+
+def attributions(
+    text: str, outlets: Iterable[tuple[str, str]], publisher: str | None = None
+) -> list[Attribution]:
+    """Every sentence ``text`` attributes to one of ``outlets`` ((id, name) pairs; an outlet
+    may have several names), each sentence that goes on with an attributed one in its paragraph,
+    and the bulleted items under an attributed lead-in. ``publisher`` (an outlet's id or name)
+    is the article's own voice: its name cites no one."""
+    cues = _Cues(text, outlets, publisher)
     found: list[Attribution] = []
-    spans = sentences(text)
-    for i, span in enumerate(spans):
-        sentence = text[span.start : span.end]
-        for outlet_id, pattern in patterns.items():
-            cue = pattern.search(sentence)
-            if cue is None:
-                continue
-            found.append(Attribution(span.start, span.end, outlet_id, cue[0]))
+    carried: tuple[str, str] | None = None  # what the sentence before carries on to this one
+    line_end = -1
+    for span in sentences(text):
+        own = cues.first(span)
+        if own is None and carried is not None and span.start <= line_end:
+            goes_on = _CONTINUES.search(text[span.start : span.end]) is not None
+            own = carried if goes_on else None
+        elif own is not None:
             line_end = text.find("\n", span.end)
             line_end = len(text) if line_end < 0 else line_end
-            for following in spans[i + 1 :]:
-                if following.start > line_end:
-                    break
-                if not _CONTINUES.match(text[following.start : following.end]):
-                    break
-                found.append(Attribution(following.start, following.end, outlet_id, cue[0]))
-            break
+        carried = own
+        if own is not None:
+            found.append(Attribution(span.start, span.end, *own))
     for lead_in, items in _lists(text):
-        lead = text[lead_in.start : lead_in.end]
-        for outlet_id, pattern in patterns.items():
-            cue = pattern.search(lead)
-            if cue is not None:
-                found += [Attribution(s.start, s.end, outlet_id, cue[0]) for s in items]
-                break
+        cue = cues.first(lead_in)
+        if cue is not None:
+            found += [Attribution(s.start, s.end, *cue) for s in items]
     return found
 
 
@@ -122,20 +163,23 @@ def hedged_lists(text: str) -> list[HedgedList]:
 
 
 def _lists(text: str) -> Iterator[tuple[Span, list[Span]]]:
-    """(lead-in line, its items) for each bulleted list: items are lines after a line holding
-    only "-", or lines that start with "- ", following a line that ends with ":"."""
+    """(lead-in line, its items) for each bulleted list: items are the lines after a line
+    holding only a bullet mark, and lines that open with one, below a line that ends with ":".
+    Blank lines neither end a list nor start one."""
     lead_in: Span | None = None
     items: list[Span] = []
     after_mark = False
     for start, line in _lines(text):
         stripped = line.strip()
-        if stripped == "-":
+        if not stripped:
+            continue
+        if BULLET.fullmatch(stripped):
             after_mark = True
             continue
-        if after_mark or (stripped.startswith("- ") and lead_in is not None):
-            offset = len(line) - len(line.lstrip())
-            mark = _BULLET_MARK.match(line[offset:]) if not after_mark else None
-            begin = start + offset + (mark.end() if mark else 0)
+        indent = len(line) - len(line.lstrip())
+        mark = None if after_mark else BULLETED.match(line, indent)
+        if after_mark or mark is not None:
+            begin = start + (mark.end() if mark is not None else indent)
             items.append(Span(begin, start + len(line.rstrip())))
             after_mark = False
             continue
@@ -156,10 +200,13 @@ class Wording:
 
 
 @lru_cache(maxsize=64)
-def wording_of(text: str, outlets: tuple[tuple[str, str], ...]) -> Wording:
-    """The wording of ``text`` with ``outlets`` as (id, name) pairs; kept for the texts checked
-    most recently (a batch of facts quotes the same few sources again and again)."""
-    return Wording(attributions(text, dict(outlets)), hedged_lists(text))
+def wording_of(
+    text: str, outlets: tuple[tuple[str, str], ...], publisher: str | None = None
+) -> Wording:
+    """The wording of ``text`` with ``outlets`` as (id, name) pairs and its ``publisher``; kept
+    for the texts checked most recently (a batch of facts quotes the same few sources again and
+    again)."""
+    return Wording(attributions(text, outlets, publisher), hedged_lists(text))
 
 
 def overlapping(spans: list[Attribution], start: int, end: int) -> list[Attribution]:

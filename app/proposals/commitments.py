@@ -161,7 +161,6 @@ def commitment_drafts(reading: Reading) -> list[Draft]:
                             unit=unit,
                             confidence=_confidence(actor, role, bool(own), status_kind),
                             reasons=list(reasons),
-                            attribution=reading.attribution.get(index),
                             hedge_from=start,
                             mentions=list(actor.mentions),
                         )

@@ -166,7 +166,6 @@ def _draft(
         unit=unit,
         confidence=confidence,
         reasons=reasons,
-        attribution=reading.attribution.get(index),
         hedge_from=unit.start,
         # Russia's opposition stands in the way of the coalition's deployment, not of Russia's.
         gates_hint=(

@@ -52,7 +52,7 @@ def _located(reading: Reading, drafts: list[Draft]) -> list[tuple[Draft, Propose
     """Each draft with its evidence; a hedged quote never carries a pledge or an offer."""
     out = []
     for draft in drafts:
-        evidence = make_evidence(reading.text, reading.article.source, draft)
+        evidence = make_evidence(reading.text, reading.article.source, draft, reading.wording)
         if evidence is None:
             continue
         status = draft.fields.get("status")

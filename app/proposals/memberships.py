@@ -60,7 +60,6 @@ def _draft(
         unit=unit,
         confidence=confidence,
         reasons=reasons,
-        attribution=reading.attribution.get(index),
         hedge_from=unit.start,
     )
 
@@ -204,7 +203,6 @@ def implied_memberships(reading: Reading, commitments: list[Draft], have: set[st
                     f"acts in {len(ds)} commitment(s) here but is named in no list of members:"
                     f" implied{', potential: every role waits' if pending else ''}"
                 ],
-                attribution=first.attribution,
                 hedge_from=first.hedge_from,
             )
         )

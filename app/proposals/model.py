@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.facts.verify import SourceRef
-from app.proposals.attribution import Attribution
 from app.proposals.mentions import Mention
 from app.proposals.text import Unit
 from app.vocab import Certainty, RelationKind
@@ -65,7 +64,6 @@ class Article:
 
     source: SourceRef
     published: dt.date | None = None
-    publisher: str | None = None
 
 
 @dataclass
@@ -79,7 +77,6 @@ class Draft:
     unit: Unit
     confidence: float
     reasons: list[str]
-    attribution: Attribution | None = None
     hedge_from: int | None = None  # where hedges may be looked for (a list's lead)
     mentions: list[Mention] = field(default_factory=list)
     gates_hint: tuple[str | None, tuple[str, ...]] | None = None  # conditions: (nation, roles)

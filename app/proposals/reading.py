@@ -1,12 +1,13 @@
-"""One article read once: its units, the mentions and attribution of each, and who a clause is
-about (its actor), with pronouns resolved to what they stand for. The extractors of each kind of
-fact work from this."""
+"""One article read once: its units, the mentions in each, its wording (the sentences it
+attributes to an outlet and its hedged lists, by the checker's rules in app.facts.wording), and
+who a clause is about (its actor), with pronouns resolved to what they stand for. The extractors
+of each kind of fact work from this."""
 
 import re
 from dataclasses import dataclass, field
 
+from app.facts.wording import Wording, wording_of
 from app.proposals import cues
-from app.proposals.attribution import Attribution, Attributions
 from app.proposals.mentions import Mention, Mentions, coordinated
 from app.proposals.model import Article
 from app.proposals.reference import Reference
@@ -50,7 +51,7 @@ class Reading:
     reference: Reference
     units: list[Unit]
     mentions: list[list[Mention]]
-    attribution: dict[int, Attribution]
+    wording: Wording  # its attributions and hedged lists, by the checker's own rules
     clause_spans: list[list[tuple[int, int]]] = field(default_factory=list)
 
     @classmethod
@@ -59,9 +60,10 @@ class Reading:
         units = segment(text)
         finder = Mentions(reference, article.published)
         mentions = [finder.find(text, u.start, u.end) for u in units]
-        attribution = Attributions(reference, article.publisher).of_units(text, units)
+        outlets = tuple(reference.outlet_names())
+        wording = wording_of(text, outlets, article.source.publisher)
         spans = [clauses(text, u.start, u.end) for u in units]
-        return cls(text, article, reference, units, mentions, attribution, spans)
+        return cls(text, article, reference, units, mentions, wording, spans)
 
     def words(self, start: int, end: int) -> str:
         return self.text[start:end]

@@ -88,9 +88,8 @@ class Reference:
         return sorted(held, key=lambda e: e.from_, reverse=True)
 
     def outlet_names(self) -> list[tuple[str, str]]:
-        """(name as written, outlet id), longest first, for the attribution patterns."""
-        pairs = [(name, o.id) for o in self.outlets.values() for name in (o.name, *o.aliases)]
-        return sorted(pairs, key=lambda p: -len(p[0]))
+        """(outlet id, name as written) for every name of every outlet, aliases included."""
+        return [(o.id, name) for o in self.outlets.values() for name in (o.name, *o.aliases)]
 
 
 def _nation_display(code: str) -> str:

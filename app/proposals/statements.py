@@ -119,6 +119,5 @@ def _draft(
         unit=unit,
         confidence=0.7 if fields["speaker_nation"] else 0.55,
         reasons=[f'speaker: "{fields["speaker"]}"', why],
-        attribution=reading.attribution.get(index),
         hedge_from=unit.start,
     )

@@ -8,8 +8,8 @@ from functools import lru_cache
 
 import pysbd
 
-BULLET = re.compile(r"[-–—•*·]")  # a line holding only a bullet mark
-BULLETED = re.compile(r"([-–—•*·])[ \t]+(?=\S)")  # a line opening with one
+from app.facts.wording import BULLET, BULLETED
+
 # A list's label ("Caution: Germany and Italy…"): a few words, then a colon.
 LABEL = re.compile(r"(?:[A-Z][\w’'/-]*)(?:[ \t]+[\w’'/-]+){0,4}:[ \t]+")
 SENTENCE_END = re.compile(r"[.!?:;…”\"’')\]]\s*$")

@@ -93,9 +93,8 @@ def run_engine(request: Request, source_id: SourceId) -> tuple[Source, list[Cand
         existing = facts_from_database(session, reference.groups)
         session.expunge(source)
     article = Article(
-        SourceRef(source.id, source.text, source.first_line or 1),
+        SourceRef(source.id, source.text, source.first_line or 1, source.publisher),
         published=source.published,
-        publisher=source.publisher,
     )
     return source, propose(article, reference, existing)
 
