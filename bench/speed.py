@@ -198,7 +198,9 @@ def canned_queries() -> dict[str, str]:
 def sql_rows(connection: sqlite3.Connection, query: Query, sql: str) -> list[dict[str, Any]]:
     """Run a canned query's SQL with sqlite3 and shape the rows as Datasette answers them:
     JSON columns decoded, or for CSV every cell as text."""
-    cursor = connection.execute(sql, dict(query.params))
+    # A parameter the URL leaves out is '' to the SQL, as Datasette passes it.
+    params = dict.fromkeys(re.findall(r":(\w+)", sql), "") | dict(query.params)
+    cursor = connection.execute(sql, params)
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     if query.csv:
