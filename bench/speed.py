@@ -396,6 +396,27 @@ def prepare_database(database_url: str) -> None:
         engine.dispose()
 
 
+def seeded_targets(
+    stack: contextlib.ExitStack, folder: Path, args: argparse.Namespace
+) -> list[Target]:
+    """pledgedb cold and warm on a freshly seeded SQLite file and (unless --skip-postgres) a
+    fresh PostgreSQL database, and Datasette over a copy of the SQLite file, each with
+    args.workers; not started. The scratch databases go when the stack closes."""
+    print(f"seeding databases in {folder} ...", file=sys.stderr)
+    sqlite_url = stack.enter_context(scratch_database(None, folder))
+    prepare_database(sqlite_url)
+    targets = pledgedb_targets("sqlite", sqlite_url, args.workers)
+    if not args.skip_postgres:
+        pg_url = stack.enter_context(scratch_database(args.pg_url, folder))
+        prepare_database(pg_url)
+        targets += pledgedb_targets("postgresql", pg_url, args.workers)
+    env = {**os.environ, DATASETTE_FILE_ENV: str(datasette_copy(sqlite_url, folder))}
+    app = ["--factory", "bench.speed:datasette_app"]
+    targets += [Target("datasette", "sqlite", "", w, app, env, "/-/versions.json")
+                for w in args.workers]  # fmt: skip
+    return targets
+
+
 def datasette_copy(sqlite_url: str, folder: Path) -> Path:
     """A self-contained copy of the seeded file (no WAL: an immutable open never reads one)."""
     target = folder / "datasette" / "pledgedb.sqlite3"  # Datasette names the database "pledgedb"
@@ -677,15 +698,21 @@ def report(
     return "\n".join(lines)
 
 
-def write_results(section: str, results: Path = RESULTS) -> None:
+def write_results(
+    section: str,
+    results: Path = RESULTS,
+    markers: tuple[str, str] = (BEGIN, END),
+    heading: str = "Speed side by side (bench/speed.py)",
+) -> None:
     """Rewrite the part of RESULTS.md between the markers; add it at the end the first time."""
+    begin, end = markers
     text = results.read_text(encoding="utf-8") if results.exists() else ""
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
+    block = f"{begin}\n{section}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
     else:
-        text = text.rstrip("\n") + "\n\n## Speed side by side (bench/speed.py)\n\n" + block + "\n"
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + block + "\n"
     results.write_text(text, encoding="utf-8")
 
 
@@ -704,9 +731,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL base URL")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--write-results", action="store_true", help="rewrite bench/RESULTS.md")
+    parser.add_argument(
+        "--varied",
+        action="store_true",
+        help="the varied-URL workload instead (bench/varied.py): 2-worker servers, cache on",
+    )
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
-    args.workers = (2,) if args.quick else (1, 2)
+    args.workers = (2,) if args.quick or args.varied else (1, 2)
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads")
     return args
@@ -812,20 +844,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = dt.datetime.now(dt.UTC)
     ports = iter(PORTS)
     queries = {q.key: q for q in QUERIES}
+    if args.varied:
+        from bench.varied import run_varied  # it imports this module
+
+        return run_varied(args, wrk, command)
     with contextlib.ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-speed-")))
-        print(f"seeding databases in {folder} ...", file=sys.stderr)
-        sqlite_url = stack.enter_context(scratch_database(None, folder))
-        prepare_database(sqlite_url)
-        targets = pledgedb_targets("sqlite", sqlite_url, args.workers)
-        if not args.skip_postgres:
-            pg_url = stack.enter_context(scratch_database(args.pg_url, folder))
-            prepare_database(pg_url)
-            targets += pledgedb_targets("postgresql", pg_url, args.workers)
-        env = {**os.environ, DATASETTE_FILE_ENV: str(datasette_copy(sqlite_url, folder))}
-        app = ["--factory", "bench.speed:datasette_app"]
-        targets += [Target("datasette", "sqlite", "", w, app, env, "/-/versions.json")
-                    for w in args.workers]  # fmt: skip
+        targets = seeded_targets(stack, folder, args)
         print(f"starting {len(targets)} servers ...", file=sys.stderr)
         stack.enter_context(running(targets, folder, ports))
         expected = expected_answers(targets, queries)
