@@ -17,8 +17,10 @@ run; the report counts them.
 The machinery is bench/speed.py's: the seeded databases, the servers (2 workers each, cold
 and warm pledgedb on both backends, Datasette), wrk and its Lua hook. Here a Lua `request()`
 cycles through the URL list, shuffled once (seed 13): every server gets the same sequence of
-questions in its own URLs. Rounds take turns over the servers; each figure is the median of
-the rounds, and each ratio the median of the ratios within a round.
+questions in its own URLs. A first pass over each server fills the response caches (each
+worker's first answer to each URL; reported, not counted); then rounds take turns over the
+servers; each figure is the median of the rounds, and each ratio the median of the ratios
+within a round.
 """
 
 from __future__ import annotations
@@ -198,21 +200,26 @@ def lua_script(paths: Sequence[str]) -> str:
 
 def measure(
     targets: Sequence[Target], scripts: dict[str, Path], args: argparse.Namespace, wrk: str
-) -> tuple[dict[str, Cell], list[float]]:
-    """Rounds, each over every target in turn: cells by target, and the load averages seen."""
+) -> tuple[dict[str, Cell], dict[str, Cell], list[float]]:
+    """A first pass over every target (each worker's first answer to each URL: the response
+    cache fills), then rounds, each over every target in turn: the first passes and the rounds
+    by target, and the load averages seen."""
+    first = {t.name: Cell() for t in targets}
     cells = {t.name: Cell() for t in targets}
     loads = [os.getloadavg()[0]]
-    print(f"measuring: {args.rounds * len(targets)} wrk runs of {args.seconds} s", file=sys.stderr)
-    for round_ in range(args.rounds):
+    runs = (args.rounds + 1) * len(targets)
+    print(f"measuring: {runs} wrk runs of {args.seconds} s", file=sys.stderr)
+    for round_ in range(-1, args.rounds):
         for t in targets:
             run = run_wrk(wrk, scripts[t.name], t.base + "/", args.seconds, args.connections,
                           args.threads)  # fmt: skip
-            cells[t.name].runs.append(run)
+            (cells if round_ >= 0 else first)[t.name].runs.append(run)
             loads.append(os.getloadavg()[0])
             print(f"  {t.name}: {run.rps:,.0f} req/s, p99 {run.p99_ms:.1f} ms, "
                   f"{run.non2xx + run.socket_errors} errors", file=sys.stderr)  # fmt: skip
-        print(f"  round {round_ + 1}/{args.rounds} done", file=sys.stderr)
-    return cells, loads
+        done = f"round {round_ + 1}/{args.rounds}" if round_ >= 0 else "first pass"
+        print(f"  {done} done", file=sys.stderr)
+    return first, cells, loads
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -228,6 +235,7 @@ def round_ratio(a: Cell, b: Cell) -> tuple[float, list[float]]:
 def report(
     work: Workload,
     targets: Sequence[Target],
+    first: dict[str, Cell],
     cells: dict[str, Cell],
     loads: list[float],
     args: argparse.Namespace,
@@ -247,19 +255,21 @@ def report(
         "",
         f"Median of {args.rounds} round(s) of {args.seconds} s, {args.connections} connections, "
         f"{args.threads} wrk thread(s), 2 workers each; load average (1 min) "
-        f"{min(loads):.1f}–{max(loads):.1f} during the run. Errors: non-2xx plus socket errors, "
-        "summed over the rounds.",
+        f"{min(loads):.1f}–{max(loads):.1f} during the run. *First pass*: a run of the same "
+        "length before the rounds, each server's first answers to the URLs (the response "
+        "cache fills; not in the medians). Errors: non-2xx plus socket errors, all runs.",
         "",
-        "| target | req/s | p50 ms | p99 ms | req/s by round | p99 by round | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| target | req/s | p50 ms | p99 ms | req/s by round | p99 by round "
+        "| first pass: req/s · p99 | errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for t in targets:
-        c = cells[t.name]
+        c, f = cells[t.name], first[t.name]
         by_round = " / ".join(f"{r.rps:,.0f}" for r in c.runs)
         p99s = " / ".join(f"{r.p99_ms:.1f}" for r in c.runs)
         lines.append(
             f"| {t.name} | {c.rps:,.0f} | {c.p50:.1f} | {c.p99:.1f} | {by_round} | {p99s} "
-            f"| {c.errors} |"
+            f"| {f.rps:,.0f} · {f.p99:.1f} | {c.errors + f.errors} |"
         )
     warm, cold = find("pledgedb", "sqlite", "warm"), find("pledgedb", "sqlite", "cold")
     pg_warm = find("pledgedb", "postgresql", "warm")
@@ -330,7 +340,7 @@ def run_varied(args: argparse.Namespace, wrk: str, command: str) -> int:
                      for q in order_of_questions]  # fmt: skip
             scripts[t.name] = folder / f"varied-{t.port}.lua"
             scripts[t.name].write_text(lua_script(paths), encoding="utf-8")
-        cells, loads = measure(targets, scripts, args, wrk)
+        first, cells, loads = measure(targets, scripts, args, wrk)
 
     elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
     section = "\n".join(
@@ -339,7 +349,7 @@ def run_varied(args: argparse.Namespace, wrk: str, command: str) -> int:
             "",
             f"    {command}",
             "",
-            report(work, targets, cells, loads, args),
+            report(work, targets, first, cells, loads, args),
         ]
     )
     print(section)
