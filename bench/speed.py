@@ -77,6 +77,8 @@ COLD_P99_MS = 25.0
 WARM_SHARE = 0.5
 WARM_P99_MS = 10.0
 PG_FACTOR = 1.5
+# Issue 13: every fixed query cold (SQLite, 2 workers) at least this many times Datasette.
+EVERY_QUERY_FACTOR = 1.5
 
 
 # --- the queries -----------------------------------------------------------------------------
@@ -663,6 +665,19 @@ def report(
             f"bytes: `def` {sync:,.0f} req/s ({ratio(sync, dsette.rps):.2f}× Datasette), "
             f"`async def` {async_:,.0f} ({ratio(async_, dsette.rps):.2f}×); the bare-ASGI "
             f"ceiling {ceiling.rps:,.0f} ({ratio(ceiling.rps, dsette.rps):.2f}×)"
+        )
+    every = [
+        (q, c, d)
+        for q in queries
+        if (c := cell("pledgedb", "sqlite", "cold", 2, q.key))
+        and (d := cell("datasette", "sqlite", "", 2, q.key))
+    ]
+    if every:
+        detail = "; ".join(f"`{q.key}` {ratio(c.rps, d.rps):.2f}×" for q, c, d in every)
+        met = all(c.rps >= EVERY_QUERY_FACTOR * d.rps for _, c, d in every)
+        lines.append(
+            f"- cold, every query ≥ {EVERY_QUERY_FACTOR:g}× Datasette (issue 13; 2 workers): "
+            f"{detail}: **{'met' if met else 'not met'}**"
         )
     warm_rows = []
     for q in queries:
