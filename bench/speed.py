@@ -440,8 +440,10 @@ Key = tuple[str, str]  # (backend, query key)
 
 
 def fetch(base: str, path: str) -> httpx.Response:
-    # A new connection each time, so that with two workers both are asked (and warmed).
-    return httpx.get(base + path, timeout=30.0)
+    # A new connection each time, so that with two workers both are asked (and warmed). The
+    # bytes wrk gets, which asks for no encoding: httpx would ask for zstd and br when it can
+    # decode them, and the bare app would then serve decoded bodies labelled zstd.
+    return httpx.get(base + path, headers={"accept-encoding": "identity"}, timeout=30.0)
 
 
 def without_base(body: bytes) -> bytes:
