@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.speed                   # about 7 minutes
     .venv/bin/python -m bench.speed --quick           # about 2 minutes, a smoke run
     .venv/bin/python -m bench.speed --write-results   # also rewrite the section of RESULTS.md
+    .venv/bin/python -m bench.speed --varied          # hundreds of URLs instead (bench/varied.py)
 
 Targets, all served by uvicorn with the same options (no access log, log level warning) on
 ports 18100-18199, and all running at once so that rounds can alternate between them:

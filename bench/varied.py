@@ -134,12 +134,11 @@ async def varied_workload(client: httpx.AsyncClient) -> Workload:
         work.add("commitments, CSV", "commitments_by_role", f"/commitments?{csv}", params)
     for params in [[], *([("status", s)] for s in statuses)]:
         first = f"/commitments?{urlencode([*params, ('limit', str(PAGE_SIZE))])}"
-        after = ""
-        n = 0
+        after = ""  # the last id of the page before: none before the first
         async for path, page in walk(client, first):
-            keyset = [*params, ("size", str(PAGE_SIZE)), *([("after", after)] if n else [])]
-            work.add("deep page" if n else "first page of 5", "commitments_page", path, keyset)
-            after, n = (ids(page) or [after])[-1], n + 1
+            keyset = [*params, ("size", str(PAGE_SIZE)), *([("after", after)] if after else [])]
+            work.add("deep page" if after else "first page of 5", "commitments_page", path, keyset)
+            after = (ids(page) or [after])[-1]
     work.add("summary", "summary", "/summary", [])
     work.left_out.append("/disputes")
     async for _, page in walk(client, "/disputes"):
