@@ -887,6 +887,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         lua.write_text(WRK_SCRIPT, encoding="utf-8")
         cells = measure(targets, list(queries), args, wrk, lua)
 
+    publish(started, command, report(cells, targets, list(queries.values()), args), args)
+    return 0
+
+
+def publish(
+    started: dt.datetime, command: str, body: str, args: argparse.Namespace, **where: Any
+) -> None:
+    """Print the run's section (when, where, the command, the report), and with
+    --write-results put it in RESULTS.md (`where`: write_results' markers and heading)."""
     elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
     section = "\n".join(
         [
@@ -894,14 +903,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "",
             f"    {command}",
             "",
-            report(cells, targets, list(queries.values()), args),
+            body,
         ]
     )
     print(section)
     if args.write_results:
-        write_results(section)
+        write_results(section, RESULTS, **where)
         print(f"\n(written to {RESULTS.relative_to(ROOT)})", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

@@ -47,22 +47,19 @@ from bench.speed import (
     PG_FACTOR,
     PORTS,
     QUERIES,
-    RESULTS,
-    ROOT,
     WRK_SCRIPT,
     Cell,
     Query,
     Target,
     datasette_rows,
     differences,
-    machine,
     normalised,
+    publish,
     ratio,
     run_wrk,
     running,
     seeded_targets,
     without_base,
-    write_results,
 )
 
 BEGIN, END = "<!-- varied -->", "<!-- /varied -->"
@@ -295,15 +292,13 @@ def report(
             f"(SQLite): {mid:.2f}×, p99 {warm.p99:.1f} ms (Datasette's {dsette.p99:.1f} ms): "
             f"**{'met' if ok else 'not met'}**"
         )
-    if pg_warm and warm:
+    if pg_warm and warm:  # not with --skip-postgres
         mid, _ = round_ratio(warm, pg_warm)
+        met = "met" if mid <= PG_FACTOR else "not met"
         lines.append(
             f"- PostgreSQL within {PG_FACTOR:g}× of SQLite: SQLite {mid:.2f}× PostgreSQL's "
-            f"requests/s, p99 {pg_warm.p99:.1f} ms against {warm.p99:.1f} ms: "
-            f"**{'met' if mid <= PG_FACTOR else 'not met'}**"
+            f"requests/s, p99 {pg_warm.p99:.1f} ms against {warm.p99:.1f} ms: **{met}**"
         )
-    elif not args.skip_postgres:
-        lines.append("- PostgreSQL: no figures.")
     return "\n".join(lines)
 
 
@@ -341,18 +336,6 @@ def run_varied(args: argparse.Namespace, wrk: str, command: str) -> int:
             scripts[t.name].write_text(lua_script(paths), encoding="utf-8")
         first, cells, loads = measure(targets, scripts, args, wrk)
 
-    elapsed = (dt.datetime.now(dt.UTC) - started).total_seconds()
-    section = "\n".join(
-        [
-            f"Run {started:%Y-%m-%d %H:%M} UTC, {elapsed / 60:.1f} min, on {machine()}.",
-            "",
-            f"    {command}",
-            "",
-            report(work, targets, first, cells, loads, args),
-        ]
-    )
-    print(section)
-    if args.write_results:
-        write_results(section, RESULTS, (BEGIN, END), HEADING)
-        print(f"\n(written to {RESULTS.relative_to(ROOT)})", file=sys.stderr)
+    body = report(work, targets, first, cells, loads, args)
+    publish(started, command, body, args, markers=(BEGIN, END), heading=HEADING)
     return 0
