@@ -17,10 +17,10 @@ run; the report counts them.
 The machinery is bench/speed.py's: the seeded databases, the servers (2 workers each, cold
 and warm pledgedb on both backends, Datasette), wrk and its Lua hook. Here a Lua `request()`
 cycles through the URL list, shuffled once (seed 13): every server gets the same sequence of
-questions in its own URLs. A first pass over each server fills the response caches (each
-worker's first answer to each URL; reported, not counted); then rounds take turns over the
-servers; each figure is the median of the rounds, and each ratio the median of the ratios
-within a round.
+questions in its own URLs. A first pass over each server fills the response caches (10
+requests per URL: each worker's first answer to each URL; reported, not counted); then rounds
+take turns over the servers; each figure is the median of the rounds, and each ratio the
+median of the ratios within a round.
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ HEADING = "Varied-URL workload (issue 13)"
 TEMPLATES = {q.canned: q for q in QUERIES}  # each canned query's JSON columns and fields
 PAGE_SIZE = 5  # the paged walks: 5 a page, so the seed's lists run to several pages
 SHUFFLE_SEED = 13
+# The first pass sends this many requests per URL at least: with 2 workers, the chance that a
+# worker never gets a given URL is about 2 × 0.5^10, under one URL in the 350.
+FILL = 10
 
 # Issue 13's first target (SQLite, 2 workers, response cache on) and PostgreSQL's.
 VARIED_FACTOR = 1.5
@@ -195,26 +198,37 @@ def lua_script(paths: Sequence[str]) -> str:
 
 
 def measure(
-    targets: Sequence[Target], scripts: dict[str, Path], args: argparse.Namespace, wrk: str
+    targets: Sequence[Target],
+    scripts: dict[str, Path],
+    urls: int,
+    args: argparse.Namespace,
+    wrk: str,
 ) -> tuple[dict[str, Cell], dict[str, Cell], list[float]]:
-    """A first pass over every target (each worker's first answer to each URL: the response
-    cache fills), then rounds, each over every target in turn: the first passes and the rounds
-    by target, and the load averages seen."""
+    """A first pass over every target, wrk runs until it has sent FILL times as many requests
+    as there are URLs (each worker has then answered each URL, and the response cache is
+    full), then rounds, each over every target in turn: the first passes and the rounds by
+    target, and the load averages seen."""
     first = {t.name: Cell() for t in targets}
     cells = {t.name: Cell() for t in targets}
     loads = [os.getloadavg()[0]]
-    runs = (args.rounds + 1) * len(targets)
-    print(f"measuring: {runs} wrk runs of {args.seconds} s", file=sys.stderr)
-    for round_ in range(-1, args.rounds):
+
+    def one(t: Target, cell: Cell) -> None:
+        run = run_wrk(wrk, scripts[t.name], t.base + "/", args.seconds, args.connections,
+                      args.threads)  # fmt: skip
+        cell.runs.append(run)
+        loads.append(os.getloadavg()[0])
+        print(f"  {t.name}: {run.rps:,.0f} req/s, p99 {run.p99_ms:.1f} ms, "
+              f"{run.non2xx + run.socket_errors} errors", file=sys.stderr)  # fmt: skip
+
+    print(f"first pass: at least {FILL * urls:,} requests to each server", file=sys.stderr)
+    for t in targets:
+        while sum(r.requests for r in first[t.name].runs) < FILL * urls:
+            one(t, first[t.name])
+    print(f"measuring: {args.rounds * len(targets)} wrk runs of {args.seconds} s", file=sys.stderr)
+    for round_ in range(args.rounds):
         for t in targets:
-            run = run_wrk(wrk, scripts[t.name], t.base + "/", args.seconds, args.connections,
-                          args.threads)  # fmt: skip
-            (cells if round_ >= 0 else first)[t.name].runs.append(run)
-            loads.append(os.getloadavg()[0])
-            print(f"  {t.name}: {run.rps:,.0f} req/s, p99 {run.p99_ms:.1f} ms, "
-                  f"{run.non2xx + run.socket_errors} errors", file=sys.stderr)  # fmt: skip
-        done = f"round {round_ + 1}/{args.rounds}" if round_ >= 0 else "first pass"
-        print(f"  {done} done", file=sys.stderr)
+            one(t, cells[t.name])
+        print(f"  round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     return first, cells, loads
 
 
@@ -251,12 +265,13 @@ def report(
         "",
         f"Median of {args.rounds} round(s) of {args.seconds} s, {args.connections} connections, "
         f"{args.threads} wrk thread(s), 2 workers each; load average (1 min) "
-        f"{min(loads):.1f}–{max(loads):.1f} during the run. *First pass*: a run of the same "
-        "length before the rounds, each server's first answers to the URLs (the response "
-        "cache fills; not in the medians). Errors: non-2xx plus socket errors, all runs.",
+        f"{min(loads):.1f}–{max(loads):.1f} during the run. *First pass*: before the rounds, "
+        f"runs of the same length until each server has had {FILL} requests per URL (each "
+        "worker's first answers: the response cache fills; not in the medians): its first "
+        "run, and how many runs it took. Errors: non-2xx plus socket errors, all runs.",
         "",
         "| target | req/s | p50 ms | p99 ms | req/s by round | p99 by round "
-        "| first pass: req/s · p99 | errors |",
+        "| first pass: req/s · p99 (runs) | errors |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for t in targets:
@@ -265,7 +280,8 @@ def report(
         p99s = " / ".join(f"{r.p99_ms:.1f}" for r in c.runs)
         lines.append(
             f"| {t.name} | {c.rps:,.0f} | {c.p50:.1f} | {c.p99:.1f} | {by_round} | {p99s} "
-            f"| {f.rps:,.0f} · {f.p99:.1f} | {c.errors + f.errors} |"
+            f"| {f.runs[0].rps:,.0f} · {f.runs[0].p99_ms:.1f} ({len(f.runs)}) "
+            f"| {c.errors + f.errors} |"
         )
     warm, cold = find("pledgedb", "sqlite", "warm"), find("pledgedb", "sqlite", "cold")
     pg_warm = find("pledgedb", "postgresql", "warm")
@@ -334,7 +350,7 @@ def run_varied(args: argparse.Namespace, wrk: str, command: str) -> int:
                      for q in order_of_questions]  # fmt: skip
             scripts[t.name] = folder / f"varied-{t.port}.lua"
             scripts[t.name].write_text(lua_script(paths), encoding="utf-8")
-        first, cells, loads = measure(targets, scripts, args, wrk)
+        first, cells, loads = measure(targets, scripts, len(work.queries), args, wrk)
 
     body = report(work, targets, first, cells, loads, args)
     publish(started, command, body, args, markers=(BEGIN, END), heading=HEADING)
