@@ -7,10 +7,11 @@ Datasette answering the same questions; and pledgedb on PostgreSQL against SQLit
 The URLs come from the seeded database through the API: every nation's page, `/nations` by
 each role and by each role × status, `/commitments` unfiltered, by role, by status and by role
 × status, as JSON and as CSV, every page of `/commitments` and of each status 5 a page (the
-first and the deep ones, by the `next_cursor` the API gives), and `/summary`. Each is mapped to
-the canned query of bench/datasette/metadata.yaml that answers the same question, and checked
-before any measuring: Datasette's rows must be pledgedb's (bench.speed.differences), and every
-server must answer every URL 200. `/disputes` and `/disputes/{id}` are left out of both sides:
+first and the deep ones, by the `next_cursor` the API gives), `/conditions` and `/statements`
+whole and 5 a page, and `/summary`. Each is mapped to the canned query of
+bench/datasette/metadata.yaml that answers the same question, and checked before any
+measuring: Datasette's rows must be pledgedb's (bench.speed.differences), and every server
+must answer every URL 200. `/disputes` and `/disputes/{id}` are left out of both sides:
 the disputes are found by Python rules (app/reads/disputes.py), not by a query Datasette could
 run; the report counts them.
 
@@ -65,10 +66,12 @@ from bench.speed import (
 BEGIN, END = "<!-- varied -->", "<!-- /varied -->"
 HEADING = "Varied-URL workload (issue 13)"
 TEMPLATES = {q.canned: q for q in QUERIES}  # each canned query's JSON columns and fields
+for _canned in ("conditions_page", "statements_page"):  # pages like the commitments' pages
+    TEMPLATES[_canned] = replace(TEMPLATES["commitments_page"], canned=_canned)
 PAGE_SIZE = 5  # the paged walks: 5 a page, so the seed's lists run to several pages
 SHUFFLE_SEED = 13
 # The first pass sends this many requests per URL at least: with 2 workers, the chance that a
-# worker never gets a given URL is about 2 × 0.5^10, under one URL in the 350.
+# worker never gets a given URL is about 2 × 0.5^10, under one URL in the 357.
 FILL = 10
 
 # Issue 13's first target (SQLite, 2 workers, response cache on) and PostgreSQL's.
@@ -132,13 +135,17 @@ async def varied_workload(client: httpx.AsyncClient) -> Workload:
         work.add("commitments, JSON", "commitments_page", f"/commitments{query}", params)
         csv = urlencode([*params, ("format", "csv")])
         work.add("commitments, CSV", "commitments_by_role", f"/commitments?{csv}", params)
-    for params in [[], *([("status", s)] for s in statuses)]:
-        first = f"/commitments?{urlencode([*params, ('limit', str(PAGE_SIZE))])}"
+    pages = [("commitments", params) for params in [[], *([("status", s)] for s in statuses)]]
+    for kind, params in [*pages, ("conditions", []), ("statements", [])]:
+        first = f"/{kind}?{urlencode([*params, ('limit', str(PAGE_SIZE))])}"
         after = ""  # the last id of the page before: none before the first
         async for path, page in walk(client, first):
             keyset = [*params, ("size", str(PAGE_SIZE)), *([("after", after)] if after else [])]
-            work.add("deep page" if after else "first page of 5", "commitments_page", path, keyset)
+            key = "deep page" if after else "first page of 5"
+            work.add(key, f"{kind}_page", path, keyset)
             after = (ids(page) or [after])[-1]
+    for kind in ("conditions", "statements"):
+        work.add(kind, f"{kind}_page", f"/{kind}", [])
     work.add("summary", "summary", "/summary", [])
     work.left_out.append("/disputes")
     async for _, page in walk(client, "/disputes"):
