@@ -1,7 +1,8 @@
 """The pieces of bench/speed.py that could go wrong without anyone noticing: Datasette's canned
-queries drifting from the endpoints they stand for, the bare ASGI app not giving back the bytes
-it was given, and the results file losing what lies outside its marked section. No wrk, no
-servers: the canned SQL runs through sqlite3 on a seeded SQLite file.
+queries drifting from the endpoints they stand for (the fixed queries, and every URL of
+bench/varied.py's workload), the bare ASGI app not giving back the bytes it was given, and the
+results file losing what lies outside its marked section. No wrk, no servers: the canned SQL
+runs through sqlite3 on a seeded SQLite file.
 
 The benchmark's own tests: the test suite runs them in a subprocess (tests/test_bench_speed.py,
 which never imports bench/), with the seeded file named by BENCH_TEST_SQLITE_URL; fixtures are in
