@@ -1,7 +1,8 @@
 """The pieces of bench/speed.py that could go wrong without anyone noticing: Datasette's canned
-queries drifting from the endpoints they stand for, the bare ASGI app not giving back the bytes
-it was given, and the results file losing what lies outside its marked section. No wrk, no
-servers: the canned SQL runs through sqlite3 on a seeded SQLite file.
+queries drifting from the endpoints they stand for (the fixed queries, and every URL of
+bench/varied.py's workload), the bare ASGI app not giving back the bytes it was given, and the
+results file losing what lies outside its marked section. No wrk, no servers: the canned SQL
+runs through sqlite3 on a seeded SQLite file.
 
 The benchmark's own tests: the test suite runs them in a subprocess (tests/test_bench_speed.py,
 which never imports bench/), with the seeded file named by BENCH_TEST_SQLITE_URL; fixtures are in
@@ -27,6 +28,7 @@ from bench.speed import (
     sql_rows,
     write_results,
 )
+from bench.varied import varied_workload
 
 BY_KEY = {q.key: q for q in QUERIES}
 
@@ -107,3 +109,24 @@ def test_results_section_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
     assert f"{BEGIN}\nsecond run\n{END}" in text
     assert "first run" not in text
     assert text.endswith("\nafter\n")
+
+
+@pytest.mark.anyio
+async def test_varied_workload_is_300_urls_that_answer_and_match_the_canned_sql(
+    client: httpx.AsyncClient, seeded_file: Path
+) -> None:
+    """bench.varied's URLs (`bench.speed --varied`): at least 300, distinct, each answered 200
+    in process, and each canned query's rows those of the answer."""
+    work = await varied_workload(client)
+    assert len({q.path for q in work.queries}) == len(work.queries) >= 300
+    assert work.left_out[0] == "/disputes" and len(work.left_out) > 1
+    sql = canned_queries()
+    connection = sqlite3.connect(seeded_file)
+    try:
+        for query in work.queries:
+            response = await client.get(query.path)
+            assert response.status_code == 200, query.path
+            rows = sql_rows(connection, query, sql[query.canned])
+            assert differences(query, response.content, rows) == [], query.path
+    finally:
+        connection.close()
