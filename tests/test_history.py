@@ -181,6 +181,42 @@ async def test_past_states_derived_from_each_other_in_any_order_answer_as_captur
         await timeline.assert_as_of(moment.at.isoformat(), moment)
 
 
+async def test_past_states_read_by_many_threads_at_once_answer_every_time(
+    curation: Curation,
+) -> None:
+    """Every moment of a fact's life asked at once, from cold, by more request threads than
+    SQLAlchemy's pool for in-memory databases keeps (five): no thread may find its connection
+    closed under it (a 500, or a crash, before the states' NullPool), and each answer is the
+    one captured at its moment."""
+    timeline = await live_through(curation)
+    assert timeline.fact_id is not None
+    paths = {
+        "list": ("/commitments", {"nation": NATION, "limit": 500}),
+        "nation": (f"/nations/{NATION}", {}),
+        "summary": ("/summary", {}),
+        "commitment": (f"/commitments/{timeline.fact_id}", {}),
+    }
+    slower = ["/disputes", "/disputes/leadership"]  # derived by the rules: longer reads
+    wrong: list[tuple[str, str, int]] = []
+
+    async def one(moment: Moment, name: str) -> None:
+        path, params = paths.get(name, (name, {}))
+        got = await curation.client.get(path, params={**params, "as_of": moment.at.isoformat()})
+        if got.status_code >= 500 or (
+            name in paths and not same_answer(answer(got), moment.answers[name])
+        ):
+            wrong.append((moment.step, name, got.status_code))
+
+    for _ in range(3):
+        curation.app.state.history.close()
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                for moment in timeline.moments:
+                    for name in [*paths, *slower]:
+                        group.start_soon(one, moment, name)
+        assert wrong == []
+
+
 async def test_as_of_the_instant_of_a_write_includes_it(curation: Curation) -> None:
     """A write is in the state from the instant it is stamped with; a microsecond earlier the
     state is the one before it."""

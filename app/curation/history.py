@@ -35,6 +35,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.type_api import TypeEngine
 
 from app.store.models import (
@@ -132,8 +133,13 @@ def _new_state() -> PastState:
     # A shared-cache in-memory database: every pooled connection sees the same data, so the
     # read handlers can run on several threads at once.
     name = f"file:asof-{uuid.uuid4().hex}?mode=memory&cache=shared&uri=true"
+    # NullPool: SQLAlchemy would give an in-memory database a SingletonThreadPool, which
+    # closes the connections of other threads past its size while they read (a 500, or a
+    # crash, with more request threads than five on one past state).
     engine = create_engine(
-        f"sqlite:///{name}", connect_args={"check_same_thread": False, "uri": True}
+        f"sqlite:///{name}",
+        connect_args={"check_same_thread": False, "uri": True},
+        poolclass=NullPool,
     )
     event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA read_uncommitted=1"))
     return PastState(sessionmaker(engine, expire_on_commit=False), engine, engine.connect())
