@@ -190,7 +190,7 @@ async def test_past_states_read_by_many_threads_at_once_answer_every_time(
     one captured at its moment."""
     timeline = await live_through(curation)
     assert timeline.fact_id is not None
-    paths = {
+    paths: dict[str, tuple[str, dict[str, str | int]]] = {
         "list": ("/commitments", {"nation": NATION, "limit": 500}),
         "nation": (f"/nations/{NATION}", {}),
         "summary": ("/summary", {}),
@@ -200,7 +200,8 @@ async def test_past_states_read_by_many_threads_at_once_answer_every_time(
     wrong: list[tuple[str, str, int]] = []
 
     async def one(moment: Moment, name: str) -> None:
-        path, params = paths.get(name, (name, {}))
+        empty: dict[str, str | int] = {}
+        path, params = paths.get(name, (name, empty))
         got = await curation.client.get(path, params={**params, "as_of": moment.at.isoformat()})
         if got.status_code >= 500 or (
             name in paths and not same_answer(answer(got), moment.answers[name])
