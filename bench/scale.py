@@ -34,7 +34,7 @@ its CSVs) and the explorer's pages; each at 1× and FACTOR×:
   log, app.curation.history), repeated.
 
 With `--keep DIR` the SQLite databases are built once into DIR and reused by later runs (the
-writes only alternate one commitment's summary).
+writes only alternate one commitment's summary). `--only REGEX` times only the URLs it finds.
 """
 
 from __future__ import annotations
@@ -426,6 +426,8 @@ async def measure_endpoints(
             commitment = (await client.get("/commitments", params={"limit": 1})).json()
             writers[label] = Writer(client, bench_key(scales[label]), commitment["items"][0]["id"])
         for i, url in enumerate(urls[next(iter(urls))]):
+            if args.only and not re.search(args.only, url):
+                continue
             # The same endpoint at each scale (ids differ between databases: same position).
             for label, target in targets.items():
                 scaled_url = urls[label][i]
@@ -561,6 +563,9 @@ def main() -> None:
     )
     parser.add_argument("--no-as-of", dest="as_of", action="store_false", help="skip as_of reads")
     parser.add_argument("--keep", help="folder to build the SQLite databases in once, and reuse")
+    parser.add_argument(
+        "--only", help="with --endpoints: time only the URLs this regular expression finds"
+    )
     args = parser.parse_args()
     data = load_dataset(PROJECT_ROOT / "data")
     run = run_endpoints if args.endpoints else run_backend

@@ -76,7 +76,7 @@ BOUNDS: dict[str, int] = {
     "/disputes/{dispute_id}": 1 + 8,  # disputes
     "/sources": 5,  # revision, count, page, evidence per source, per source and outlet
     "/sources/{source_id}": 3,  # the source, the same two counts
-    "/roles": 2,  # commitments per role, nations per role
+    "/roles": 1 + 2,  # revision; commitments per role, nations per role (per revision)
     "/changes": 3,  # revision, count, page
     "/summary": 1 + 8,
     # revision, the last audit entry (the package's `as_of` moment), the nations (for their names)
