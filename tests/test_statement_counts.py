@@ -60,8 +60,10 @@ BOUNDS: dict[str, int] = {
     "/nations": 6 + 3 + 2,
     # the code or name, nation, membership + evidence, commitments + evidence + conditions,
     # coalition commitments and the member's limits + their evidence (members only), conditions
-    # + evidence + gates, statements + evidence, disputes
-    "/nations/{code}": 1 + 12 + 2 + 1 + 8,
+    # + evidence + gates, statements + evidence, disputes; the holders of exclusive roles
+    # (revision, commitments + evidence: found once per revision for every nation's page,
+    # app.reads.disputes.finding.exclusive_disputes)
+    "/nations/{code}": 1 + 12 + 2 + 1 + 8 + 3,
     "/memberships": 4 + 2,  # revision, count, page, evidence; nation, source
     "/memberships/{membership_id}": 2,  # the fact, its evidence
     "/commitments": 5 + 2,  # revision, count, page, evidence, conditions; nation, source
@@ -72,7 +74,9 @@ BOUNDS: dict[str, int] = {
     "/statements/{statement_id}": 2,  # the fact, its evidence
     "/events": 4,  # revision, count, page, evidence
     "/events/{event_id}": 2,  # the fact, its evidence
-    "/disputes": 1 + 8 + 1,  # disputes (paged in Python); nation
+    # disputes (paged in Python); nation; with `nation`: one nation's (revision, its facts, the
+    # holders of exclusive roles as on its page)
+    "/disputes": 1 + 8 + 1 + 3,
     "/disputes/{dispute_id}": 1 + 8,  # disputes
     "/sources": 5,  # revision, count, page, evidence per source, per source and outlet
     "/sources/{source_id}": 3,  # the source, the same two counts

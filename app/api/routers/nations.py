@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.api.filters import CertaintyParam
@@ -24,7 +24,12 @@ from app.api.nation_list import (
     prepared_nation_list,
     resolve_group,
 )
-from app.api.nation_page import at_the_pages_moment, nation_dispute, whole_force_url
+from app.api.nation_page import (
+    at_the_pages_moment,
+    count_whole_force,
+    nation_dispute,
+    whole_force_url,
+)
 from app.api.pages import PageDep
 from app.api.representation import respond_model
 from app.api.sessions import ReadSessionDep
@@ -341,9 +346,7 @@ def get_nation(
     if nation.membership.status is MembershipStatus.member:
         limits = limits_of(session.connection(), [nation.code]).get(nation.code, Limits())
         # The first EMBEDDED_LIMIT by id, as the nations list embeds them; the rest by the link.
-        coalition_total = (
-            session.scalar(select(func.count(Commitment.id)).where(coalition_wide())) or 0
-        )
+        coalition_total = count_whole_force(session)
         for c in session.scalars(
             select(Commitment).where(coalition_wide()).order_by(Commitment.id).limit(EMBEDDED_LIMIT)
         ):
@@ -391,7 +394,7 @@ def get_nation(
                 "conditions": conditions,
                 "statements": statements,
                 "disputes": [
-                    nation_dispute(request, d)
+                    nation_dispute(request, d, nation.code)
                     for d in disputes_for_nation(session, reference.groups, nation.code)
                 ],
             }

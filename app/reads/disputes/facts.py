@@ -176,8 +176,9 @@ def groups_by_name(groups: Mapping[str, GroupIn]) -> dict[str, Group]:
 def load(
     session: Session, reference_groups: Mapping[str, GroupIn], nation: str | None = None
 ) -> Data:
-    """What the rules read: everything, or with ``nation`` (an alpha-2 code) only what the
-    disputes that name that nation are found in (`disputes_for_nation`)."""
+    """What the rules read: everything, or with ``nation`` (an alpha-2 code) only what that
+    nation's disputes are found in (`disputes_for_nation`), but for the holders of exclusive
+    roles: every nation's page shares those (`load_exclusive_roles`)."""
     connection = session.connection()
     groups = groups_by_name(reference_groups)
     speakers: frozenset[str] | None = None
@@ -185,13 +186,16 @@ def load(
         commitment_filter: list[ColumnElement[bool]] = []
         statement_filter: list[ColumnElement[bool]] = [S.topic.is_not(None)]
     else:
-        # Its own commitments; every holder of an exclusive role (leadership); unnamed members
-        # of the groups it belongs to. Statements on the topics its speakers spoke on.
+        # Its own commitments; unnamed members of the groups it belongs to. Statements on the
+        # topics its speakers spoke on.
         its_groups = sorted(g.name for g in groups.values() if nation in g.members)
         commitment_filter = [
             or_(
-                and_(C.actor == ActorKind.nation, C.nation_code == nation),
-                C.role.in_(list(EXCLUSIVE_ROLES)),
+                and_(
+                    C.actor == ActorKind.nation,
+                    C.nation_code == nation,
+                    C.role.not_in(list(EXCLUSIVE_ROLES)),
+                ),
                 and_(
                     C.coalition_scope == CoalitionScope.some_members,
                     C.group_name.in_(its_groups),
@@ -225,9 +229,22 @@ def load(
             [M.nation_code],
             MembershipFact,
         )
+    sources, names = _sources_and_names(session)
+    return Data(commitments, statements, memberships, sources, names, groups, speakers)
+
+
+def load_exclusive_roles(session: Session, data: Data) -> Data:
+    """What the `leadership` rule reads: every nation's commitments in an exclusive role, with
+    the sources, names and groups of ``data`` (loaded in the same transaction)."""
+    where = [C.actor == ActorKind.nation, C.role.in_(list(EXCLUSIVE_ROLES))]
+    commitments = _facts(session.connection(), COMMITMENT_COLUMNS, where, [C.id], CommitmentFact)
+    return Data(commitments, [], [], data.sources, data.names, data.groups)
+
+
+def _sources_and_names(session: Session) -> tuple[dict[str, SourceInfo], dict[str, str]]:
     sources = {
         row.id: SourceInfo(row.id, row.title, row.published)
         for row in session.execute(select(Source.id, Source.title, Source.published))
     }
     names = {row.code: row.name for row in session.execute(select(Nation.code, Nation.name))}
-    return Data(commitments, statements, memberships, sources, names, groups, speakers)
+    return sources, names

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import QueryTimeout
 from app.facts.reference import GroupIn
-from app.reads.disputes.facts import load
+from app.reads.disputes.facts import Data, load, load_exclusive_roles
 from app.reads.disputes.rules import (
     coalition_role_disputes,
     exclusive_role_disputes,
@@ -28,6 +28,9 @@ FOUND: PerRevision[list[DisputeRead]] = PerRevision(max_entries=1)
 FOUND_FOR_NATION: PerRevision[list[DisputeRead]] = PerRevision(max_entries=512)
 
 
+EXCLUSIVE: PerRevision[list[DisputeRead]] = PerRevision(max_entries=1)
+
+
 def find_disputes(session: Session, groups: Mapping[str, GroupIn]) -> list[DisputeRead]:
     """Every dispute in the data, ordered by id (the list is shared: do not change it)."""
     return FOUND.get(session, "disputes", lambda: _find_disputes(session, groups))
@@ -38,16 +41,30 @@ def _find_disputes(
 ) -> list[DisputeRead]:
     data = load(session, groups, nation)
     within = time_limit(session)
-    found = [
-        *within(exclusive_role_disputes(data)),
+    if nation is None:
+        found = [*within(exclusive_role_disputes(data)), *within(coalition_role_disputes(data))]
+    else:  # who holds an exclusive role: found once for every nation's page
+        found = [d for d in exclusive_disputes(session, data) if nation in d.nations]
+    found += [
         *within(nation_disputes(data)),
-        *within(coalition_role_disputes(data) if nation is None else iter(())),
         *within(participation_disputes(data)),
         *within(wording_disputes(data)),
     ]
     if nation is not None:
         found = [d for d in found if nation in d.nations]
     return sorted(found, key=lambda d: d.id)
+
+
+def exclusive_disputes(session: Session, data: Data) -> list[DisputeRead]:
+    """Rule ``leadership``: the same for every nation that holds the role, and read in every
+    holder's facts (at 1,000x the seed, 3,000 commitments): found once per data revision, with
+    the sources and names of ``data``."""
+
+    def find() -> list[DisputeRead]:
+        holders = load_exclusive_roles(session, data)
+        return list(time_limit(session)(exclusive_role_disputes(holders)))
+
+    return EXCLUSIVE.get(session, "exclusive", find)
 
 
 def disputes_for_nation(
