@@ -136,3 +136,32 @@ async def test_a_nation_page_embeds_at_most_a_page_of_each_disputes_claims(synth
                 assert embedded["differences_total"] == len(whole["differences"])
     finally:
         app.state.engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_the_whole_list_stops_at_the_time_limit_counted_from_the_request(
+    synth_100: str,
+) -> None:
+    """The rules compare sources pairwise (seconds of Python at 1,000x): past the request's time
+    limit, counted from its start, they stop and the answer is 503 `/problems/timeout`, soon
+    after the limit, not once the rules are done."""
+    limit_ms = 60
+    app = create_app(
+        Settings(database_url=synth_100, response_cache_entries=0, statement_timeout_ms=limit_ms)
+    )
+    forget_all()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            for path in ("/disputes", "/disputes/leadership", "/nations/DE"):
+                started = time.perf_counter()
+                response = await client.get(path)
+                elapsed = time.perf_counter() - started
+                if response.status_code == 200:  # a machine fast enough: nothing to stop
+                    continue
+                assert response.status_code == 503, (path, response.text[:200])
+                assert response.json()["type"] == "/problems/timeout"
+                assert elapsed < limit_ms / 1000 + 0.5, (path, elapsed)
+    finally:
+        app.state.engine.dispose()

@@ -127,6 +127,8 @@ class Data:
     # Every speaker with a statement on a topic, where `statements` holds only some of them
     # (one nation's disputes): statement ids shorten a speaker's name unless another shares it.
     speakers: frozenset[str] | None = None
+    # When the rules must stop (the request's time limit, time.monotonic), if they must.
+    deadline: float | None = None
 
 
 COMMITMENT_COLUMNS = (

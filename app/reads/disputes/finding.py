@@ -1,12 +1,11 @@
 """Finding the disputes: the rules run over the facts once per data revision (the whole list)
 or per nation and revision (a nation's page), and stop at the request's time limit."""
 
-import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from app.errors import QueryTimeout
 from app.facts.reference import GroupIn
 from app.reads.disputes.facts import Data, load, load_exclusive_roles
 from app.reads.disputes.rules import (
@@ -14,6 +13,7 @@ from app.reads.disputes.rules import (
     exclusive_role_disputes,
     nation_disputes,
     participation_disputes,
+    past_deadline,
     wording_disputes,
 )
 from app.reads.per_revision import PerRevision
@@ -39,7 +39,7 @@ def find_disputes(session: Session, groups: Mapping[str, GroupIn]) -> list[Dispu
 def _find_disputes(
     session: Session, groups: Mapping[str, GroupIn], nation: str | None = None
 ) -> list[DisputeRead]:
-    data = load(session, groups, nation)
+    data = replace(load(session, groups, nation), deadline=request_deadline(session))
     within = time_limit(session)
     if nation is None:
         found = [*within(exclusive_role_disputes(data)), *within(coalition_role_disputes(data))]
@@ -61,7 +61,7 @@ def exclusive_disputes(session: Session, data: Data) -> list[DisputeRead]:
     the sources and names of ``data``."""
 
     def find() -> list[DisputeRead]:
-        holders = load_exclusive_roles(session, data)
+        holders = replace(load_exclusive_roles(session, data), deadline=data.deadline)
         return list(time_limit(session)(exclusive_role_disputes(holders)))
 
     return EXCLUSIVE.get(session, "exclusive", find)
@@ -86,15 +86,18 @@ def disputes_for_nation(
 
 def time_limit(session: Session) -> Callable[[Iterator[DisputeRead]], Iterator[DisputeRead]]:
     """Python work under the request's time limit, as SQL is (app.api.sessions): past it, the rules
-    stop and the request answers 503 ``/problems/timeout``. Counted from here, after the loads."""
-    guard = session.info.get(GUARD)
-    timeout_ms = getattr(guard, "timeout_ms", 0)
-    deadline = time.monotonic() + timeout_ms / 1000
+    stop and the request answers 503 ``/problems/timeout``. Counted from the request's start
+    (its guard's deadline); the rules that compare sources pairwise look at it as they go."""
+    deadline = request_deadline(session)
 
     def within(found: Iterator[DisputeRead]) -> Iterator[DisputeRead]:
         for dispute in found:
-            if timeout_ms > 0 and time.monotonic() > deadline:
-                raise QueryTimeout("Finding the disputes took longer than the request time limit.")
+            past_deadline(deadline)
             yield dispute
 
     return within
+
+
+def request_deadline(session: Session) -> float | None:
+    guard = session.info.get(GUARD)
+    return getattr(guard, "deadline", None)
