@@ -3,6 +3,7 @@ commitments and each dispute's claims, with how many there are and links to them
 page's `as_of`."""
 
 import itertools
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -18,7 +19,7 @@ from app.schemas.nations import (
 )
 from app.store.models import Commitment
 from app.store.visibility import not_retracted
-from app.vocab import ActorKind, CoalitionScope
+from app.vocab import ActorKind, CoalitionScope, Role, Status
 
 
 def at_the_pages_moment(request: Request, url: URL, query: list[tuple[str, str]]) -> str:
@@ -26,6 +27,14 @@ def at_the_pages_moment(request: Request, url: URL, query: list[tuple[str, str]]
     if "as_of" in request.query_params:
         query = [*query, ("as_of", request.query_params["as_of"])]
     return str(url.replace(query=urlencode(query)))
+
+
+def coalition_list_url(request: Request, roles: list[Role], statuses: Sequence[Status]) -> str:
+    """/commitments filtered to a nation page's coalition_commitments, every one of them (the
+    page shows the first EMBEDDED_LIMIT), at the same `as_of`."""
+    query: list[tuple[str, str]] = [("actor", ActorKind.coalition.value)]
+    query += [("role", r.value) for r in roles] + [("status", s.value) for s in statuses]
+    return at_the_pages_moment(request, request.url_for("list_commitments"), query)
 
 
 def whole_force_url(request: Request) -> str:

@@ -243,6 +243,8 @@ class Commitment(Fact):
         Index("ix_commitments_actor_role_status_id", "actor", "role", "status", "id"),
         # Nations per role and status (`/roles`, `/summary`) counted from the index alone.
         Index("ix_commitments_status_role_nation_code_id", "status", "role", "nation_code", "id"),
+        # The coalition's force as a whole, counted on every member's page, and its list.
+        Index("ix_commitments_actor_coalition_scope_id", "actor", "coalition_scope", "id"),
     )
     __mapper_args__ = {"polymorphic_identity": FactKind.commitment}
 

@@ -259,11 +259,18 @@ def exclusive_role_disputes(data: Data) -> Iterator[DisputeRead]:
         }
         if len(per_source) < 2 or len({frozenset(h) for h in holders.values()}) < 2:
             continue
+        # The sources naming each holder, in claim order, found in one pass (at 1,000x the seed:
+        # 144 holders in 2,000 sources).
+        naming: dict[str, list[str]] = defaultdict(list)
+        for s, h in holders.items():
+            for code in dict.fromkeys(h):
+                naming[code].append(s)
         differences = []
-        for code in sorted({code for h in holders.values() for code in h}):
-            named = [s for s, h in holders.items() if code in h]
+        for code in sorted(naming):
+            named = naming[code]
             if len(named) < len(holders):
-                others = [s for s in holders if s not in named]
+                named_set = set(named)
+                others = [s for s in holders if s not in named_set]
                 differences.append(
                     f"{data.names.get(code, code)}: {words(role)} in {listing(named)}, "
                     f"not in {listing(others)}"
