@@ -188,26 +188,8 @@ def load(
         commitment_filter: list[ColumnElement[bool]] = []
         statement_filter: list[ColumnElement[bool]] = [S.topic.is_not(None)]
     else:
-        # Its own commitments; unnamed members of the groups it belongs to. Statements on the
-        # topics its speakers spoke on.
-        its_groups = sorted(g.name for g in groups.values() if nation in g.members)
-        commitment_filter = [
-            or_(
-                and_(
-                    C.actor == ActorKind.nation,
-                    C.nation_code == nation,
-                    C.role.not_in(list(EXCLUSIVE_ROLES)),
-                ),
-                and_(
-                    C.coalition_scope == CoalitionScope.some_members,
-                    C.group_name.in_(its_groups),
-                ),
-            )
-        ]
-        own = select(S.speaker, S.topic).where(
-            S.speaker_nation_code == nation, S.topic.is_not(None)
-        )
-        statement_filter = [tuple_(S.speaker, S.topic).in_(own)]
+        commitment_filter = [nation_commitments(nation, groups)]
+        statement_filter = [nation_statements(nation)]
         speakers = frozenset(
             connection.execute(select(S.speaker).where(S.topic.is_not(None)).distinct()).scalars()
         )
@@ -235,12 +217,35 @@ def load(
     return Data(commitments, statements, memberships, sources, names, groups, speakers)
 
 
-def load_exclusive_roles(session: Session, data: Data) -> Data:
-    """What the `leadership` rule reads: every nation's commitments in an exclusive role, with
-    the sources, names and groups of ``data`` (loaded in the same transaction)."""
-    where = [C.actor == ActorKind.nation, C.role.in_(list(EXCLUSIVE_ROLES))]
-    commitments = _facts(session.connection(), COMMITMENT_COLUMNS, where, [C.id], CommitmentFact)
-    return Data(commitments, [], [], data.sources, data.names, data.groups)
+def nation_commitments(nation: str, groups: Mapping[str, Group]) -> ColumnElement[bool]:
+    """The commitments one nation's disputes are found in: its own (but in exclusive roles,
+    shared by every nation's page), those of unnamed members of the groups it belongs to."""
+    its_groups = sorted(g.name for g in groups.values() if nation in g.members)
+    return or_(
+        and_(
+            C.actor == ActorKind.nation,
+            C.nation_code == nation,
+            C.role.not_in(list(EXCLUSIVE_ROLES)),
+        ),
+        and_(C.coalition_scope == CoalitionScope.some_members, C.group_name.in_(its_groups)),
+    )
+
+
+def nation_statements(nation: str) -> ColumnElement[bool]:
+    """The statements on the topics the nation's speakers spoke on."""
+    own = select(S.speaker, S.topic).where(S.speaker_nation_code == nation, S.topic.is_not(None))
+    return tuple_(S.speaker, S.topic).in_(own)
+
+
+EXCLUSIVE_HOLDERS = (C.actor == ActorKind.nation, C.role.in_(list(EXCLUSIVE_ROLES)))
+
+
+def load_exclusive_roles(session: Session, reference_groups: Mapping[str, GroupIn]) -> Data:
+    """What the `leadership` rule reads: every nation's commitments in an exclusive role."""
+    connection = session.connection()
+    commitments = _facts(connection, COMMITMENT_COLUMNS, EXCLUSIVE_HOLDERS, [C.id], CommitmentFact)
+    sources, names = _sources_and_names(session)
+    return Data(commitments, [], [], sources, names, groups_by_name(reference_groups))
 
 
 def _sources_and_names(session: Session) -> tuple[dict[str, SourceInfo], dict[str, str]]:
