@@ -10,7 +10,7 @@ Each stamp is one statement."""
 
 from collections.abc import Hashable, Mapping, Sequence
 
-from sqlalchemy import ColumnElement, FromClause, func, select
+from sqlalchemy import ColumnElement, FromClause, Subquery, func, select, true
 from sqlalchemy.orm import Session
 
 from app.facts.reference import GroupIn
@@ -25,15 +25,12 @@ from app.store.visibility import FACTS, STANDING
 C, S, M = Commitment.__table__, Statement.__table__, Membership.__table__
 
 
-def _facts_stamp(
-    table: FromClause, where: Sequence[ColumnElement[bool]]
-) -> list[ColumnElement[object]]:
-    """How many standing facts of ``table`` match, their latest change and their versions' sum."""
+def _facts_stamp(table: FromClause, where: Sequence[ColumnElement[bool]]) -> Subquery:
+    """How many standing facts of ``table`` match, their latest change and their versions' sum:
+    one row, the kind's table joined to `facts` once."""
     joined = table.join(FACTS, FACTS.c.id == table.c.id)
-    return [
-        select(aggregate).select_from(joined).where(STANDING, *where).scalar_subquery()
-        for aggregate in (func.count(), func.max(FACTS.c.updated_at), func.sum(FACTS.c.version))
-    ]
+    aggregates = (func.count(), func.max(FACTS.c.updated_at), func.sum(FACTS.c.version))
+    return select(*aggregates).select_from(joined).where(STANDING, *where).subquery()
 
 
 def _reference_stamp() -> ColumnElement[object]:
@@ -44,9 +41,7 @@ def _reference_stamp() -> ColumnElement[object]:
 
 def exclusive_roles_stamp(session: Session) -> Hashable:
     """What the `leadership` rule reads (`load_exclusive_roles`)."""
-    return tuple(
-        session.execute(select(*_facts_stamp(C, EXCLUSIVE_HOLDERS), _reference_stamp())).one()
-    )
+    return _stamp(session, [_facts_stamp(C, EXCLUSIVE_HOLDERS)])
 
 
 def nation_stamp(
@@ -57,10 +52,21 @@ def nation_stamp(
     shares it) and the memberships of every nation of its groups."""
     groups = groups_by_name(reference_groups)
     members = sorted({m for g in groups.values() if nation in g.members for m in g.members})
-    stamp = select(
-        *_facts_stamp(C, [nation_commitments(nation, groups)]),
-        *_facts_stamp(S, [S.c.topic.is_not(None)]),
-        *_facts_stamp(M, [M.c.nation_code.in_(members)]),
-        _reference_stamp(),
+    return _stamp(
+        session,
+        [
+            _facts_stamp(C, [nation_commitments(nation, groups)]),
+            _facts_stamp(S, [S.c.topic.is_not(None)]),
+            _facts_stamp(M, [M.c.nation_code.in_(members)]),
+        ],
     )
+
+
+def _stamp(session: Session, parts: Sequence[Subquery]) -> Hashable:
+    """The parts (one row each) and the reference's audit entries, in one statement."""
+    rows: FromClause = parts[0]
+    for part in parts[1:]:
+        rows = rows.join(part, true())  # one row each: side by side
+    columns = [column for part in parts for column in part.c]
+    stamp = select(*columns, _reference_stamp()).select_from(rows)
     return tuple(session.execute(stamp).one())
