@@ -554,6 +554,7 @@ def main() -> None:
         "--deep", type=float, default=0.9, help="share of the rows before the deep page"
     )
     parser.add_argument("--pg-url", help="also measure PostgreSQL (scratch databases next to it)")
+    parser.add_argument("--pg-only", action="store_true", help="with --pg-url: not SQLite")
     parser.add_argument("--write-results", action="store_true", help=f"update {RESULTS.name}")
     parser.add_argument(
         "--endpoints", action="store_true", help="time every GET endpoint (issue 13), not lists"
@@ -569,7 +570,7 @@ def main() -> None:
     args = parser.parse_args()
     data = load_dataset(PROJECT_ROOT / "data")
     run = run_endpoints if args.endpoints else run_backend
-    sections = [run(None, data, args)]
+    sections = [] if args.pg_only and args.pg_url else [run(None, data, args)]
     if args.pg_url:
         sections.append(run(args.pg_url, data, args))
     section = "\n\n".join(sections)
