@@ -2,19 +2,17 @@
 or per nation and revision (a nation's page), and stop at the request's time limit."""
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
 from app.facts.reference import GroupIn
-from app.reads.disputes.facts import EXCLUSIVE_ROLES, load, load_exclusive_roles
+from app.reads.disputes.facts import EXCLUSIVE_ROLES, load, load_exclusive_roles, past_deadline
 from app.reads.disputes.inputs import exclusive_roles_stamp, nation_stamp
 from app.reads.disputes.rules import (
     coalition_role_disputes,
     exclusive_role_disputes,
     nation_disputes,
     participation_disputes,
-    past_deadline,
     wording_disputes,
 )
 from app.reads.per_revision import PerRevision
@@ -44,7 +42,7 @@ def _find_disputes(
 ) -> list[DisputeRead]:
     """Every dispute, or with ``nation`` those of its own facts (not who holds an exclusive
     role: `exclusive_disputes`), that name it."""
-    data = replace(load(session, groups, nation), deadline=request_deadline(session))
+    data = load(session, groups, nation, request_deadline(session))
     within = time_limit(session)
     found = [] if nation is not None else [
         *within(exclusive_role_disputes(data)), *within(coalition_role_disputes(data)),
@@ -69,8 +67,7 @@ def exclusive_disputes(
     def find() -> list[DisputeRead]:
         if every is not None:
             return [d for d in every if d.rule in EXCLUSIVE_RULES]
-        holders = load_exclusive_roles(session, groups)
-        holders = replace(holders, deadline=request_deadline(session))
+        holders = load_exclusive_roles(session, groups, request_deadline(session))
         return list(time_limit(session)(exclusive_role_disputes(holders)))
 
     return EXCLUSIVE.get(session, "exclusive", find, lambda: exclusive_roles_stamp(session))

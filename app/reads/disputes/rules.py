@@ -22,13 +22,17 @@ another is no dispute. Retracted facts take no part.
 """
 
 import itertools
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import combinations
 
-from app.errors import QueryTimeout
-from app.reads.disputes.facts import EXCLUSIVE_ROLES, CommitmentFact, Data, StatementFact
+from app.reads.disputes.facts import (
+    EXCLUSIVE_ROLES,
+    CommitmentFact,
+    Data,
+    StatementFact,
+    past_deadline,
+)
 from app.reads.disputes.telling import (
     ROLE_ORDER,
     by_source,
@@ -117,12 +121,6 @@ def _conflicts(f: CommitmentFact, g: CommitmentFact) -> bool:
     if found is None:
         found = _CONFLICTS[key] = conflict(f, g)
     return found
-
-
-def past_deadline(deadline: float | None) -> None:
-    """Stop the rules past the request's time limit: 503 ``/problems/timeout``, as SQL does."""
-    if deadline is not None and time.monotonic() > deadline:
-        raise QueryTimeout("Finding the disputes took longer than the request time limit.")
 
 
 def role_differences(
