@@ -34,7 +34,7 @@ its CSVs) and the explorer's pages; each at 1× and FACTOR×:
   log, app.curation.history), repeated.
 
 With `--keep DIR` the SQLite databases are built once into DIR and reused by later runs (the
-writes only alternate one commitment's summary).
+writes only alternate one commitment's summary). `--only REGEX` times only the URLs it finds.
 """
 
 from __future__ import annotations
@@ -428,6 +428,8 @@ async def measure_endpoints(
             commitment = (await client.get("/commitments", params={"limit": 1})).json()
             writers[label] = Writer(client, bench_key(scales[label]), commitment["items"][0]["id"])
         for i, url in enumerate(urls[next(iter(urls))]):
+            if args.only and not re.search(args.only, url):
+                continue
             # The same endpoint at each scale (ids differ between databases: same position).
             for label, target in targets.items():
                 scaled_url = urls[label][i]
@@ -559,6 +561,7 @@ def main() -> None:
         "--deep", type=float, default=0.9, help="share of the rows before the deep page"
     )
     parser.add_argument("--pg-url", help="also measure PostgreSQL (scratch databases next to it)")
+    parser.add_argument("--pg-only", action="store_true", help="with --pg-url: not SQLite")
     parser.add_argument("--write-results", action="store_true", help=f"update {RESULTS.name}")
     parser.add_argument(
         "--endpoints", action="store_true", help="time every GET endpoint (issue 13), not lists"
@@ -568,10 +571,13 @@ def main() -> None:
     )
     parser.add_argument("--no-as-of", dest="as_of", action="store_false", help="skip as_of reads")
     parser.add_argument("--keep", help="folder to build the SQLite databases in once, and reuse")
+    parser.add_argument(
+        "--only", help="with --endpoints: time only the URLs this regular expression finds"
+    )
     args = parser.parse_args()
     data = load_dataset(PROJECT_ROOT / "data")
     run = run_endpoints if args.endpoints else run_backend
-    sections = [run(None, data, args)]
+    sections = [] if args.pg_only and args.pg_url else [run(None, data, args)]
     if args.pg_url:
         sections.append(run(args.pg_url, data, args))
     section = "\n\n".join(sections)

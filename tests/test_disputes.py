@@ -29,12 +29,14 @@ from app.store.engine import make_engine
 from app.store.models import Fact
 from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, Role
+from tests.curation import Curation
 from tests.helpers import problem, walk_pages
 
 # The groups of the reference, as the application reads them once.
 GROUPS = read_reference(PROJECT_ROOT / "data").groups
 
 pytestmark = pytest.mark.anyio
+pytest_plugins = ["tests.curation_fixtures"]
 
 # The disputes the rules find in the seed: the two articles disagree on who leads the
 # coalition, on Germany, Italy and the United States, on which Asia-Pacific nations take part,
@@ -310,7 +312,9 @@ async def test_found_in_a_fixed_number_of_statements(engine: Engine) -> None:
             disputes_for_nation(session, GROUPS, "DE")
     finally:
         event.remove(engine, "before_cursor_execute", counter)
-    assert 0 < count <= 8
+    # The nation's own facts (8 statements), and the holders of exclusive roles (commitments +
+    # evidence, sources, names), found once for every nation's page.
+    assert 0 < count <= 8 + 4
 
 
 # --- disputes come from the data -------------------------------------------------------------
@@ -369,3 +373,59 @@ async def test_dates_order_the_claims_and_new_disagreements_are_found(
             "article-a": ["coalition-troops"],
             "article-b": ["coalition-troops-b"],
         }
+
+
+# --- kept while what they read is unchanged --------------------------------------------------
+
+
+async def nation_disputes_now(curation: Curation, code: str) -> list[dict[str, Any]]:
+    """`/disputes?nation=` (one nation's, kept per nation) and the same taken from the whole
+    list, found afresh after it: they must agree after every write."""
+    own = await walk_pages(curation.client, "/disputes", 100, nation=code)
+    whole = await walk_pages(curation.client, "/disputes", 100)
+    assert own == [d for d in whole if code in d["nations"]], code
+    return own
+
+
+async def correct(curation: Curation, fact_id: str, **fields: Any) -> None:
+    location = f"/commitments/{fact_id}"
+    etag = (await curation.get(location)).headers["etag"]
+    response = await curation.patch(location, {**fields, "reason": "A test."}, etag)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_nations_disputes_are_kept_until_a_write_changes_what_they_read(
+    curation: Curation,
+) -> None:
+    engine = curation.app.state.engine
+    loads: list[str] = []
+
+    def log(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT commitments.id, commitments.actor"):
+            loads.append(statement)  # the rules' load of commitments (app.reads.disputes)
+
+    before = {code: await nation_disputes_now(curation, code) for code in ("DE", "FR", "GB")}
+    force = await curation.get("/commitments", actor="coalition", coalition_scope="whole")
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        # The coalition's force as a whole is in no nation's disputes: nothing is read again.
+        await correct(curation, force.json()["items"][0]["id"], summary="A new summary.")
+        for code in ("DE", "FR"):
+            loads.clear()
+            assert (await curation.get("/disputes", nation=code)).json()["items"] == before[code]
+            assert loads == [], code
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+
+    # Germany's own commitment: Germany's disputes change, France's stay.
+    await correct(curation, "de-troops-hesitant", status="ruled_out")
+    germany = await nation_disputes_now(curation, "DE")
+    assert germany != before["DE"]
+    assert await nation_disputes_now(curation, "FR") == before["FR"]
+    # Article B no longer names the United Kingdom as co-leader: no dispute over who leads.
+    location = "/commitments/gb-leadership-pledged-b"
+    etag = (await curation.get(location)).headers["etag"]
+    assert (await curation.retract(location, "A test.", etag)).status_code == 200
+    for code in ("FR", "GB"):
+        assert "leadership" not in {d["id"] for d in await nation_disputes_now(curation, code)}
+    assert await nation_disputes_now(curation, "DE") == germany

@@ -197,6 +197,27 @@ async def test_a_nations_page_shows_each_of_its_facts_with_all_its_evidence(
         assert {a["id"][5:] for a in shown} == {f.id for f in facts[1:]}
 
 
+@pytest.mark.parametrize("code", ["FR", "DE"])
+async def test_a_nations_page_shows_its_disputes_as_the_api_embeds_them(
+    client: httpx.AsyncClient, code: str
+) -> None:
+    html = await page(client, f"/explore/nations/{code}")
+    embedded = (await client.get(f"/nations/{code}")).json()["disputes"]
+    for dispute in embedded:
+        article = present(html.find("article", id=f"dispute-{dispute['id']}"))
+        shown = [li.get_text() for li in article.select("ul.differences li")]
+        assert shown == dispute["differences"]
+        assert len(article.select("section.claim")) == len(dispute["claims"])
+        more = article.select_one("p.more")
+        left_out = dispute["differences_total"] - len(dispute["differences"])
+        if left_out:  # FR: who leads names every source in its differences: on its own page
+            note = present(more)
+            assert f"{left_out} difference" in note.get_text(" ", strip=True)
+            assert attr(present(note.find("a", string="as JSON")), "href") == dispute["dispute"]
+        else:
+            assert more is None
+
+
 def dataset_name(dataset: Dataset, code: str) -> str:
     return next(n.name for n in dataset.nations if n.code == code)
 

@@ -655,17 +655,46 @@ async def test_unknown_nation_is_404_problem(client: httpx.AsyncClient, code: st
     assert code in body["detail"]
 
 
+@pytest.mark.parametrize("code", ["DE", "FR", "GB", "JP", "UA"])
 async def test_a_nation_page_embeds_its_disputes_with_counts_and_a_link_to_each(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, code: str
 ) -> None:
-    page = (await client.get("/nations/DE")).json()
-    assert page["disputes"], "Germany has disputes in the seed"
+    page = (await client.get(f"/nations/{code}")).json()
+    assert page["disputes"], f"{code} has disputes in the seed"
     for embedded in page["disputes"]:
         whole = (await client.get(embedded["dispute"])).json()
+        assert code in whole["nations"]
         assert embedded["claims_total"] == len(whole["claims"])
+        naming = [c for c in whole["claims"] if code in c["nations"]]
+        assert naming, "a claim of the dispute names the nation"
+        assert embedded["claims_naming_total"] == len(naming)
         assert embedded["differences_total"] == len(whole["differences"])
-        # Under the cap the embedded dispute is the dispute whole.
-        assert {k: v for k, v in embedded.items() if k in whole} == whole
+        # The seed's disputes have fewer claims than a page: every one, in the dispute's order.
+        assert embedded["claims"] == whole["claims"]
+        # Differences only where the dispute is about this nation alone (the leadership
+        # dispute's name every source); the rest is the dispute as it is.
+        alone = whole["nations"] == [code]
+        assert embedded["differences"] == (whole["differences"] if alone else [])
+        rest = {"claims", "differences"}
+        assert {k: v for k, v in embedded.items() if k in whole and k not in rest} == {
+            k: v for k, v in whole.items() if k not in rest
+        }
+
+
+async def test_each_claim_of_a_dispute_names_the_nations_of_its_facts(
+    client: httpx.AsyncClient, dataset: Dataset
+) -> None:
+    named = {c.id: c.nation for c in dataset.commitments if c.nation}
+    named |= {m.id: m.nation for m in dataset.memberships}
+    named |= {s.id: s.speaker_nation for s in dataset.statements if s.speaker_nation}
+    disputes = (await client.get("/disputes", params={"limit": 100})).json()["items"]
+    for dispute in disputes:
+        for claim in dispute["claims"]:
+            expected = sorted({named[f] for f in claim["facts"] if f in named})
+            assert claim["nations"] == expected, (dispute["id"], claim["source"])
+    participation = next(d for d in disputes if d["rule"] == "participation")
+    # Members left unnamed name no nation: the claim does not say which.
+    assert any(c["nations"] == [] for c in participation["claims"])
 
 
 async def test_a_members_page_counts_the_coalitions_commitments_and_links_to_them_all(

@@ -6,8 +6,10 @@ import httpx
 import pytest
 
 from app.vocab import Certainty, Role, Status
+from tests.curation import Curation
 
 pytestmark = pytest.mark.anyio
+pytest_plugins = ["tests.curation_fixtures"]
 
 
 async def roles(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -64,3 +66,32 @@ async def test_roles_take_no_query_parameters(client: httpx.AsyncClient) -> None
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert "role" in response.json()["detail"]
+
+
+async def test_a_retracted_commitment_leaves_the_counts(curation: Curation) -> None:
+    # The counts read the commitments' own table (not joined to `facts`): the retraction mark
+    # must still take the fact out, here and in /summary.
+    pledged = (await curation.get("/commitments", status="pledged", actor="nation")).json()
+    fact = pledged["items"][0]
+    role = fact["role"]
+    nations_before = {i["role"]: i["nations"] for i in (await roles(curation.client))["items"]}
+    counts_before = (await curation.get("/summary")).json()["by_role"][role]
+    location = f"/commitments/{fact['id']}"
+    etag = (await curation.get(location)).headers["etag"]
+    response = await curation.retract(location, "The source was corrected.", etag)
+    assert response.status_code == 200, response.text
+
+    for item in (await roles(curation.client))["items"]:
+        assert item["commitments"] == await total(
+            curation.client, "/commitments", role=item["role"]
+        )
+    pledged_now = await total(curation.client, "/nations", role=role, status="pledged")
+    after = {i["role"]: i["nations"] for i in (await roles(curation.client))["items"]}
+    assert after[role] == pledged_now <= nations_before[role]
+    counts = (await curation.get("/summary")).json()["by_role"][role]
+    assert counts["commitments"] == counts_before["commitments"] - 1
+    assert counts["commitments_by_status"]["pledged"] == (
+        counts_before["commitments_by_status"]["pledged"] - 1
+    )
+    assert sum(counts["commitments_by_certainty"].values()) == counts["commitments"]
+    assert counts["nations"] == after[role]

@@ -53,6 +53,12 @@ GUARD_SQL = re.compile(r"^(BEGIN|SET (TRANSACTION READ ONLY|LOCAL statement_time
 # "disputes" is the data revision, then app.reads.disputes.load, 8 statements whatever the data:
 # commitments, statements and memberships with the evidence of each, the sources, the nations'
 # names (found once per revision, forgotten before each measured request like the counts).
+# One nation's disputes (app.reads.disputes.finding.disputes_for_nation): the data revision for
+# each kept value (the whole list's, the nation's, the exclusive roles'), the stamps of what the
+# nation's and the exclusive roles' disputes read (app.reads.disputes.inputs), the nation's facts
+# (speakers, commitments, statements and memberships with the evidence of each, sources,
+# names), the holders of exclusive roles (commitments with their evidence, sources, names).
+NATION_DISPUTES = 3 + 2 + 9 + 4
 BOUNDS: dict[str, int] = {
     # revision, count, page, own and coalition commitments, the memberships' evidence; region:
     # regions; include_coalition: what members inherit (revision, counts, first of each role;
@@ -60,8 +66,8 @@ BOUNDS: dict[str, int] = {
     "/nations": 6 + 3 + 2,
     # the code or name, nation, membership + evidence, commitments + evidence + conditions,
     # coalition commitments and the member's limits + their evidence (members only), conditions
-    # + evidence + gates, statements + evidence, disputes
-    "/nations/{code}": 1 + 12 + 2 + 1 + 8,
+    # + evidence + gates, statements + evidence; its disputes
+    "/nations/{code}": 1 + 12 + 2 + 1 + NATION_DISPUTES,
     "/memberships": 4 + 2,  # revision, count, page, evidence; nation, source
     "/memberships/{membership_id}": 2,  # the fact, its evidence
     "/commitments": 5 + 2,  # revision, count, page, evidence, conditions; nation, source
@@ -72,11 +78,12 @@ BOUNDS: dict[str, int] = {
     "/statements/{statement_id}": 2,  # the fact, its evidence
     "/events": 4,  # revision, count, page, evidence
     "/events/{event_id}": 2,  # the fact, its evidence
-    "/disputes": 1 + 8 + 1,  # disputes (paged in Python); nation
+    # disputes (paged in Python); nation; with `nation`: the nation, one nation's disputes
+    "/disputes": 1 + NATION_DISPUTES,
     "/disputes/{dispute_id}": 1 + 8,  # disputes
     "/sources": 5,  # revision, count, page, evidence per source, per source and outlet
     "/sources/{source_id}": 3,  # the source, the same two counts
-    "/roles": 2,  # commitments per role, nations per role
+    "/roles": 1 + 2,  # revision; commitments per role, nations per role (per revision)
     "/changes": 3,  # revision, count, page
     "/summary": 1 + 8,
     # revision, the last audit entry (the package's `as_of` moment), the nations (for their names)

@@ -17,6 +17,7 @@ from app.schemas.events import EventRead, Participant
 from app.schemas.nations import MembershipRead, NationItem
 from app.schemas.sources import OutletCited, SourceDetail
 from app.schemas.statements import StatementRead
+from app.store.columns import UTCDateTime
 from app.store.models import (
     Commitment,
     Condition,
@@ -27,7 +28,6 @@ from app.store.models import (
     Outlet,
     Source,
     Statement,
-    UTCDateTime,
     condition_gates,
 )
 from app.store.visibility import FACTS, STANDING, not_retracted

@@ -3,6 +3,8 @@
 Every committed write bumps the data revision in its own transaction (app.store.revisions), so a
 value kept with the revision it was computed at is current exactly while the revision read in the
 request's transaction is the same: a write through any process is seen on the next request.
+A value may also carry a stamp of what it was computed from (app.reads.disputes.inputs): at a
+newer revision with the same stamp it is kept on, so a write elsewhere recomputes nothing.
 A state rebuilt at `as_of` (app.curation.history) never changes: its revision is the last change
 it holds, and its values are kept per state like the live database's. A database without a
 revision row just computes."""
@@ -27,13 +29,23 @@ class PerRevision(Generic[T]):
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self._kept: weakref.WeakKeyDictionary[Any, OrderedDict[Hashable, tuple[int, T]]] = (
-            weakref.WeakKeyDictionary()
-        )
+        # By engine, then key: (revision, stamp, value).
+        self._kept: weakref.WeakKeyDictionary[
+            Any, OrderedDict[Hashable, tuple[int, Hashable, T]]
+        ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()  # request threads share it
         _EVERY.add(self)
 
-    def get(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+    def get(
+        self,
+        session: Session,
+        key: Hashable,
+        compute: Callable[[], T],
+        stamp: Callable[[], Hashable] | None = None,
+    ) -> T:
+        """The value kept for ``key`` at the session's revision, else computed and kept. With
+        ``stamp`` (a few numbers that change whenever what ``compute`` reads changes), a value
+        kept at an older revision whose stamp is still the same is current too: kept on."""
         revision = session.execute(READ_REVISION).scalar()
         if revision is None:
             return compute()
@@ -43,13 +55,20 @@ class PerRevision(Generic[T]):
             known = kept.get(key)
             if known is not None and known[0] == revision:
                 kept.move_to_end(key)
-                return known[1]
-        # After the revision was read: a write committed in between makes the value newer than
-        # its revision, never older (the next request sees the new revision and computes again).
-        # Outside the lock: two first requests may both compute, alike.
-        value = compute()
+                return known[2]
+        # Read before computing, like the revision: a write committed in between makes the value
+        # newer than its stamp, never older (the next request computes again).
+        stamped = stamp() if stamp is not None else None
+        if known is not None and stamped is not None and known[1] == stamped:
+            value = known[2]
+        else:
+            # After the revision was read: a write committed in between makes the value newer
+            # than its revision, never older (the next request sees the new revision and
+            # computes again). Outside the lock: two first requests may both compute, alike.
+            value = compute()
         with self._lock:
-            kept[key] = (revision, value)
+            kept[key] = (revision, stamped, value)
+            kept.move_to_end(key)
             while len(kept) > self.max_entries:
                 kept.popitem(last=False)
         return value
@@ -59,7 +78,7 @@ class PerRevision(Generic[T]):
         revision = session.execute(READ_REVISION).scalar()
         with self._lock:
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
-        return known[1] if known is not None and known[0] == revision else None
+        return known[2] if known is not None and known[0] == revision else None
 
     def clear(self) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    literal_column,
     or_,
     select,
 )
@@ -33,7 +34,7 @@ from app.store.models import (
     Source,
     Statement,
 )
-from app.store.visibility import OPEN_LIVE, SHOW_FACT
+from app.store.visibility import OPEN_LIVE, RETRACTED_LEFT_OUT, SHOW_FACT
 from app.vocab import ActorKind, Certainty, CoalitionScope
 
 
@@ -74,8 +75,10 @@ def certainty_column(fact_id: SQLColumnExpression[str]) -> ColumnElement[str]:
     evidence = Evidence.__table__
 
     def has(level: Certainty) -> ColumnElement[bool]:
+        # `SELECT 1`, not a column: the probe is then answered by ix_evidence_fact_id_certainty
+        # alone, without reading the evidence row (SQLite reads it for any column named).
         return exists(
-            select(evidence.c.id).where(
+            select(literal_column("1")).where(
                 evidence.c.fact_id == fact_id, evidence.c.certainty == level
             )
         )
@@ -85,6 +88,13 @@ def certainty_column(fact_id: SQLColumnExpression[str]) -> ColumnElement[str]:
         (has(Certainty.reported), Certainty.reported.value),
         else_=Certainty.hedged.value,
     )
+
+
+def standing(stmt: Select[Any]) -> Select[Any]:
+    """A Core statement on a kind's own table that leaves retracted facts out itself (with
+    `not_retracted`), run in a read session: the session's rule, which would join `facts` to
+    every row, is not applied again."""
+    return stmt.execution_options(**{RETRACTED_LEFT_OUT: True})
 
 
 def like_pattern(text: str) -> str:

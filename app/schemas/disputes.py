@@ -61,6 +61,12 @@ class DisputeClaim(BaseModel):
         description="The claim in words, derived from the facts' fields.",
         examples=["troops: hesitant"],
     )
+    nations: list[str] = Field(
+        description="Alpha-2 codes of the nations the claim names (its facts' nations, "
+        "speakers' nations or members); empty where it names none (the coalition's force as a "
+        "whole, members left unnamed).",
+        examples=[["DE"]],
+    )
     evidence: list[EvidenceRead] = Field(
         description="The facts' evidence from this source only (a quote shared by several of "
         "the facts is given once)."

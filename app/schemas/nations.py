@@ -17,7 +17,7 @@ from app.schemas.common import (
     ReadModel,
 )
 from app.schemas.conditions import ConditionRead
-from app.schemas.disputes import DisputeRead
+from app.schemas.disputes import DisputeClaim, DisputeRead
 from app.schemas.statements import StatementRead
 from app.vocab import Basis, Certainty, MembershipStatus, Part, Role, Status
 
@@ -166,16 +166,26 @@ class MembershipRead(FactMeta):
 
 
 class NationDispute(DisputeRead):
-    """A dispute as a nation's page embeds it: at most EMBEDDED_LIMIT claims and differences."""
+    """A dispute as a nation's page embeds it, bounded whatever the data: at most
+    EMBEDDED_LIMIT claims, and differences only where the dispute is about the nation alone."""
 
-    claims_total: int = Field(
-        description="How many claims the dispute has; the page embeds the first "
-        f"{EMBEDDED_LIMIT} (in the order of `claims`)."
+    claims: list[DisputeClaim] = Field(
+        description=f"At most {EMBEDDED_LIMIT} of the dispute's claims, each whole with its "
+        "evidence, in the dispute's claim order: those that name this nation first (its "
+        "`nations`), then the others (the other side). `claims_total` and "
+        "`claims_naming_total` say how many there are."
     )
-    differences_total: int = Field(
-        description=f"How many differences the rules found; the page embeds the first "
-        f"{EMBEDDED_LIMIT}."
+    differences: list[str] = Field(
+        description=f"For a dispute about this nation alone, its first {EMBEDDED_LIMIT} "
+        "differences; for a dispute about several nations (who leads, which members of a "
+        "group take part) none here: each difference there names every source, and they are "
+        "all on the dispute's own page (`dispute`)."
     )
+    claims_total: int = Field(description="How many claims the dispute has.")
+    claims_naming_total: int = Field(
+        description="How many of the dispute's claims name this nation."
+    )
+    differences_total: int = Field(description="How many differences the rules found.")
     dispute: str = Field(
         description="The dispute whole, every claim with its evidence.",
         examples=["/disputes/leadership"],
@@ -213,7 +223,7 @@ class NationDetail(ReadModel):
     )
     statements: list[StatementRead] = Field(description="Statements by the nation's people.")
     disputes: list[NationDispute] = Field(
-        description="Where the sources disagree about this nation, with both claims (the first "
-        "claims of a dispute with many: `claims_total` and `dispute` say how many and where "
-        "they all are)."
+        description="Where the sources disagree about this nation, with the claims on each "
+        "side (a page of them for a dispute with many: `claims_total` and `dispute` say how "
+        "many and where they all are)."
     )

@@ -31,11 +31,14 @@ PROGRESS_STEPS = 1000
 class Guard:
     """How a request session's transactions run: read-only or not, and the time limit."""
 
-    __slots__ = ("read_only", "timeout_ms")
+    __slots__ = ("read_only", "timeout_ms", "deadline")
 
     def __init__(self, read_only: bool, timeout_ms: int) -> None:
         self.read_only = read_only
         self.timeout_ms = timeout_ms
+        # Work in Python (the disputes' rules) stops here: the limit counts from the request's
+        # start, as the person waiting counts it (time.monotonic; None without a limit).
+        self.deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms > 0 else None
 
 
 @event.listens_for(Session, "after_begin")

@@ -10,8 +10,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -24,11 +22,10 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
 from app.facts.certainty import certainty_of
+from app.store.columns import UTCDateTime, str_enum
 from app.vocab import (
     ActorKind,
     Basis,
@@ -58,42 +55,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def str_enum(enum_cls: type[Any]) -> Enum:
-    # Stored as plain strings (no native PostgreSQL enum types): adding a value to the
-    # vocabulary must not need an ALTER TYPE, and both backends keep the same schema.
-    return Enum(
-        enum_cls,
-        native_enum=False,
-        create_constraint=False,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """Timezone-aware UTC on every backend: SQLite stores no offset and would hand back naive
-    datetimes, PostgreSQL hands back the session's zone."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    @property
-    def python_type(self) -> type[dt.datetime]:
-        return dt.datetime
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime: pass UTC-aware datetimes")
-        return value.astimezone(dt.UTC) if value is not None else None
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -156,11 +117,16 @@ class Outlet(Base):
 
 class Evidence(Base):
     __tablename__ = "evidence"
-    __table_args__ = (UniqueConstraint("fact_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("fact_id", "position"),
+        # A fact's certainty (app.reads.queries.certainty_column) from the index alone; it
+        # serves every look-up by fact too.
+        Index("ix_evidence_fact_id_certainty", "fact_id", "certainty"),
+    )
 
     # "<fact id>/<position>": stable across reseeds, so editing one quote updates one row.
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    fact_id: Mapped[str] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"), index=True)
+    fact_id: Mapped[str] = mapped_column(ForeignKey("facts.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
     quote: Mapped[str] = mapped_column(Text)
@@ -275,6 +241,10 @@ class Commitment(Fact):
         Index("ix_commitments_role_id", "role", "id"),
         # A nation page's coalition commitments of a role, counted from the index alone.
         Index("ix_commitments_actor_role_status_id", "actor", "role", "status", "id"),
+        # Nations per role and status (`/roles`, `/summary`) counted from the index alone.
+        Index("ix_commitments_status_role_nation_code_id", "status", "role", "nation_code", "id"),
+        # The coalition's force as a whole, counted on every member's page, and its list.
+        Index("ix_commitments_actor_coalition_scope_id", "actor", "coalition_scope", "id"),
     )
     __mapper_args__ = {"polymorphic_identity": FactKind.commitment}
 

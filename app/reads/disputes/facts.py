@@ -4,6 +4,7 @@ one nation."""
 
 import datetime as dt
 import functools
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Connection, and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from app.errors import QueryTimeout
 from app.facts.reference import GroupIn
 from app.reads.inheritance import evidence_read
 from app.reads.queries import evidence_rows
@@ -127,6 +129,8 @@ class Data:
     # Every speaker with a statement on a topic, where `statements` holds only some of them
     # (one nation's disputes): statement ids shorten a speaker's name unless another shares it.
     speakers: frozenset[str] | None = None
+    # When the rules must stop (the request's time limit, time.monotonic), if they must.
+    deadline: float | None = None
 
 
 COMMITMENT_COLUMNS = (
@@ -141,15 +145,24 @@ STATEMENT_COLUMNS = (S.id, S.speaker, S.speaker_nation_code, S.mode, S.text, S.t
 MEMBERSHIP_COLUMNS = (M.id, M.nation_code, M.status)
 
 
+def past_deadline(deadline: float | None) -> None:
+    """Stop finding disputes past the request's time limit: 503 ``/problems/timeout``, as SQL
+    does (the loads and the rules look at it as they go)."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise QueryTimeout("Finding the disputes took longer than the request time limit.")
+
+
 def _facts(
     connection: Connection,
     columns: Sequence[Any],
     where: Sequence[ColumnElement[bool]],
     order_by: Sequence[Any],
     make: Callable[..., F],
+    deadline: float | None = None,
 ) -> list[F]:
     """The standing facts of one kind (columns of its own table) that match ``where``, each
-    with its evidence in curated order: two statements, Core rows, no ORM identity map."""
+    with its evidence in curated order: two statements, Core rows, no ORM identity map. Past
+    ``deadline`` it stops (111,000 evidence rows at 1,000x the seed: seconds of Python)."""
     table = columns[0].table
     ids = select(table.c.id).join(FACTS, FACTS.c.id == table.c.id).where(STANDING, *where)
     rows = connection.execute(
@@ -157,10 +170,14 @@ def _facts(
         .order_by(*order_by)
     ).all()  # fmt: skip
     evidence: dict[str, list[Quoted]] = defaultdict(list)
-    for item in connection.execute(evidence_rows(ids)).mappings():
+    for i, item in enumerate(connection.execute(evidence_rows(ids)).mappings()):
+        if not i & 4095:
+            past_deadline(deadline)
         evidence[item["fact_id"]].append(Quoted(item))
     found = []
-    for row in rows:
+    for i, row in enumerate(rows):
+        if not i & 4095:
+            past_deadline(deadline)
         quoted = evidence.get(row.id, [])
         found.append(
             make(**row._mapping, evidence=quoted, sources=frozenset(q.source_id for q in quoted))
@@ -174,10 +191,14 @@ def groups_by_name(groups: Mapping[str, GroupIn]) -> dict[str, Group]:
 
 
 def load(
-    session: Session, reference_groups: Mapping[str, GroupIn], nation: str | None = None
+    session: Session,
+    reference_groups: Mapping[str, GroupIn],
+    nation: str | None = None,
+    deadline: float | None = None,
 ) -> Data:
-    """What the rules read: everything, or with ``nation`` (an alpha-2 code) only what the
-    disputes that name that nation are found in (`disputes_for_nation`)."""
+    """What the rules read: everything, or with ``nation`` (an alpha-2 code) only what that
+    nation's disputes are found in (`disputes_for_nation`), but for the holders of exclusive
+    roles: every nation's page shares those (`load_exclusive_roles`)."""
     connection = session.connection()
     groups = groups_by_name(reference_groups)
     speakers: frozenset[str] | None = None
@@ -185,28 +206,17 @@ def load(
         commitment_filter: list[ColumnElement[bool]] = []
         statement_filter: list[ColumnElement[bool]] = [S.topic.is_not(None)]
     else:
-        # Its own commitments; every holder of an exclusive role (leadership); unnamed members
-        # of the groups it belongs to. Statements on the topics its speakers spoke on.
-        its_groups = sorted(g.name for g in groups.values() if nation in g.members)
-        commitment_filter = [
-            or_(
-                and_(C.actor == ActorKind.nation, C.nation_code == nation),
-                C.role.in_(list(EXCLUSIVE_ROLES)),
-                and_(
-                    C.coalition_scope == CoalitionScope.some_members,
-                    C.group_name.in_(its_groups),
-                ),
-            )
-        ]
-        own = select(S.speaker, S.topic).where(
-            S.speaker_nation_code == nation, S.topic.is_not(None)
-        )
-        statement_filter = [tuple_(S.speaker, S.topic).in_(own)]
+        commitment_filter = [nation_commitments(nation, groups)]
+        statement_filter = [nation_statements(nation)]
         speakers = frozenset(
             connection.execute(select(S.speaker).where(S.topic.is_not(None)).distinct()).scalars()
         )
-    commitments = _facts(connection, COMMITMENT_COLUMNS, commitment_filter, [C.id], CommitmentFact)
-    statements = _facts(connection, STATEMENT_COLUMNS, statement_filter, [S.id], StatementFact)
+    commitments = _facts(
+        connection, COMMITMENT_COLUMNS, commitment_filter, [C.id], CommitmentFact, deadline
+    )
+    statements = _facts(
+        connection, STATEMENT_COLUMNS, statement_filter, [S.id], StatementFact, deadline
+    )
     # Memberships only matter to the participation rule: load those of the groups' nations.
     members: set[str] = set()
     for c in commitments:
@@ -224,10 +234,52 @@ def load(
             ],
             [M.nation_code],
             MembershipFact,
+            deadline,
         )
+    sources, names = _sources_and_names(session)
+    return Data(commitments, statements, memberships, sources, names, groups, speakers, deadline)
+
+
+def nation_commitments(nation: str, groups: Mapping[str, Group]) -> ColumnElement[bool]:
+    """The commitments one nation's disputes are found in: its own (but in exclusive roles,
+    shared by every nation's page), those of unnamed members of the groups it belongs to."""
+    its_groups = sorted(g.name for g in groups.values() if nation in g.members)
+    return or_(
+        and_(
+            C.actor == ActorKind.nation,
+            C.nation_code == nation,
+            C.role.not_in(list(EXCLUSIVE_ROLES)),
+        ),
+        and_(C.coalition_scope == CoalitionScope.some_members, C.group_name.in_(its_groups)),
+    )
+
+
+def nation_statements(nation: str) -> ColumnElement[bool]:
+    """The statements on the topics the nation's speakers spoke on."""
+    own = select(S.speaker, S.topic).where(S.speaker_nation_code == nation, S.topic.is_not(None))
+    return tuple_(S.speaker, S.topic).in_(own)
+
+
+EXCLUSIVE_HOLDERS = (C.actor == ActorKind.nation, C.role.in_(list(EXCLUSIVE_ROLES)))
+
+
+def load_exclusive_roles(
+    session: Session, reference_groups: Mapping[str, GroupIn], deadline: float | None = None
+) -> Data:
+    """What the `leadership` rule reads: every nation's commitments in an exclusive role."""
+    commitments = _facts(
+        session.connection(), COMMITMENT_COLUMNS, EXCLUSIVE_HOLDERS, [C.id], CommitmentFact,
+        deadline,
+    )  # fmt: skip
+    sources, names = _sources_and_names(session)
+    groups = groups_by_name(reference_groups)
+    return Data(commitments, [], [], sources, names, groups, deadline=deadline)
+
+
+def _sources_and_names(session: Session) -> tuple[dict[str, SourceInfo], dict[str, str]]:
     sources = {
         row.id: SourceInfo(row.id, row.title, row.published)
         for row in session.execute(select(Source.id, Source.title, Source.published))
     }
     names = {row.code: row.name for row in session.execute(select(Nation.code, Nation.name))}
-    return Data(commitments, statements, memberships, sources, names, groups, speakers)
+    return sources, names

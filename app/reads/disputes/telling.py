@@ -104,8 +104,18 @@ def claim(data: Data, source_id: str, facts: Sequence[Claimed], text: str) -> Di
         source_published=source.published,
         facts=[f.id for f in facts],
         claim=text,
+        nations=sorted({code for f in facts if (code := named_nation(f))}),
         evidence=evidence,
     )
+
+
+def named_nation(fact: Claimed) -> str | None:
+    """The nation a fact names: a nation's commitment or membership, a speaker's nation."""
+    if isinstance(fact, StatementFact):
+        return fact.speaker_nation_code
+    if isinstance(fact, CommitmentFact | MembershipFact):
+        return fact.nation_code
+    return None
 
 
 def dispute(

@@ -1,0 +1,72 @@
+"""What the disputes are found in, stamped in a few numbers: a kept result stays good while its
+stamp is the same, so a write elsewhere recomputes nothing (app.reads.per_revision).
+
+Every write to a fact sets its `updated_at` and bumps its `version`, also when only its evidence
+changed, and a retraction takes it out of what the rules read (app.curation.write). So the
+standing facts a rule reads, counted with the latest `updated_at` and the sum of their versions,
+change with every write to any of them, a fact that enters or leaves them included. The sources'
+titles and dates and the nations' names are told in the claims: their audit entries are counted.
+Each stamp is one statement."""
+
+from collections.abc import Hashable, Mapping, Sequence
+
+from sqlalchemy import ColumnElement, FromClause, Subquery, func, select, true
+from sqlalchemy.orm import Session
+
+from app.facts.reference import GroupIn
+from app.reads.disputes.facts import (
+    EXCLUSIVE_HOLDERS,
+    groups_by_name,
+    nation_commitments,
+)
+from app.store.models import Change, Commitment, Membership, Statement
+from app.store.visibility import FACTS, STANDING
+
+C, S, M = Commitment.__table__, Statement.__table__, Membership.__table__
+
+
+def _facts_stamp(table: FromClause, where: Sequence[ColumnElement[bool]]) -> Subquery:
+    """How many standing facts of ``table`` match, their latest change and their versions' sum:
+    one row, the kind's table joined to `facts` once."""
+    joined = table.join(FACTS, FACTS.c.id == table.c.id)
+    aggregates = (func.count(), func.max(FACTS.c.updated_at), func.sum(FACTS.c.version))
+    return select(*aggregates).select_from(joined).where(STANDING, *where).subquery()
+
+
+def _reference_stamp() -> ColumnElement[object]:
+    """The audit entries of sources and nations (their titles, dates and names are told)."""
+    changed = Change.entity.in_(["source", "nation"])
+    return select(func.count()).select_from(Change).where(changed).scalar_subquery()
+
+
+def exclusive_roles_stamp(session: Session) -> Hashable:
+    """What the `leadership` rule reads (`load_exclusive_roles`)."""
+    return _stamp(session, [_facts_stamp(C, EXCLUSIVE_HOLDERS)])
+
+
+def nation_stamp(
+    session: Session, reference_groups: Mapping[str, GroupIn], nation: str
+) -> Hashable:
+    """What one nation's own disputes are read from (`load` with ``nation``), and more: every
+    statement on a topic (a statement's id shortens its speaker's name unless another speaker
+    shares it) and the memberships of every nation of its groups."""
+    groups = groups_by_name(reference_groups)
+    members = sorted({m for g in groups.values() if nation in g.members for m in g.members})
+    return _stamp(
+        session,
+        [
+            _facts_stamp(C, [nation_commitments(nation, groups)]),
+            _facts_stamp(S, [S.c.topic.is_not(None)]),
+            _facts_stamp(M, [M.c.nation_code.in_(members)]),
+        ],
+    )
+
+
+def _stamp(session: Session, parts: Sequence[Subquery]) -> Hashable:
+    """The parts (one row each) and the reference's audit entries, in one statement."""
+    rows: FromClause = parts[0]
+    for part in parts[1:]:
+        rows = rows.join(part, true())  # one row each: side by side
+    columns = [column for part in parts for column in part.c]
+    stamp = select(*columns, _reference_stamp()).select_from(rows)
+    return tuple(session.execute(stamp).one())
