@@ -1,0 +1,40 @@
+"""How long a past state (`as_of`) takes to make at scale: rebuilt from every audit snapshot,
+copied from the live SQLite file, and derived from a state one, 100 and 10,000 changes away.
+
+    python -m bench.asof_states /path/to/synth-1000x.sqlite3
+
+The database must be an audited one (`pledgedb synth` writes audit entries since 4 December
+2026). Prints seconds per step."""
+
+import sys
+import time
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from app.curation.history import _build, _copy_of_live, _derive
+from app.store.models import Change
+
+
+def main(path: str) -> None:
+    engine = create_engine(f"sqlite:///{path}")
+    with Session(engine) as session:
+        last = session.scalar(select(func.max(Change.id))) or 0
+        started = time.perf_counter()
+        base = _build(session, last)
+        print(f"rebuild from every snapshot: {time.perf_counter() - started:.2f} s")
+        started = time.perf_counter()
+        copied = _copy_of_live(session)
+        print(f"copy of the live file: {time.perf_counter() - started:.2f} s")
+        if copied is not None:
+            copied[0].close()
+        for back in (1, 100, 10_000):
+            started = time.perf_counter()
+            _derive(session, base, last, max(last - back, 0)).close()
+            print(f"derived, {back} changes back: {time.perf_counter() - started:.2f} s")
+        base.close()
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
