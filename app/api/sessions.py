@@ -38,7 +38,7 @@ from app.errors import (
 from app.formats import TIMESTAMP
 from app.store.engine import _SQLITE_WRITERS, BUSY_TIMEOUT_MS
 from app.store.guards import GUARD, Guard, _guard_transaction
-from app.store.visibility import HIDE_RETRACTED, OPEN_LIVE
+from app.store.visibility import HIDE_RETRACTED, KEEP_DERIVED, OPEN_LIVE
 
 
 def request_guard(request: Request, read_only: bool) -> Guard:
@@ -66,7 +66,7 @@ async def get_read_session(
     if as_of is not None:
         moment = parse_timestamp(as_of, "query.as_of")
         factory = await anyio.to_thread.run_sync(_sessionmaker_at, request, factory, guard, moment)
-    info: dict[str, Any] = {HIDE_RETRACTED: True, GUARD: guard}
+    info: dict[str, Any] = {HIDE_RETRACTED: True, GUARD: guard, KEEP_DERIVED: True}
     if as_of is not None:
         live_factory: sessionmaker[Session] = request.app.state.sessionmaker
         info[OPEN_LIVE] = lambda: live_factory(info={GUARD: guard})

@@ -7,7 +7,7 @@ A value may also carry a stamp of what it was computed from (app.reads.disputes.
 newer revision with the same stamp it is kept on, so a write elsewhere recomputes nothing.
 A state rebuilt at `as_of` (app.curation.history) never changes: its revision is the last change
 it holds, and its values are kept per state like the live database's. A database without a
-revision row just computes."""
+revision row, or a session that does not ask to keep them (`KEEP_DERIVED`), just computes."""
 
 import threading
 import weakref
@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from app.store.revisions import READ_REVISION
+from app.store.visibility import KEEP_DERIVED
 
 T = TypeVar("T")
 _EVERY: "weakref.WeakSet[PerRevision[Any]]" = weakref.WeakSet()
@@ -46,6 +47,8 @@ class PerRevision(Generic[T]):
         """The value kept for ``key`` at the session's revision, else computed and kept. With
         ``stamp`` (a few numbers that change whenever what ``compute`` reads changes), a value
         kept at an older revision whose stamp is still the same is current too: kept on."""
+        if not session.info.get(KEEP_DERIVED):
+            return compute()
         revision = session.execute(READ_REVISION).scalar()
         if revision is None:
             return compute()
@@ -75,6 +78,8 @@ class PerRevision(Generic[T]):
 
     def kept(self, session: Session, key: Hashable) -> T | None:
         """The value kept for ``key`` if it is current, without computing it."""
+        if not session.info.get(KEEP_DERIVED):
+            return None
         revision = session.execute(READ_REVISION).scalar()
         with self._lock:
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)

@@ -62,6 +62,12 @@ _HIDE_RETRACTED = with_loader_criteria(
 )
 
 
+# Session.info key: what is derived from the whole data may be kept for this session's database
+# (app.reads.per_revision). A request's read session, live or at `as_of`, sets it; any other
+# session (the CLI, a write rendering its answer) computes.
+KEEP_DERIVED = "keep_derived"
+
+
 # Session.info key of a session at `as_of`: opens a session on the live database, to tell an id
 # that came later (an empty answer) from one that never existed (a mistake).
 OPEN_LIVE = "open_live"
