@@ -11,7 +11,7 @@ from app.api.compression import install_compression
 from app.api.docs import install_docs
 from app.api.headers import install_cors, install_security_headers
 from app.api.limits import install_limits
-from app.api.listing import reject_unknown_query_params
+from app.api.listing import document_no_nul, reject_unknown_query_params
 from app.api.logs import AccessLog
 from app.api.methods import HeadAsGet, OptionsAnswer
 from app.api.pages import document_page_bounds
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_explorer(app)  # after the API's routes: its /explore fallback comes last
     document_common_problems(app)
     document_page_bounds(app, settings)
+    document_no_nul(app)
     return app
 
 

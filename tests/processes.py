@@ -1,6 +1,7 @@
-"""Real processes for the tests that need them: the `pledgedb` CLI run as a subprocess with a
-clean environment, and `pledgedb serve` on a free loopback port, bounded in time and stopped
-(then killed) on the way out. bench/load.py uses these too."""
+"""The `pledgedb` CLI as tests run it: in process through its own parser (`pledgedb`), or as
+the installed console script in a subprocess with a clean environment (`pledgedb_process`); and
+`pledgedb serve` on a free loopback port, bounded in time and stopped (then killed) on the way
+out. bench/load.py uses these too."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import socket
 import subprocess  # noqa: S404
 import sys
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,37 @@ def cli_env(database_url: str, **extra: str) -> dict[str, str]:
 def pledgedb(
     *args: str, database_url: str, cwd: Path, timeout: float = CLI_TIMEOUT
 ) -> subprocess.CompletedProcess[str]:
+    """`pledgedb ARGS` in this process, through the CLI's own parser (Typer's CliRunner), as the
+    console script would run it: in ``cwd``, with ``DATABASE_URL`` and no other PLEDGEDB_
+    setting, stdout and stderr apart, the exit code, and an uncaught exception's traceback on
+    stderr. In process because a subprocess spends 1.5 s importing before its first line runs;
+    the tests that are about the process itself (the console script, `serve`, signals) use
+    `pledgedb_process`. ``timeout`` is the subprocess's only."""
+    from typer.testing import CliRunner
+
+    from app.cli.main import cli
+    from app.config import get_settings
+
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PLEDGEDB_")}
+    env.update(DATABASE_URL=database_url, NO_COLOR="1", TERM="dumb", COLUMNS="200")
+    here = Path.cwd()
+    get_settings.cache_clear()  # settings are read from the environment set for this run
+    try:
+        os.chdir(cwd)
+        result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=True)
+    finally:
+        os.chdir(here)
+        get_settings.cache_clear()
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["pledgedb", *args], result.exit_code, result.stdout, stderr)
+
+
+def pledgedb_process(
+    *args: str, database_url: str, cwd: Path, timeout: float = CLI_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    """`pledgedb ARGS`: the installed console script, in a subprocess of its own."""
     return subprocess.run(  # noqa: S603
         [str(PLEDGEDB), *args],
         cwd=cwd,
@@ -49,14 +82,14 @@ def pledgedb(
 def prepare_database(database_url: str, cwd: Path) -> None:
     """Migrate and seed with the CLI."""
     for args in (("migrate",), ("seed", "--json")):
-        result = pledgedb(*args, database_url=database_url, cwd=cwd)
+        result = pledgedb_process(*args, database_url=database_url, cwd=cwd)
         if result.returncode != 0:
             raise RuntimeError(f"pledgedb {' '.join(args)} failed:\n{result.stderr}")
 
 
 def create_key(database_url: str, cwd: Path, name: str | None = None) -> str:
     name = name or f"load-{uuid.uuid4().hex[:8]}"
-    result = pledgedb(
+    result = pledgedb_process(
         "keys", "create", "--name", name, "--scope", "curator", database_url=database_url, cwd=cwd
     )
     if result.returncode != 0:

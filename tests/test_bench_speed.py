@@ -25,8 +25,8 @@ def test_the_benchmarks_own_tests_pass(tmp_path: Path) -> None:
                 "-q",
                 "-p",
                 "no:cacheprovider",
-                "-n",
-                "0",
+                # One process; without the fuzzing plugins, whose import alone costs seconds.
+                *("-n", "0", "-p", "no:schemathesis", "-p", "no:hypothesispytest"),
                 "bench/test_speed.py",
             ],  # fmt: skip
             cwd=PROJECT_ROOT,

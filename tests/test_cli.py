@@ -1,8 +1,10 @@
-"""The `pledgedb` command, run as a real subprocess: check, migrate, seed, serve.
+"""The `pledgedb` command: check, migrate, seed, serve.
 
-Each test runs the installed console script (next to the test interpreter) in a temporary
-working directory, with DATABASE_URL pointing at its own empty database of the backend under
-test. Every subprocess call has a timeout; the server is always terminated."""
+Each test runs the command in a temporary working directory, with DATABASE_URL pointing at its
+own empty database of the backend under test: in process through the CLI's parser
+(tests/processes.py), and as the installed console script in a subprocess where the process is
+the point (`--version` from the package metadata, `serve`, the README's walkthrough). Every
+subprocess call has a timeout; the server is always terminated."""
 
 import contextlib
 import datetime as dt
@@ -30,7 +32,7 @@ from app.store.engine import make_engine
 from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, MembershipStatus, Role, Status
 from tests.helpers import inherits
-from tests.processes import PLEDGEDB, cli_env, pledgedb
+from tests.processes import PLEDGEDB, cli_env, pledgedb, pledgedb_process
 
 SERVER_START = 15.0  # seconds the server may take to answer
 BAD_QUOTE = "Italy has pledged a naval squadron to the Black Sea"
@@ -380,7 +382,7 @@ def test_the_readme_write_walkthrough_runs_as_written(
 
 
 def test_version_comes_from_the_package_metadata(workdir: Path) -> None:
-    result = pledgedb("--version", database_url=UNREACHABLE_DB, cwd=workdir)
+    result = pledgedb_process("--version", database_url=UNREACHABLE_DB, cwd=workdir)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"pledgedb {version('pledgedb')}"
     assert create_app(Settings(database_url=UNREACHABLE_DB)).version == version("pledgedb")

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.api.listing import NO_NUL
 from app.formats import explain
 from tests.helpers import problem
 
@@ -102,15 +103,34 @@ async def test_the_docs_assets_revalidate_and_compress(client: httpx.AsyncClient
     problem(missing, 404)
 
 
-def _pattern_parameters(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+def _pattern_parameters(
+    spec: dict[str, Any], pattern: str | None = None
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """Parameters with a pattern of their own (any but NO_NUL, which every free-text parameter
+    has), or with ``pattern``."""
     found = []
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             for param in operation.get("parameters", []):
                 schemas = [param["schema"], *param["schema"].get("anyOf", [])]
-                if any("pattern" in s for s in schemas):
+                patterns = {s["pattern"] for s in schemas if "pattern" in s}
+                if (pattern in patterns) if pattern else bool(patterns - {NO_NUL}):
                     found.append((f"{method.upper()} {path}", method, param))
     return found
+
+
+async def test_the_document_says_free_text_holds_no_nul_and_a_nul_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    """What the schema allows, the API accepts: a NUL is refused (PostgreSQL text cannot hold
+    one), so every free-text parameter's schema excludes it."""
+    spec = (await client.get("/openapi.json")).json()
+    free_text = {(where, p["name"]) for where, _, p in _pattern_parameters(spec, NO_NUL)}
+    assert ("GET /statements", "speaker") in free_text
+    assert ("GET /commitments/{commitment_id}", "commitment_id") in free_text
+    assert not re.fullmatch(NO_NUL, "a\x00") and re.fullmatch(NO_NUL, "Zelenskyy")
+    body = problem(await client.get("/statements", params={"speaker": "a\x00"}), 422)
+    assert "NUL" in body["detail"]
 
 
 async def test_every_pattern_parameter_is_described_in_words_with_an_example(

@@ -2,9 +2,8 @@
 requests are in flight, the database lost and given back while the API runs, and two API
 processes over one database.
 
-Most start real servers for a while and are marked slow (`pytest -m slow`). A short version of
-the SIGTERM drain and of the database going away and coming back runs by default (and so in
-CI); their long versions, parametrised by size, are slow.
+They start real servers for a while, so all are marked slow (`pytest -m slow`); .ci/run runs
+them on both backends in their short form (tests/sizes.py: fewer outage cycles).
 
 Every wait is bounded, every subprocess is stopped (then killed) in a finally. The PostgreSQL
 server is stopped only on a throwaway cluster of its own (initdb + pg_ctl on a spare port),
@@ -43,10 +42,10 @@ OUTAGE_WAIT = 10.0  # seconds the API may take to notice the database went or ca
 REQUEST_TIMEOUT = 20.0
 # The paths checked while the database is away: each needs the database.
 DB_PATHS = ("/summary", "/commitments/coalition-troops", "/nations?role=training", "/statements")
-# Outages in a row: one by default, three in the slow run (each must recover as the first did).
+# Outages in a row: three, two in the short form (each must recover as the first did).
 OUTAGE_CYCLES = pytest.mark.parametrize(
     "cycles",
-    [pytest.param(1, id="short"), pytest.param(sized(3, 2), id="long", marks=pytest.mark.slow)],
+    [pytest.param(sized(3, 2), id="cycles", marks=pytest.mark.slow)],
 )
 
 
@@ -222,7 +221,7 @@ DRAIN_TIMEOUT = 60.0
 
 @pytest.mark.parametrize(
     "connections",
-    [pytest.param(32, id="short"), pytest.param(48, id="long", marks=pytest.mark.slow)],
+    [pytest.param(48, id="connections", marks=pytest.mark.slow)],
 )
 def test_sigterm_drains_in_flight_requests(
     prepared_url: str, folder: Path, connections: int

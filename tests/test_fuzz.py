@@ -28,7 +28,10 @@ from app.vocab import Scope
 from tests.curation import curation_app
 from tests.databases import seeded_database
 
-EXAMPLES = 40  # per operation and generation phase
+# Generated cases per operation and phase, beside every boundary and type case of the coverage
+# phase: few, to keep the suite quick; the slow live run (tests/test_fuzz_live.py, in CI on both
+# backends) generates schemathesis.toml's 40.
+EXAMPLES = 10
 FUZZ_KEY = "pdb_fuzz-curator-key-for-the-contract-fuzz"
 
 _cleanup = contextlib.ExitStack()

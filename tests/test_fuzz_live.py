@@ -8,8 +8,9 @@ The stateful phase follows the OpenAPI links of app/api/writes.py: create -> rea
 make positive write bodies real (tests/fuzz_hooks.py), and the audit log afterwards must show
 whole chains: a stateful run that never gets past a 422 proves nothing.
 
-The suite runs a short form (the examples and coverage phases, under half a minute); the whole
-run, stateful chains included, is marked slow (`pytest -m slow`, and so in CI)."""
+It starts a real server for minutes, so it is marked slow (`pytest -m slow`): .ci/run runs it
+on both backends. The README's test command fuzzes every operation in process
+(tests/test_fuzz.py: the examples, coverage and fuzzing phases)."""
 
 import subprocess  # noqa: S404
 import sys
@@ -88,16 +89,6 @@ def read_audit(base: str) -> Audit:
             if page.json()["next_cursor"] is None:
                 return audit
             params["cursor"] = page.json()["next_cursor"]
-
-
-def test_st_run_against_uvicorn_keeps_the_contract_of_every_example(tmp_path: Path) -> None:
-    """The short run, in the suite: every operation's schema examples and the coverage phase's
-    boundary and type cases, every check, through `st run` against uvicorn (the generated cases
-    of the fuzzing phase are tests/test_fuzz.py's, in process)."""
-    with seeded_database(tmp_path) as url:
-        key = make_keys(url, curators=(FUZZ_KEY_NAME,))[FUZZ_KEY_NAME]
-        with Server(url, tmp_path) as server:
-            print(st_run(server.base, key, "--phases", "examples,coverage"))
 
 
 @pytest.mark.slow

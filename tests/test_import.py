@@ -1,10 +1,9 @@
-"""`pledgedb import FILE`, run as a real subprocess against a private seeded database: a batch in
-the fact files' format (with ids, and `retract: [{id, reason}]`) goes through the same checks
-as the API, in one transaction, and the command prints what it changed."""
+"""`pledgedb import FILE`, run through the CLI (tests/processes.py) against a private seeded
+database: a batch in the fact files' format (with ids, and `retract: [{id, reason}]`) goes
+through the same checks as the API, in one transaction, and the command prints what it
+changed."""
 
-import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,11 @@ from tests.curation import (
     plain_quotes,
     stated,
 )
+from tests.processes import pledgedb
 
 pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.curation_fixtures"]
 
-PLEDGEDB = Path(sys.executable).parent / "pledgedb"
-TIMEOUT = 120  # seconds, for any one command
 BAD_QUOTE = "Italy has pledged a naval squadron to the Black Sea"
 
 
@@ -35,22 +33,9 @@ def run_import(
     database_url: str, batch: dict[str, Any], tmp_path: Path, *options: str
 ) -> subprocess.CompletedProcess[str]:
     """Write the batch to a YAML file and import it."""
-    assert PLEDGEDB.exists(), f"console script not installed: {PLEDGEDB}"
     path = tmp_path / "batch.yaml"
     path.write_text(yaml.safe_dump(batch, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("PLEDGEDB_") and k != "DATABASE_URL"
-    }
-    env.update(DATABASE_URL=database_url, NO_COLOR="1", TERM="dumb", COLUMNS="200")
-    return subprocess.run(
-        [str(PLEDGEDB), "import", str(path), *options],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    return pledgedb("import", str(path), *options, database_url=database_url, cwd=tmp_path)
 
 
 def report(result: subprocess.CompletedProcess[str]) -> dict[str, str]:

@@ -1,6 +1,6 @@
-"""Load and client disconnects against a real `pledgedb serve`. Each check comes in two sizes:
-"short" runs by default (and so in CI), "long" is marked slow (`pytest -m slow`); bench/load.py
-runs longer still, see bench/RESULTS.md.
+"""Load and client disconnects against a real `pledgedb serve`, marked slow (`pytest -m slow`):
+.ci/run runs them on both backends in their short form (tests/sizes.py); bench/load.py runs
+longer still, see bench/RESULTS.md.
 
 The server runs over a private database of the backend under test, migrated and seeded (a copy
 of the template), with a curator key made by `pledgedb keys create`. Every run is bounded in
@@ -71,8 +71,7 @@ MAX_LATENCY = 25.0
 @pytest.mark.parametrize(
     "seconds",
     [
-        pytest.param(12.0, id="short"),
-        pytest.param(sized(30.0, 8.0), id="long", marks=pytest.mark.slow),
+        pytest.param(sized(30.0, 12.0), id="seconds", marks=pytest.mark.slow),
     ],
 )
 def test_32_connections_with_writes_give_no_errors(
@@ -92,7 +91,7 @@ def test_32_connections_with_writes_give_no_errors(
 
 @pytest.mark.parametrize(
     "bursts",
-    [pytest.param(1, id="short"), pytest.param(sized(6, 2), id="long", marks=pytest.mark.slow)],
+    [pytest.param(sized(6, 2), id="bursts", marks=pytest.mark.slow)],
 )
 def test_clients_dropping_mid_request_never_stall_the_server(
     served: Served, bursts: int, capsys: pytest.CaptureFixture[str]

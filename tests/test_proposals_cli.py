@@ -1,11 +1,9 @@
-"""The curator's path through the CLI, each step a real `pledgedb` subprocess against a private
-seeded database: `sources add` an article, `propose` its facts, `import` the proposals
-unchanged; the imported facts carry the proposed evidence at the proposed offsets."""
+"""The curator's path through the CLI, each step a `pledgedb` command (tests/processes.py)
+against a private seeded database: `sources add` an article, `propose` its facts, `import` the
+proposals unchanged; the imported facts carry the proposed evidence at the proposed offsets."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,29 +14,12 @@ from typer.testing import CliRunner
 
 from app.cli.main import cli
 from tests.curation import client_for, curation_app, dump
+from tests.processes import pledgedb
 
 pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.curation_fixtures"]
 
-PLEDGEDB = Path(sys.executable).parent / "pledgedb"
 ARTICLE = Path(__file__).parent / "articles" / "logistics_not_troops.txt"
-TIMEOUT = 120
-
-
-def pledgedb(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("PLEDGEDB_") and k != "DATABASE_URL"
-    }
-    env.update(DATABASE_URL=database_url, NO_COLOR="1", TERM="dumb", COLUMNS="200")
-    return subprocess.run(
-        [str(PLEDGEDB), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -60,8 +41,6 @@ async def test_article_to_source_to_proposals_to_imported_facts(
     article.write_bytes(ARTICLE.read_bytes())
     added = ok(
         pledgedb(
-            seeded_url,
-            tmp_path,
             "sources",
             "add",
             str(article),
@@ -73,14 +52,14 @@ async def test_article_to_source_to_proposals_to_imported_facts(
             "Example Times",
             "--published",
             "2025-10-07",
+            database_url=seeded_url,
+            cwd=tmp_path,
         )
     )
     assert "source nl-hub stored" in added
     proposals = tmp_path / "proposals.yaml"
     ok(
         pledgedb(
-            seeded_url,
-            tmp_path,
             "propose",
             str(article),
             "--source-id",
@@ -91,14 +70,14 @@ async def test_article_to_source_to_proposals_to_imported_facts(
             seeded_url,
             "-o",
             str(proposals),
+            database_url=seeded_url,
+            cwd=tmp_path,
         )
     )
     proposed = yaml.safe_load(proposals.read_text(encoding="utf-8"))
     as_json = json.loads(
         ok(
             pledgedb(
-                seeded_url,
-                tmp_path,
                 "propose",
                 str(article),
                 "--source-id",
@@ -108,6 +87,8 @@ async def test_article_to_source_to_proposals_to_imported_facts(
                 "--database-url",
                 seeded_url,
                 "--json",
+                database_url=seeded_url,
+                cwd=tmp_path,
             )
         )
     )
@@ -118,7 +99,9 @@ async def test_article_to_source_to_proposals_to_imported_facts(
         for f in proposed.get(kind) or []
     }
 
-    imported = ok(pledgedb(seeded_url, tmp_path, "import", str(proposals)))  # unchanged
+    imported = ok(
+        pledgedb("import", str(proposals), database_url=seeded_url, cwd=tmp_path)
+    )  # unchanged
 
     assert imported.strip().endswith(f"imported: {len(candidates)} fact(s) changed")
     app = curation_app(seeded_url)
@@ -160,15 +143,19 @@ async def test_sources_add_registers_the_outlets_the_article_cites(
     )
     out = ok(
         pledgedb(
-            seeded_url, tmp_path, "sources", "add", str(article), "--title", "Portugal frigates"
+            "sources",
+            "add",
+            str(article),
+            "--title",
+            "Portugal frigates",
+            database_url=seeded_url,
+            cwd=tmp_path,
         )
     )
     assert "outlets added: afp" in out
     proposals = tmp_path / "p.yaml"
     ok(
         pledgedb(
-            seeded_url,
-            tmp_path,
             "propose",
             str(article),
             "--source-id",
@@ -177,9 +164,11 @@ async def test_sources_add_registers_the_outlets_the_article_cites(
             seeded_url,
             "-o",
             str(proposals),
+            database_url=seeded_url,
+            cwd=tmp_path,
         )
     )
-    ok(pledgedb(seeded_url, tmp_path, "import", str(proposals)))
+    ok(pledgedb("import", str(proposals), database_url=seeded_url, cwd=tmp_path))
     app = curation_app(seeded_url)
     try:
         async with client_for(app) as client:
@@ -197,14 +186,14 @@ async def test_a_text_that_differs_from_the_stored_source_is_refused(
     article.write_text("Not the text of article-a at all, but long enough.", encoding="utf-8")
     before = dump(seeded_url)
     result = pledgedb(
-        seeded_url,
-        tmp_path,
         "propose",
         str(article),
         "--source-id",
         "article-a",
         "--database-url",
         seeded_url,
+        database_url=seeded_url,
+        cwd=tmp_path,
     )
     assert result.returncode == 1
     assert "stored with another text" in result.stderr
@@ -214,8 +203,20 @@ async def test_a_text_that_differs_from_the_stored_source_is_refused(
 async def test_the_same_text_twice_is_refused(seeded_url: str, tmp_path: Path) -> None:
     article = tmp_path / "a.txt"
     article.write_bytes(ARTICLE.read_bytes())
-    ok(pledgedb(seeded_url, tmp_path, "sources", "add", str(article), "--title", "First"))
-    again = pledgedb(seeded_url, tmp_path, "sources", "add", str(article), "--title", "Again")
+    ok(
+        pledgedb(
+            "sources",
+            "add",
+            str(article),
+            "--title",
+            "First",
+            database_url=seeded_url,
+            cwd=tmp_path,
+        )
+    )
+    again = pledgedb(
+        "sources", "add", str(article), "--title", "Again", database_url=seeded_url, cwd=tmp_path
+    )
     assert again.returncode == 1 and "already stored as source 'first'" in again.stderr
 
 

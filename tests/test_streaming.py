@@ -1,6 +1,6 @@
 """Whole lists: `format=ndjson` and `all=true` (CSV, JSON) stream every row of a filtered list
 with no 500-row cap, the same rows as walking the pages, at `as_of` too; in memory that does not
-grow with the row count (synthetic data, 1x against 200x, and 1,000x with `-m slow`); and a
+grow with the row count (synthetic data, 1x against 200x and 1,000x, `-m slow`); and a
 stream cut by a failing batch never ends like a complete one."""
 
 import csv
@@ -177,6 +177,7 @@ def check_flat(small: dict[str, tuple[int, int]], large: dict[str, tuple[int, in
 
 
 @anyio
+@pytest.mark.slow
 async def test_memory_does_not_grow_with_the_rows(
     synth_1x: str, synth_40x: str, synth_200x: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,7 +5,7 @@ parameters the endpoint does not know. The paging itself is app.api.pages."""
 from enum import Enum
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -114,6 +114,37 @@ def _query_names(dependant: Dependant) -> set[str]:
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
+
+
+# What reject_unknown_query_params refuses, said in the OpenAPI document: a free-text parameter
+# matches this, so a client or fuzzer that follows the schema never sends a NUL.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _forbid_nul(schema: dict[str, Any]) -> None:
+    for branch in schema.get("anyOf", []):
+        _forbid_nul(branch)
+    if schema.get("type") == "string" and not {"enum", "const", "pattern", "format"} & set(schema):
+        schema["pattern"] = NO_NUL
+
+
+def document_no_nul(app: FastAPI) -> None:
+    """Give every free-text query and path parameter of the OpenAPI document the NO_NUL pattern."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] in ("query", "path"):
+                        _forbid_nul(parameter["schema"])
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def reject_unknown_query_params(request: Request) -> None:
