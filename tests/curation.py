@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import MetaData, select
+from sqlalchemy import Engine, MetaData, inspect, select, text
 
 from app.api.auth import create_key
 from app.config import PROJECT_ROOT, Settings
@@ -60,19 +60,59 @@ def make_keys(url: str, curators: tuple[str, ...] = CURATORS, admin: str = ADMIN
     return keys
 
 
+_reflected: dict[tuple[str, str | None, tuple[str, ...]], MetaData] = {}
+
+
+def reflected(engine: Engine) -> MetaData:
+    """The database's tables, reflected once per backend, schema revision and set of tables:
+    every test database is a copy of a few such schemas, and reflecting one costs as much as
+    reading it."""
+    inspector = inspect(engine)
+    names = tuple(sorted(inspector.get_table_names()))
+    version = None
+    if "alembic_version" in names:
+        with engine.connect() as conn:
+            version = conn.scalar(text("SELECT version_num FROM alembic_version"))
+    key = (engine.dialect.name, version, names)
+    if key not in _reflected:
+        meta = MetaData()
+        meta.reflect(engine)
+        _reflected[key] = meta
+    return _reflected[key]
+
+
+def table_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, as tuples in primary-key order."""
+    with engine.connect() as conn:
+        return {
+            name: [
+                tuple(row)
+                for row in conn.execute(
+                    select(table).order_by(*(table.primary_key.columns or table.columns))
+                )
+            ]
+            for name, table in reflected(engine).tables.items()
+        }
+
+
+def keyed_rows(engine: Engine, skip: tuple[str, ...] = ()) -> Dump:
+    """Every row of every table (but ``skip``), keyed by primary key."""
+    result: Dump = {}
+    with engine.connect() as conn:
+        for name, table in reflected(engine).tables.items():
+            if name in skip:
+                continue
+            key = list(table.primary_key.columns) or list(table.columns)
+            rows = conn.execute(select(table).order_by(*key)).mappings()
+            result[name] = {tuple(row[c.name] for c in key): dict(row) for row in rows}
+    return result
+
+
 def dump(url: str) -> Dump:
     """Every row of every table, keyed by primary key."""
     engine = make_engine(url)
     try:
-        meta = MetaData()
-        meta.reflect(engine)
-        result: Dump = {}
-        with engine.connect() as conn:
-            for name, table in meta.tables.items():
-                key = list(table.primary_key.columns) or list(table.columns)
-                rows = conn.execute(select(table).order_by(*key)).mappings()
-                result[name] = {tuple(row[c.name] for c in key): dict(row) for row in rows}
-        return result
+        return keyed_rows(engine)
     finally:
         engine.dispose()
 

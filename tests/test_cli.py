@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import MetaData, select
 
 from app.config import PROJECT_ROOT, Settings
 from app.curation.seed import seed
@@ -31,6 +30,7 @@ from app.store import migrations
 from app.store.engine import make_engine
 from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, MembershipStatus, Role, Status
+from tests.curation import table_rows
 from tests.helpers import inherits
 from tests.processes import PLEDGEDB, cli_env, pledgedb, pledgedb_process
 
@@ -48,18 +48,7 @@ def workdir(tmp_path: Path) -> Path:
 def dump(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     engine = make_engine(database_url)
     try:
-        meta = MetaData()
-        meta.reflect(engine)
-        with engine.connect() as conn:
-            return {
-                name: [
-                    tuple(row)
-                    for row in conn.execute(
-                        select(table).order_by(*(table.primary_key.columns or table.columns))
-                    )
-                ]
-                for name, table in meta.tables.items()
-            }
+        return table_rows(engine)
     finally:
         engine.dispose()
 

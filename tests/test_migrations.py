@@ -17,6 +17,7 @@ from app.store import migrations
 from app.store.engine import make_engine
 from app.store.models import Base
 from app.store.revisions import make_sessionmaker
+from tests.curation import table_rows
 
 MODEL_TABLES = set(Base.metadata.tables)
 
@@ -47,21 +48,6 @@ def row_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
             name: conn.scalar(select(func.count()).select_from(table)) or 0
-            for name, table in meta.tables.items()
-        }
-
-
-def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    meta = MetaData()
-    meta.reflect(engine)
-    with engine.connect() as conn:
-        return {
-            name: [
-                tuple(row)
-                for row in conn.execute(
-                    select(table).order_by(*(table.primary_key.columns or table.columns))
-                )
-            ]
             for name, table in meta.tables.items()
         }
 
@@ -148,12 +134,12 @@ def test_data_survives_no_op_migrations(scratch_url: str, engine: Engine, data_c
     # Every table the seed writes holds rows (API keys come only from `pledgedb keys create`,
     # proposals only from a curator's run of the proposal engine).
     assert all(n for table, n in counts.items() if table not in {"api_keys", "proposals"}), counts
-    before = dump(engine)
+    before = table_rows(engine)
 
     migrations.upgrade(scratch_url)  # already at head
-    assert dump(engine) == before
+    assert table_rows(engine) == before
     migrations.downgrade(scratch_url, "head")  # already there: nothing to undo
-    assert dump(engine) == before
+    assert table_rows(engine) == before
     assert migrations.current_revision(engine) == migrations.head_revision(scratch_url)
     assert seed_from(engine, data_copy) == 0
 

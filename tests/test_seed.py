@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import Engine, MetaData, event, select
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 
 from app.curation.seed import SeedReport, seed
@@ -20,8 +20,8 @@ from app.facts.reading import FactsError
 from app.store import migrations
 from app.store.engine import make_engine
 from app.store.revisions import make_sessionmaker
+from tests.curation import Dump, keyed_rows
 
-Dump = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 FACT_TABLES = ("events", "memberships", "commitments", "conditions", "statements")
 
 
@@ -31,17 +31,7 @@ FACT_TABLES = ("events", "memberships", "commitments", "conditions", "statements
 def dump(engine: Engine) -> Dump:
     """Every row of every table (alembic_version included), keyed by primary key. Not the
     data revision, a counter every write bumps (tests/test_response_cache.py checks it)."""
-    meta = MetaData()
-    meta.reflect(engine)
-    result: Dump = {}
-    with engine.connect() as conn:
-        for name, table in meta.tables.items():
-            if name == "data_revision":
-                continue
-            key = list(table.primary_key.columns) or list(table.columns)
-            rows = conn.execute(select(table).order_by(*key)).mappings()
-            result[name] = {tuple(row[c.name] for c in key): dict(row) for row in rows}
-    return result
+    return keyed_rows(engine, skip=("data_revision",))
 
 
 def diff(before: Dump, after: Dump) -> dict[str, dict[str, list[tuple[Any, ...]]]]:

@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import Header, Query, Request
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sse_starlette import EventSourceResponse
@@ -15,6 +15,7 @@ from app.api.filters import parse_timestamp
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute
+from app.api.routers import PrefixedRouter
 from app.api.sessions import SessionDep, request_guard
 from app.api.streaming import answer_list
 from app.errors import PROBLEM_RESPONSES, InvalidParameter
@@ -25,7 +26,7 @@ from app.store.guards import GUARD
 from app.store.models import Change, Fact
 from app.vocab import FactKind
 
-router = APIRouter(prefix="/changes", tags=["changes"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/changes", tags=["changes"], route_class=AnswerRoute)
 
 
 class ChangedEntity(StrEnum):

@@ -4,7 +4,7 @@ and source, with the create, correct and retract routes of app.api.writes."""
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from sqlalchemy import func, select
 
 from app.api.auth import CuratorKey
@@ -13,6 +13,7 @@ from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import (
@@ -37,7 +38,7 @@ from app.schemas.common import Page
 from app.store.models import Commitment, Evidence, Fact
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
-router = APIRouter(prefix="/commitments", tags=["commitments"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/commitments", tags=["commitments"], route_class=AnswerRoute)
 
 
 class CommitmentSort(StrEnum):

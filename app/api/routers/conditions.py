@@ -3,7 +3,7 @@ and nation, with the write routes."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from sqlalchemy import select
 
 from app.api.auth import CuratorKey
@@ -12,6 +12,7 @@ from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import (
@@ -37,7 +38,7 @@ from app.schemas.conditions import ConditionCreate, ConditionIn, ConditionRead, 
 from app.store.models import Commitment, Condition, Evidence, Fact
 from app.vocab import ConditionKind, ConditionNature
 
-router = APIRouter(prefix="/conditions", tags=["conditions"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/conditions", tags=["conditions"], route_class=AnswerRoute)
 
 
 @router.get("", responses=LIST_RESPONSES)

@@ -3,12 +3,13 @@ like every list; derived per data revision by app.reads.disputes."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 
 from app.api.filters import NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
 from app.api.pages import PageDep, page_of_list
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.api.state import app_reference
 from app.errors import PROBLEM_RESPONSES, NotFound
@@ -23,7 +24,7 @@ from app.schemas.disputes import (
     DisputeRule,
 )
 
-router = APIRouter(prefix="/disputes", tags=["disputes"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/disputes", tags=["disputes"], route_class=AnswerRoute)
 
 
 @router.get("", responses=LIST_RESPONSES)

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from sqlalchemy import select
 
 from app.api.cursors import SortKey
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.api.streaming import answer_list
 from app.errors import PROBLEM_RESPONSES
@@ -17,7 +18,7 @@ from app.schemas.common import Page
 from app.schemas.events import EventRead
 from app.store.models import Event, Fact
 
-router = APIRouter(prefix="/events", tags=["events"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/events", tags=["events"], route_class=AnswerRoute)
 
 
 @router.get("", responses=LIST_RESPONSES)

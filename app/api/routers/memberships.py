@@ -3,7 +3,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from sqlalchemy import select
 
 from app.api.auth import CuratorKey
@@ -12,6 +12,7 @@ from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import (
@@ -37,7 +38,7 @@ from app.schemas.nations import MembershipRead
 from app.store.models import Evidence, Fact, Membership
 from app.vocab import Basis, MembershipStatus, Part
 
-router = APIRouter(prefix="/memberships", tags=["memberships"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/memberships", tags=["memberships"], route_class=AnswerRoute)
 
 
 @router.get("", responses=LIST_RESPONSES)

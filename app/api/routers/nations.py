@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,6 +31,7 @@ from app.api.nation_page import (
 )
 from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.api.state import ReferenceDep, app_reference
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
@@ -67,7 +68,7 @@ from app.store.models import (
 )
 from app.vocab import MembershipStatus, Role, Status
 
-router = APIRouter(prefix="/nations", tags=["nations"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/nations", tags=["nations"], route_class=AnswerRoute)
 # With `role` and no `status`: what the question "who will do it?" means — the nation will or
 # may do it. Hesitant and ruled-out commitments only when asked for.
 WILL_OR_MAY = [Status.pledged, Status.open_to, Status.considering, Status.pending]

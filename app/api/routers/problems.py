@@ -4,14 +4,15 @@ and as JSON for a client that asks for JSON."""
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 
 from app.api.problems import BY_NAME, CATALOGUE
 from app.api.representation import Answer, AnswerRoute, represent, respond_model
+from app.api.routers import PrefixedRouter
 from app.errors import PROBLEM_RESPONSES, NotFound
 from app.schemas.problems import ProblemType, ProblemTypeList
 
-router = APIRouter(prefix="/problems", tags=["problems"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/problems", tags=["problems"], route_class=AnswerRoute)
 HTML = "text/html; charset=utf-8"
 PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/html": {"schema": {"type": "string"}}}},

@@ -1,10 +1,11 @@
 """The vocabulary (`/roles`): roles, statuses and certainty levels with their definitions."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.reads.per_revision import PerRevision
 from app.reads.queries import standing
@@ -13,7 +14,7 @@ from app.store.models import Commitment
 from app.store.visibility import not_retracted
 from app.vocab import CERTAINTY_DEFINITIONS, ROLE_DEFINITIONS, STATUS_DEFINITIONS, Status
 
-router = APIRouter(prefix="/roles", tags=["vocabulary"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/roles", tags=["vocabulary"], route_class=AnswerRoute)
 
 
 # The counts read every commitment: counted once per data revision (app.reads.per_revision).

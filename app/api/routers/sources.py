@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,7 @@ from app.api.cursors import SortKey
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import WRITE_RESPONSES, new_id
@@ -23,7 +24,7 @@ from app.schemas.sources import OutletCited, SourceCreate, SourceDetail, SourceR
 from app.store.models import Evidence, Fact, Outlet, Source
 from app.vocab import Origin
 
-router = APIRouter(prefix="/sources", tags=["sources"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/sources", tags=["sources"], route_class=AnswerRoute)
 
 
 def _counts(

@@ -3,7 +3,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import func, select
 from starlette.routing import Route
@@ -14,6 +14,7 @@ from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
 from app.api.streaming import answer_list
 from app.api.writes import (
@@ -40,7 +41,7 @@ from app.schemas.statements import StatementCreate, StatementIn, StatementRead, 
 from app.store.models import Event, Evidence, Fact, Statement
 from app.vocab import StatementMode
 
-router = APIRouter(prefix="/statements", tags=["statements"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/statements", tags=["statements"], route_class=AnswerRoute)
 
 
 @router.get("", responses=LIST_RESPONSES)

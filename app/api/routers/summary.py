@@ -1,11 +1,12 @@
 """The dashboard summary (`/summary`): membership and role counts, split by status and certainty,
 and the claimed-versus-identified story in numbers."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.representation import Answer, AnswerRoute, respond_model
+from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.reads.per_revision import PerRevision
 from app.reads.queries import certainty_column, evidence_options, standing
@@ -15,7 +16,7 @@ from app.store.models import Commitment, Event, Evidence, Membership, Nation
 from app.store.visibility import not_retracted
 from app.vocab import ActorKind, Basis, Certainty, MembershipStatus, Role, Status
 
-router = APIRouter(prefix="/summary", tags=["summary"], route_class=AnswerRoute)
+router = PrefixedRouter(prefix="/summary", tags=["summary"], route_class=AnswerRoute)
 # The kinds' own tables: counted with `not_retracted`, not joined to `facts` row by row.
 C, M = Commitment.__table__.c, Membership.__table__.c
 
