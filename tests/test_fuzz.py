@@ -28,9 +28,8 @@ from app.vocab import Scope
 from tests.curation import curation_app
 from tests.databases import seeded_database
 
-# Generated cases per operation and phase, beside every boundary and type case of the coverage
-# phase: few, to keep the suite quick; the slow live run (tests/test_fuzz_live.py, in CI on both
-# backends) generates schemathesis.toml's 40.
+# Generated cases per operation: few, to keep the suite quick; the slow live run
+# (tests/test_fuzz_live.py) generates schemathesis.toml's 40.
 EXAMPLES = 10
 FUZZ_KEY = "pdb_fuzz-curator-key-for-the-contract-fuzz"
 
@@ -56,6 +55,10 @@ APP = curation_app(URL)
 _cleanup.callback(APP.state.engine.dispose)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# The coverage phase (every boundary and type case the schema defines: about 3,800 requests,
+# most of this module's minute) runs against uvicorn in tests/test_fuzz_live.py (`-m slow`, in CI
+# on both backends); here, each operation's examples and generated cases.
+schema.config.phases.coverage.enabled = False
 # What the schema's tests are handed: a case of one of its operations.
 OpenApiCase = Case[APIOperation[Any, Any, Any, Any]]
 

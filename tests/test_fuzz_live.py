@@ -9,8 +9,9 @@ make positive write bodies real (tests/fuzz_hooks.py), and the audit log afterwa
 whole chains: a stateful run that never gets past a 422 proves nothing.
 
 It starts a real server for minutes, so it is marked slow (`pytest -m slow`): .ci/run runs it
-on both backends. The README's test command fuzzes every operation in process
-(tests/test_fuzz.py: the examples, coverage and fuzzing phases)."""
+on both backends. The coverage phase (every boundary and type case, about 3,800 requests) runs
+only here; the README's test command fuzzes every operation in process (tests/test_fuzz.py: its
+examples and generated cases)."""
 
 import subprocess  # noqa: S404
 import sys
