@@ -24,6 +24,7 @@ from tests.databases import DATA_DIR, PG_URL, scratch_database, seeded_database
 __all__ = ["DATA_DIR", "PG_URL", "scratch_database"]  # what test modules import from here
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the group into the node id
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """With pytest-xdist's `--dist loadgroup` (pyproject's addopts): a test that uses a fixture
     made once per module (a server, a synthetic database, a browser) goes to the worker that has
