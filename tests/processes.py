@@ -34,15 +34,13 @@ def cli_env(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def pledgedb(
-    *args: str, database_url: str, cwd: Path, timeout: float = CLI_TIMEOUT
-) -> subprocess.CompletedProcess[str]:
+def pledgedb(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`pledgedb ARGS` in this process, through the CLI's own parser (Typer's CliRunner), as the
     console script would run it: in ``cwd``, with ``DATABASE_URL`` and no other PLEDGEDB_
     setting, stdout and stderr apart, the exit code, and an uncaught exception's traceback on
     stderr. In process because a subprocess spends 1.5 s importing before its first line runs;
     the tests that are about the process itself (the console script, `serve`, signals) use
-    `pledgedb_process`. ``timeout`` is the subprocess's only."""
+    `pledgedb_process`."""
     from typer.testing import CliRunner
 
     from app.cli.main import cli
