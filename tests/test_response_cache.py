@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, select, text
+from sqlalchemy import event, make_url, select, text
 
 from app.config import Settings
 from app.main import create_app
@@ -133,6 +133,68 @@ async def test_a_write_through_one_process_is_seen_at_once_by_another(
     assert new_id in theirs.text and new_id not in before.text
     assert theirs.content == mine.content
     assert theirs.headers["etag"] == mine.headers["etag"] != before.headers["etag"]
+
+
+@contextlib.asynccontextmanager
+async def slow_link(url: str, delay: float) -> AsyncIterator[str]:
+    """The database URL through a TCP proxy that holds each of PostgreSQL's answers ``delay``
+    seconds, so that a statement stays in flight that long (an SQLite URL is given back as it
+    is: its reads are in process)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        yield url
+        return
+
+    async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter, hold: float) -> None:
+        with contextlib.suppress(ConnectionError):
+            while chunk := await source.read(65536):
+                if hold:
+                    await asyncio.sleep(hold)
+                sink.write(chunk)
+                await sink.drain()
+        sink.close()
+
+    async def relay(client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter) -> None:
+        server_in, server_out = await asyncio.open_connection(parsed.host, parsed.port or 5432)
+        await asyncio.gather(pipe(client_in, server_out, 0), pipe(server_in, client_out, delay))
+
+    proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    try:
+        yield parsed.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    finally:
+        proxy.close()
+
+
+async def test_every_request_after_a_write_sees_it_while_others_keep_reads_in_flight(
+    curation: Curation,
+) -> None:
+    """Requests share revision reads (app.api.revision_reads), but a request never takes a
+    read sent before it arrived: one sent before a write committed answers the old revision.
+    Here one process, on a slow link to the database (each answer held 30 ms), is kept busy
+    with hits, so a read is always in flight, while another process writes; every request
+    sent after each write returned must have it."""
+    path = "/commitments?role=monitoring&limit=500"
+    async with slow_link(curation.url, 0.03) as url, second_process(url) as busy:
+        stop = asyncio.Event()
+
+        async def keep_busy() -> None:
+            while not stop.is_set():
+                answers = await asyncio.gather(*(busy.get(path) for _ in range(8)))
+                assert {a.status_code for a in answers} == {200}
+
+        hammering = asyncio.ensure_future(keep_busy())
+        try:
+            for n in range(5):
+                body = commitment_body(summary=f"Write number {n}.")
+                new_id = (await curation.create("/commitments", body)).json()["id"]
+                answers = await asyncio.gather(*(busy.get(path) for _ in range(16)))
+                expected = (await curation.client.get(path)).headers["etag"]
+                assert {a.headers["etag"] for a in answers} == {expected}, n
+                assert all(new_id in a.text for a in answers), n
+        finally:
+            stop.set()
+            await hammering
 
 
 async def test_a_write_outside_the_api_invalidates_too(curation: Curation) -> None:

@@ -8,118 +8,27 @@ has not changed.
 
 Freshness across processes: every committed write bumps the database's data revision
 (`app.store.revisions.make_sessionmaker`), in the writing transaction. Before each cacheable
-request the cache reads that one number, on a connection of its own; an entry made at another
-revision is never served. So a write through any API process is visible through every other one on
-its next request — the same guarantee as without the cache, for the price of one primary-key read
-instead of the request's queries.
+request the cache reads that one number, on a connection of its own (app.api.revision_reads);
+an entry made at another revision is never served. So a write through any API process is
+visible through every other one on its next request — the same guarantee as without the cache,
+for the price of one primary-key read instead of the request's queries.
 
 If the revision cannot be read (the database is away, the schema is older), the request goes
 to the application as if there were no cache, and answers whatever the application answers.
 """
 
-import contextlib
-import os
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 import anyio
-from sqlalchemy import Engine, event
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.representation import matches_if_none_match
-from app.store.engine import sqlite_file
-from app.store.revisions import READ_REVISION
+from app.api.revision_reads import revision_reader
 
-# The revision query of app.store.revisions, as the plain SQL a bare DBAPI connection takes.
-READ_REVISION_SQL = str(READ_REVISION.compile(compile_kwargs={"literal_binds": True}))
-# After the revision could not be read, the cache stands aside this long before trying to
-# reconnect, so a database outage does not cost every request a failed connection attempt.
-RETRY_AFTER_SECONDS = 1.0
 # Headers a 304 does not carry: it has no body.
 _BODY_HEADERS = frozenset({b"content-length", b"content-type", b"content-encoding"})
-
-
-class RevisionProbe:
-    """Reads the data revision on a dedicated DBAPI connection, outside the request pool.
-
-    The connection is detached from the engine's pool at once (so it never takes a request's
-    place) and runs in autocommit mode, each read seeing the latest committed revision. For an
-    SQLite file it is reopened when the path names another file (moved, replaced, restored)
-    or the file changed under it, and after any request's connection was found broken."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.sqlite_path = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
-        self._connection: Any = None
-        self._file: tuple[int, ...] | None = None
-        self._retry_at = 0.0
-        # The pool was invalidated (app.store.engine marks a file gone bad as a disconnect): this
-        # connection, outside the pool, may still answer from its page cache. Reopen it.
-        self._stale = False
-        event.listen(engine, "handle_error", self._note_disconnect)
-
-    def _note_disconnect(self, context: ExceptionContext) -> None:
-        if context.is_disconnect:
-            self._stale = True
-
-    def _file_identity(self) -> tuple[int, ...] | None:
-        """The file and its last change: a file replaced, or changed in place by anything but
-        SQLite's own writes (which go to the WAL and reach the file only at checkpoints, when
-        reopening costs little), gets a fresh connection, not this one's page cache."""
-        if self.sqlite_path is None:
-            return None
-        try:
-            stat = os.stat(self.sqlite_path)
-        except OSError:
-            return None
-        return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-    def _open(self) -> Any:
-        proxied = self.engine.raw_connection()
-        connection: Any = proxied.driver_connection
-        proxied.detach()
-        if self.engine.dialect.name == "postgresql":
-            connection.autocommit = True
-        self._file = self._file_identity()
-        return connection
-
-    def close(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):  # a broken connection may fail to close
-                self._connection.close()
-            self._connection = None
-
-    def read(self) -> int | None:
-        """The current revision, or None when it cannot be read now."""
-        if (
-            self._connection is None
-            or self._stale
-            or (self.sqlite_path is not None and self._file != self._file_identity())
-        ):
-            self.close()
-            self._stale = False
-            if time.monotonic() < self._retry_at:
-                return None
-            try:
-                self._connection = self._open()
-            except Exception:
-                self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
-                return None
-        try:
-            cursor = self._connection.cursor()
-            try:
-                cursor.execute(READ_REVISION_SQL)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-        except Exception:
-            self.close()
-            self._retry_at = time.monotonic() + RETRY_AFTER_SECONDS
-            return None
-        return int(row[0]) if row else None
 
 
 @dataclass(slots=True)
@@ -135,7 +44,7 @@ class ResponseCache:
 
     def __init__(self, app: ASGIApp, engine: Engine, max_entries: int, max_bytes: int) -> None:
         self.app = app
-        self.probe = RevisionProbe(engine)
+        self.revisions = revision_reader(engine)
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.entries: OrderedDict[tuple[bytes, ...], Entry] = OrderedDict()
@@ -161,7 +70,7 @@ class ResponseCache:
                 origin = value
             elif name == b"if-none-match":
                 if_none_match = value
-        revision = self.probe.read()
+        revision = await self.revisions.read()
         if revision is None:
             await self.app(scope, receive, send)
             return
