@@ -8,10 +8,12 @@
 
 - A nation page embeds a bounded page of each of its disputes (at 20x).
 
-What is not pinned here, and why (bench/RESULTS.md, issue 13): "within 2x of 1x" for nation
-pages and disputes. The rules that find one nation's disputes read every holder of an exclusive
-role (the synthetic data gives every nation a leadership commitment) and the nation's own claims
-pairwise by source: their first answer after a write grows with the data."""
+"Within 2x of 1x" at 1,000x is pinned, as database work, for what holds it (detail pages,
+what is kept per revision) in tests/test_scale_work.py. Not pinned anywhere, and why
+(bench/RESULTS.md, issue 13): nation pages embed all of a nation's own facts, which grow with
+the data; the rules that find one nation's disputes read every holder of an exclusive role (the
+synthetic data gives every nation a leadership commitment) and the nation's own claims pairwise
+by source: their first answer after a write grows with the data."""
 
 import time
 from collections.abc import Iterator

@@ -1,0 +1,129 @@
+"""At 1,000x the seed, what does not grow with the data does the same work as at 1x (issue 13):
+slow, run with `-m slow`.
+
+Time is the benchmark's to measure (`bench.scale --endpoints`, bench/RESULTS.md); a test that
+timed requests would fail on a busy machine. What this pins instead is the work a request asks
+of the database: SQLite's virtual machine instructions per request (its progress handler,
+counted in steps of 100), and the bytes of the answer, at 1x and at 1,000x of the same synthetic
+data (`pledgedb synth`, so both hold the same ids and shapes). Where both stay within 2x, the
+request's time does too, but for the Python work on what the database returns (the same bytes).
+
+Pinned: every kind's detail page, and what is kept per data revision once found (`/summary`,
+`/roles`, a list's total), read again. Not pinned, because it grows (bench/RESULTS.md says by how
+much and why): nation pages (a nation's own facts grow with the data, all embedded), the first
+`/summary` and `/roles` after a write (counts over every commitment), `/disputes` (pairwise
+rules), the data package's CSVs (a whole table)."""
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, event
+
+from app.config import PROJECT_ROOT, Settings
+from app.curation.synth import synthesize
+from app.facts.files import load_dataset
+from app.main import create_app
+from app.reads.per_revision import forget_all
+from tests.curation import client_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
+
+FACTOR = 1000
+STEP = 10  # the progress handler is called every STEP instructions
+# The first item of each list gives a detail page to read at both scales.
+DETAIL_LISTS = ["/commitments", "/conditions", "/statements", "/events", "/memberships", "/sources"]
+# Read twice: the second answer comes from what the first kept (per data revision).
+# (A list's page is kept too: its total is counted once per revision, its rows by keyset.)
+KEPT = ["/summary", "/roles", "/commitments?limit=20", "/commitments?role=training&limit=4"]
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
+    folder = tmp_path_factory.mktemp("scale-work")
+    data = load_dataset(PROJECT_ROOT / "data")
+    urls = {}
+    for factor in (1, FACTOR):
+        urls[factor] = f"sqlite:///{folder / f'synth-{factor}.sqlite3'}"
+        synthesize(urls[factor], data, factor)
+    return urls
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[int]]:
+    """Instructions SQLite runs for the engine's connections meanwhile, in steps of STEP."""
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0  # go on
+
+    def watch(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.set_progress_handler(tick, STEP)
+
+    event.listen(engine, "checkout", watch)
+    try:
+        yield steps
+    finally:
+        event.remove(engine, "checkout", watch)
+
+
+@pytest.fixture
+async def clients(synthetic: dict[int, str]) -> AsyncIterator[dict[int, httpx.AsyncClient]]:
+    forget_all()
+    apps = {
+        # No time limit: its guard sets SQLite's one progress handler, in place of the counter.
+        f: create_app(Settings(database_url=u, response_cache_entries=0, statement_timeout_ms=0))
+        for f, u in synthetic.items()
+    }
+    try:
+        async with client_for(apps[1]) as one, client_for(apps[FACTOR]) as many:
+            yield {1: one, FACTOR: many}
+    finally:
+        for app in apps.values():
+            app.state.engine.dispose()
+
+
+async def work(client: httpx.AsyncClient, path: str) -> tuple[int, int]:
+    """The instructions (in steps) and the bytes of one GET of ``path``, after one to warm up."""
+    warm = await client.get(path)
+    assert warm.status_code == 200, (path, warm.text[:300])
+    engine = client._transport.app.state.engine  # type: ignore[attr-defined]
+    with counted(engine) as steps:
+        response = await client.get(path)
+    assert response.status_code == 200, (path, response.text[:300])
+    return steps[0], len(response.content)
+
+
+async def compare(clients: dict[int, httpx.AsyncClient], paths: list[str]) -> list[str]:
+    """Each path's work at both scales; the lines of those past 2x (within one STEP of slack)."""
+    off = []
+    for path in paths:
+        (steps_1, bytes_1), (steps_n, bytes_n) = [await work(clients[f], path) for f in (1, FACTOR)]
+        line = f"{path}: {steps_1} -> {steps_n} steps of {STEP}, {bytes_1} -> {bytes_n} bytes"
+        print(line)
+        if steps_n > 2 * steps_1 + 1 or bytes_n > 2 * bytes_1:
+            off.append(line)
+    return off
+
+
+async def test_detail_pages_do_the_same_work_at_1000x(
+    clients: dict[int, httpx.AsyncClient],
+) -> None:
+    paths = []
+    for listed in DETAIL_LISTS:
+        first = [(await clients[f].get(listed, params={"limit": 1})).json() for f in (1, FACTOR)]
+        ids = {page["items"][0]["id"] for page in first}
+        assert len(ids) == 1, (listed, ids)  # the same synthetic fact at both scales
+        if listed != "/memberships":  # one a nation at any scale; the rest grow
+            assert first[1]["total"] > 100 * first[0]["total"], listed
+        paths.append(f"{listed}/{ids.pop()}")
+    assert await compare(clients, paths) == []
+
+
+async def test_what_is_kept_per_revision_costs_the_same_at_1000x(
+    clients: dict[int, httpx.AsyncClient],
+) -> None:
+    assert await compare(clients, KEPT) == []
