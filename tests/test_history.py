@@ -14,13 +14,17 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.curation.history import CACHE_SIZE
+from app.curation.history import CACHE_SIZE, _build, _copy_of_live, _move
 from app.main import app as default_app
+from app.store.models import Change
 from tests.curation import (
     Curation,
     commitment_body,
     evidence_as_sent,
+    keyed_rows,
     parse_time,
     wait_past,
 )
@@ -179,6 +183,29 @@ async def test_past_states_derived_from_each_other_in_any_order_answer_as_captur
     curation.app.state.history.close()  # forget them all: the next one is built again
     for moment in [moments[2], moments[0], moments[4], moments[1], moments[3]]:
         await timeline.assert_as_of(moment.at.isoformat(), moment)
+
+
+async def test_a_state_copied_from_the_live_database_is_the_one_the_log_rebuilds(
+    curation: Curation,
+) -> None:
+    """The first past state is the live database copied in one snapshot (SQLite's file, or
+    PostgreSQL's tables), then moved back to the moment; the log alone defines a past state:
+    for every change since the seed, both hold the same rows, table by table."""
+    await live_through(curation)
+    engine = curation.app.state.engine
+    with Session(engine) as session:
+        ids = session.scalars(select(Change.id).order_by(Change.id)).all()
+        for last_id in ids[-8:]:  # the commitment's life, and the seed's last entries
+            copied = _copy_of_live(session)
+            assert copied is not None
+            state, copied_id = copied
+            _move(session, state, copied_id, last_id)
+            rebuilt = _build(session, last_id)
+            try:
+                assert keyed_rows(state.engine) == keyed_rows(rebuilt.engine), last_id
+            finally:
+                state.close()
+                rebuilt.close()
 
 
 async def test_past_states_read_by_many_threads_at_once_answer_every_time(
