@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import uuid
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -317,10 +317,13 @@ COPY_BATCH = 5000
 def _copy_of_server(engine: Engine) -> tuple[PastState, int]:
     """On PostgreSQL: the state tables read in one REPEATABLE READ transaction (one snapshot for
     the rows and the last change id), a batch of rows at a time from a server-side cursor, and
-    written into a new state. At 1,000x the seed a rebuild from every audit snapshot took 7.8 s
-    (bench/RESULTS.md), past the request's time limit."""
+    written into a new state. At 1,000x the seed: a rebuild from every audit snapshot 6.9-7.5 s,
+    past the request's time limit; this copy 2.2 s (3.5 s with SQLAlchemy building and typing
+    every row both ways, and the indexes kept up row by row: bench/RESULTS.md)."""
     state = _new_state()
     Base.metadata.create_all(state.keeper)
+    sqlite: Any = state.keeper.connection.driver_connection
+    dialect = state.engine.dialect
     try:
         with (
             engine.connect().execution_options(isolation_level="REPEATABLE READ") as live,
@@ -329,12 +332,32 @@ def _copy_of_server(engine: Engine) -> tuple[PastState, int]:
             copied_id = live.scalar(select(func.coalesce(func.max(Change.id), 0)))
             for name in STATE_TABLES:
                 table = Base.metadata.tables[name]
-                keys = [column.key for column in table.columns]
-                rows = live.execution_options(yield_per=COPY_BATCH).execute(select(table))
+                for index in table.indexes:  # made again once the rows are in: cheaper
+                    index.drop(state.keeper)
+                columns = list(table.columns)
+                names = ", ".join(f'"{c.name}"' for c in columns)
+                insert_sql = (
+                    f"INSERT INTO {name} ({names}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 - names from the models
+                )
+                # The values as SQLite stores them through the same types: the driver's rows
+                # need only the processors SQLAlchemy would apply binding them.
+                processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+                rows = live.execution_options(yield_per=COPY_BATCH).exec_driver_sql(
+                    f"SELECT {names} FROM {name}"  # noqa: S608 - names from the models
+                )
                 for batch in rows.partitions():
-                    state.keeper.execute(
-                        insert(table), [dict(zip(keys, r, strict=True)) for r in batch]
-                    )
+                    values: Sequence[Sequence[Any]] = batch
+                    if any(processors):
+                        values = [
+                            tuple(
+                                v if f is None or v is None else f(v)
+                                for f, v in zip(processors, row, strict=True)
+                            )
+                            for row in batch
+                        ]
+                    sqlite.executemany(insert_sql, values)
+                for index in table.indexes:
+                    index.create(state.keeper)
         state.keeper.commit()
     except BaseException:
         state.close()
