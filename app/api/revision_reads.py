@@ -188,7 +188,13 @@ class SharedRevision:
         while True:
             try:
                 value = await self._read_once()
-            except BaseException:  # cancelled with its loop, or a bug: let the waiters go
+            except asyncio.CancelledError:  # the loop is closing: let the waiters go, and stop
+                for pending in (waited, self._next):
+                    if pending is not None and not pending.done():
+                        pending.set_result(None)
+                self._current = self._next = None
+                raise
+            except Exception:  # a bug here must not hang the waiters: they go to the application
                 value = None
             if not waited.done():
                 waited.set_result(value)
