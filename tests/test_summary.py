@@ -8,8 +8,10 @@ import pytest
 
 from app.facts.files import Dataset
 from app.vocab import Basis, Certainty, MembershipStatus, Role, Status
+from tests.curation import Curation
 
 pytestmark = pytest.mark.anyio
+pytest_plugins = ["tests.curation_fixtures"]
 
 
 async def summary(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -132,3 +134,24 @@ async def test_certainty_counts_agree_with_the_evidence(
     body = await summary(client)
     counts = Counter(e.certainty.value for e in dataset.evidence)
     assert body["by_certainty"] == {c.value: counts[c.value] for c in Certainty}
+
+
+FACT_LISTS = ["/commitments", "/conditions", "/statements", "/events", "/memberships"]
+
+
+async def test_evidence_counts_leave_a_retracted_fact_out(curation: Curation) -> None:
+    """The lists leave a retracted fact out, evidence and all: so do the summary's counts of
+    evidence per certainty, which agree with the evidence the lists show."""
+    location = "/commitments/gb-leadership-pledged-b"  # article B: the UK as co-leader
+    before = (await curation.get("/summary")).json()["by_certainty"]
+    page = await curation.get(location)
+    withdrawn = Counter(e["certainty"] for e in page.json()["evidence"])
+    retracted = await curation.retract(location, "Article B was corrected.", page.headers["etag"])
+    assert retracted.status_code == 200, retracted.text
+    after = (await curation.get("/summary")).json()["by_certainty"]
+    assert after == {c: before[c] - withdrawn[c] for c in before}
+    shown: Counter[str] = Counter()
+    for path in FACT_LISTS:
+        for item in await items(curation.client, path):
+            shown.update(e["certainty"] for e in item["evidence"])
+    assert after == {c.value: shown[c.value] for c in Certainty}

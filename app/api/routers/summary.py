@@ -110,8 +110,15 @@ def summarise(session: Session) -> Summary:
         .tuples()
         .all()
     )
+    # Evidence is not a fact: the session's rule does not reach it. Its facts' retraction does.
     by_certainty = dict.fromkeys(Certainty, 0) | dict(
-        session.execute(select(Evidence.certainty, func.count()).group_by(Evidence.certainty))
+        session.execute(
+            standing(
+                select(Evidence.certainty, func.count())
+                .where(not_retracted(Evidence.__table__.c.fact_id))
+                .group_by(Evidence.certainty)
+            )
+        )
         .tuples()
         .all()
     )
