@@ -79,7 +79,10 @@ class Summary(BaseModel):
     )
     by_status: dict[Status, int] = Field(description="Commitments per status.")
     by_region: dict[str, int] = Field(description="Coalition members per UN M49 sub-region.")
-    by_certainty: dict[Certainty, int] = Field(description="Evidence items per certainty level.")
+    by_certainty: dict[Certainty, int] = Field(
+        description="Evidence items per certainty level, of the facts that stand (a retracted "
+        "fact's evidence is left out, as the lists leave the fact out)."
+    )
 
 
 class Health(BaseModel):
