@@ -153,7 +153,7 @@ class SharedRevision:
         self._current: asyncio.Future[int | None] | None = None
         self._current_sent = False
         self._next: asyncio.Future[int | None] | None = None
-        self._reading: asyncio.Task[None] | None = None
+        self._reading: asyncio.Task[None] | None = None  # held: the loop keeps tasks weakly
 
     async def read(self) -> int | None:
         """The revision as read by a statement sent after this call began.

@@ -316,10 +316,8 @@ COPY_BATCH = 5000
 
 def _copy_of_server(engine: Engine) -> tuple[PastState, int]:
     """On PostgreSQL: the state tables read in one REPEATABLE READ transaction (one snapshot for
-    the rows and the last change id), a batch of rows at a time from a server-side cursor, and
-    written into a new state. At 1,000x the seed: a rebuild from every audit snapshot 6.9-7.5 s,
-    past the request's time limit; this copy 2.2 s (3.5 s with SQLAlchemy building and typing
-    every row both ways, and the indexes kept up row by row: bench/RESULTS.md)."""
+    the rows and the last change id), in batches from a server-side cursor, into a new state.
+    At 1,000x the seed 2.2 s, against 6.9-7.5 s for a rebuild (bench/RESULTS.md)."""
     state = _new_state()
     Base.metadata.create_all(state.keeper)
     sqlite: Any = state.keeper.connection.driver_connection
@@ -339,8 +337,8 @@ def _copy_of_server(engine: Engine) -> tuple[PastState, int]:
                 insert_sql = (
                     f"INSERT INTO {name} ({names}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 - names from the models
                 )
-                # The values as SQLite stores them through the same types: the driver's rows
-                # need only the processors SQLAlchemy would apply binding them.
+                # The driver's rows, bound as SQLAlchemy would bind them for SQLite (3.5 s when
+                # SQLAlchemy also built and typed each row).
                 processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
                 rows = live.execution_options(yield_per=COPY_BATCH).exec_driver_sql(
                     f"SELECT {names} FROM {name}"  # noqa: S608 - names from the models
