@@ -69,15 +69,17 @@ BOUNDS: dict[str, int] = {
     # coalition commitments and the member's limits + their evidence (members only), conditions
     # + evidence + gates, statements + evidence; its disputes
     "/nations/{code}": 1 + 12 + 2 + 1 + NATION_DISPUTES,
-    "/memberships": 4 + 2,  # revision, count, page, evidence; nation, source
+    # Lists of facts: revision, count, page of ids, the facts not kept at this revision
+    # (app.reads.fact_items) and what they link to
+    "/memberships": 5 + 2,  # ..., evidence; nation, source
     "/memberships/{membership_id}": 2,  # the fact, its evidence
-    "/commitments": 5 + 2,  # revision, count, page, evidence, conditions; nation, source
+    "/commitments": 6 + 2,  # ..., evidence, conditions; nation, source
     "/commitments/{commitment_id}": 3,  # the fact, evidence, conditions
-    "/conditions": 5 + 3,  # revision, count, page, evidence, gates; nation, gates, source
+    "/conditions": 6 + 3,  # ..., evidence, gates; nation, gates, source
     "/conditions/{condition_id}": 3,  # the fact, evidence, gates
-    "/statements": 4 + 3,  # revision, count, page, evidence; nation, event, source
+    "/statements": 5 + 3,  # ..., evidence; nation, event, source
     "/statements/{statement_id}": 2,  # the fact, its evidence
-    "/events": 4,  # revision, count, page, evidence
+    "/events": 5,  # ..., evidence
     "/events/{event_id}": 2,  # the fact, its evidence
     # disputes (paged in Python); nation; with `nation`: the nation, one nation's disputes
     "/disputes": 1 + NATION_DISPUTES,

@@ -7,18 +7,22 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import URL
 
+from app.reads.inheritance import Limits, limits_of
+from app.reads.per_revision import PerRevision
 from app.reads.queries import coalition_wide, standing
+from app.schemas.common import CommitmentRef
 from app.schemas.disputes import DisputeRead
 from app.schemas.nations import (
     EMBEDDED_LIMIT,
+    CoalitionCommitment,
     NationDispute,
 )
-from app.store.models import Commitment
-from app.store.visibility import not_retracted
+from app.store.models import Commitment, Condition, Membership, Statement, condition_gates
+from app.store.visibility import leaving_retracted_out, not_retracted
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
 
@@ -42,6 +46,60 @@ def whole_force_url(request: Request) -> str:
     shows the first EMBEDDED_LIMIT), at the same `as_of`."""
     query = [("actor", ActorKind.coalition.value), ("coalition_scope", CoalitionScope.whole.value)]
     return at_the_pages_moment(request, request.url_for("list_commitments"), query)
+
+
+# The page's statements, built once; a request binds the nation (and its commitments). They
+# leave retracted facts out themselves, as every read session does (app.store.visibility).
+MEMBERSHIP_ID = leaving_retracted_out(
+    select(Membership.id).where(Membership.nation_code == bindparam("code"))
+)
+OWN_COMMITMENT_IDS = leaving_retracted_out(
+    select(Commitment.id).where(Commitment.nation_code == bindparam("code")).order_by(Commitment.id)
+)
+CONDITION_IDS = leaving_retracted_out(
+    select(Condition.id)
+    .where(
+        or_(
+            Condition.nation_code == bindparam("code"),
+            # Not `gates.any()`: a correlated probe per condition (60 ms at 1,000x the seed)
+            # where this reads the gates of the nation's (standing) commitments by index.
+            Condition.id.in_(
+                select(condition_gates.c.condition_id).where(
+                    condition_gates.c.commitment_id.in_(bindparam("commitments", expanding=True))
+                )
+            ),
+        )
+    )
+    .order_by(Condition.id)
+)
+STATEMENT_IDS = leaving_retracted_out(
+    select(Statement.id)
+    .where(Statement.speaker_nation_code == bindparam("code"))
+    .order_by(Statement.id)
+)
+
+
+# A member's coalition_commitments and their total, by nation, per data revision.
+COALITION_PART: PerRevision[tuple[list[CoalitionCommitment], int]] = PerRevision(max_entries=512)
+
+
+def coalition_part(session: Session, code: str) -> tuple[list[CoalitionCommitment], int]:
+    """What a member's page shows of the coalition's force as a whole: the first
+    EMBEDDED_LIMIT of its commitments by id (as the nations list embeds them), each with whether
+    the member inherits it, and how many there are (the rest by the link)."""
+    limits = limits_of(session.connection(), [code]).get(code, Limits())
+    shown = []
+    for c in session.scalars(
+        select(Commitment).where(coalition_wide()).order_by(Commitment.id).limit(EMBEDDED_LIMIT)
+    ):
+        excluded = limits.excluded_by(c.role)
+        shown.append(
+            CoalitionCommitment.model_validate(
+                {**CommitmentRef.model_validate(c).model_dump(), "nation_code": None,
+                 "inherited": not excluded, "excluded_by": excluded}
+            )
+        )  # fmt: skip
+    return shown, count_whole_force(session)
 
 
 def count_whole_force(session: Session) -> int:

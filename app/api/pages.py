@@ -2,7 +2,9 @@
 `all`, `format`), a page of rows fetched by offset or after a cursor (app.api.cursors), and
 totals counted once per data revision and filter."""
 
-from collections.abc import Callable, Hashable, Sequence
+import threading
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
@@ -33,7 +35,13 @@ from app.config import Settings
 from app.errors import InvalidParameter
 from app.reads.per_revision import PerRevision
 from app.store.models import Fact
-from app.store.visibility import FACTS, HIDE_RETRACTED, RETRACTED_LEFT_OUT, not_retracted
+from app.store.visibility import (
+    FACTS,
+    HIDE_RETRACTED,
+    RETRACTED_LEFT_OUT,
+    leaving_retracted_out,
+    not_retracted,
+)
 
 # The defaults of the settings class (not the environment), for the signature: each request
 # is held to its own application's settings (`app_settings`), which `document_page_bounds`
@@ -134,19 +142,65 @@ async def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
+class ListStatements:
+    """A list's statement for each shape of its filters (which of them a request gives), built
+    once per shape with a bound parameter for each value (`bindparam(name)` in ``where``): a
+    request builds no SQL expression, and `fetch_page` keeps the page statements made from it,
+    whose SQLAlchemy cache keys are then computed once."""
+
+    def __init__(
+        self, entity: type[Any], where: Mapping[str, Callable[[], ColumnElement[bool]]]
+    ) -> None:
+        self.entity = entity
+        self.where = where
+        self._built: dict[frozenset[str], Select[Any]] = {}  # at most 2 ** len(where)
+
+    def __call__(self, **given: Any) -> tuple[Select[Any], dict[str, Any]]:
+        """The statement of the filters ``given`` (None or an empty list: not given) and the
+        values of its parameters."""
+        values = {k: v for k, v in given.items() if v is not None and v != []}
+        shape = frozenset(values)
+        stmt = self._built.get(shape)
+        if stmt is None:
+            stmt = select(self.entity).where(*(self.where[name]() for name in sorted(shape)))
+            self._built[shape] = stmt
+        return stmt, values
+
+
+# Page statements by list statement (those of `ListStatements` live as long as the process; a
+# statement built for one request goes with it), then sort, retraction rule and columns.
+_PREPARED: "weakref.WeakKeyDictionary[Select[Any], dict[Hashable, PreparedPage]]" = (
+    weakref.WeakKeyDictionary()
+)
+_PREPARED_LOCK = threading.Lock()
+
+
 def fetch_page(
     session: Session,
     stmt: Select[Any],
     page: PageParams,
     sort_name: str,
     sort: SortKey,
+    params: Mapping[str, Any] | None = None,
+    ids_of: Any = None,
 ) -> tuple[list[Any], int, str | None]:
-    """One page of ``stmt`` (selecting one entity): its entities, the total and the next cursor.
-    The same engine as a prepared list (`PreparedPage`), built for this request's statement and
-    run in the session, so the retraction rule of app.store.visibility applies to it."""
+    """One page of ``stmt`` (selecting one entity, its bound parameters' values in ``params``):
+    its entities (with ``ids_of``, that entity's ids instead), the total and the next cursor.
+    The same engine as a prepared list (`PreparedPage`), run in the session, with the retraction
+    rule of app.store.visibility."""
     hides_retracted = bool(session.info.get(HIDE_RETRACTED))
-    prepared = PreparedPage.build(stmt, sort, hides_retracted=hides_retracted)
-    rows, total, next_cursor = prepared.fetch(session, {}, page, sort_name, entities=True)
+    with _PREPARED_LOCK:
+        by_kind = _PREPARED.setdefault(stmt, {})
+        key = (sort_name, hides_retracted, ids_of)
+        prepared = by_kind.get(key)
+    if prepared is None:
+        selected = stmt.with_only_columns(ids_of.id) if ids_of is not None else stmt
+        prepared = PreparedPage.build(selected, sort, hides_retracted=hides_retracted)
+        with _PREPARED_LOCK:
+            by_kind[key] = prepared
+    rows, total, next_cursor = prepared.fetch(
+        session, dict(params or {}), page, sort_name, entities=True
+    )
     return [row[0] for row in rows], total, next_cursor
 
 
@@ -205,6 +259,11 @@ def _count_of(stmt: Select[Any], hides_retracted: bool = False) -> Select[Any]:
             count = count.where(criteria)
         return count.execution_options(**{RETRACTED_LEFT_OUT: True})
     return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def _selects_facts(stmt: Select[Any]) -> bool:
+    entity = stmt.column_descriptions[0].get("entity")
+    return isinstance(entity, type) and issubclass(entity, Fact)
 
 
 def _reads_only(criteria: ColumnElement[bool], table: Table) -> bool:
@@ -271,6 +330,10 @@ class PreparedPage:
         cls, stmt: Select[Any], sort: SortKey, hides_retracted: bool = False
     ) -> "PreparedPage":
         ordered = sort.ordered(stmt)
+        if hides_retracted and _selects_facts(stmt):
+            # The read sessions' rule applied here, once: run as it is, the statement keeps its
+            # cache key (the session's event would apply the rule anew on each execution).
+            ordered = leaving_retracted_out(ordered)
         after: list[Any] = [bindparam(f"_after_{i}") for i in range(len(sort.exprs))]
         return cls(
             count=_count_of(stmt, hides_retracted),

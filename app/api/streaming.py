@@ -19,7 +19,7 @@ is an ordinary problem answer (503 /problems/timeout).
 
 Streams carry `Cache-Control: no-store` and no ETag: they are not a snapshot of one revision."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -34,6 +34,8 @@ from app.api.cursors import SortKey, decode_cursor, encode_cursor
 from app.api.listing import make_page, render_page
 from app.api.pages import PageParams, fetch_page, refuse_offset_with_cursor
 from app.api.representation import JSON, Answer, StreamedAnswer
+from app.reads.fact_items import fact_items
+from app.reads.queries import OPTIONS
 from app.schemas.common import Page
 
 # Rows per batch: the page cap, so a batch costs what the largest page does.
@@ -55,8 +57,10 @@ class Batches:
         sort_name: str,
         sort: SortKey,
         to_items: ToItems[Any],
+        params: Mapping[str, Any] | None = None,
     ) -> None:
         refuse_offset_with_cursor(page)
+        self.params = dict(params or {})
         self.session = session
         self.stmt = stmt
         self.sort_name = sort_name
@@ -81,7 +85,7 @@ class Batches:
             elif self.offset:
                 ordered = ordered.offset(self.offset)
             # One row more than the batch: whether another batch follows.
-            rows = self.session.execute(ordered.limit(size + 1)).all()
+            rows = self.session.execute(ordered.limit(size + 1), self.params).all()
             more = len(rows) > size
             rows = rows[:size]
             items = self.to_items([row[0] for row in rows])
@@ -114,20 +118,34 @@ def answer_list(
     to_items: ToItems[Item] | None = None,
     *,
     applied: dict[str, Any],
+    params: Mapping[str, Any] | None = None,
 ) -> Answer[Page[Item]]:
     """A list endpoint's answer: one page (JSON, CSV, with its ETag), or with `all=true` or
     NDJSON the whole filtered list, streamed. ``stmt`` selects one entity; ``to_items`` turns
     a batch of them into items (default: the item model of each); ``applied`` says which
-    filters the answer applied (app.api.listing.applied_filters)."""
-    convert: ToItems[Item] = to_items or (lambda rows: [item_model.model_validate(r) for r in rows])
+    filters the answer applied (app.api.listing.applied_filters); ``params`` holds the values
+    of ``stmt``'s bound parameters (app.api.pages.ListStatements)."""
+    entity = stmt.column_descriptions[0].get("entity")
+    ids_of = None
+    if to_items is None and isinstance(entity, type) and entity in OPTIONS:
+        # A kind of fact: the statement reads ids, their items are those kept per revision
+        # (app.reads.fact_items), loaded with their relationships only where not kept.
+        ids_of = entity
+        convert: ToItems[Item] = lambda ids: fact_items(session, entity, item_model, ids)  # noqa: E731
+    else:
+        convert = to_items or (lambda rows: [item_model.model_validate(r) for r in rows])
     if not page.all:
-        rows, total, next_cursor = fetch_page(session, stmt, page, sort_name, sort)
+        rows, total, next_cursor = fetch_page(
+            session, stmt, page, sort_name, sort, params, ids_of=ids_of
+        )
         items = list(convert(rows))
         # Page[Any] at run time: the items are built already, not to be validated again.
         body: Page[Item] = Page[Any](**make_page(request, page, items, total, next_cursor, applied))
         return render_page(request, page, body, name, item_model)
-    return stream(request, page, Batches(session, stmt, page, sort_name, sort, convert), name,
-                  item_model, applied)  # fmt: skip
+    if ids_of is not None:
+        stmt = stmt.with_only_columns(ids_of.id)
+    batches = Batches(session, stmt, page, sort_name, sort, convert, params)
+    return stream(request, page, batches, name, item_model, applied)
 
 
 def stream(

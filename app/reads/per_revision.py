@@ -12,7 +12,7 @@ revision row, or a session that does not ask to keep them (`KEEP_DERIVED`), just
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -22,6 +22,23 @@ from app.store.visibility import KEEP_DERIVED
 
 T = TypeVar("T")
 _EVERY: "weakref.WeakSet[PerRevision[Any]]" = weakref.WeakSet()
+
+
+# Session.info key: (the transaction, the revision it read).
+_REVISION_READ = "pledgedb_revision_read"
+
+
+def revision_of(session: Session) -> int | None:
+    """The data revision, read once per transaction of ``session``: every value a request keeps
+    or looks up is then keyed by the same revision, and computed after it was read (so never
+    older than it, on any isolation level)."""
+    transaction = session.get_transaction()
+    known = session.info.get(_REVISION_READ)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1]  # type: ignore[no-any-return]
+    revision = session.execute(READ_REVISION).scalar()
+    session.info[_REVISION_READ] = (session.get_transaction(), revision)
+    return revision
 
 
 class PerRevision(Generic[T]):
@@ -49,7 +66,7 @@ class PerRevision(Generic[T]):
         kept at an older revision whose stamp is still the same is current too: kept on."""
         if not session.info.get(KEEP_DERIVED):
             return compute()
-        revision = session.execute(READ_REVISION).scalar()
+        revision = revision_of(session)
         if revision is None:
             return compute()
         bind = session.get_bind()
@@ -76,11 +93,51 @@ class PerRevision(Generic[T]):
                 kept.popitem(last=False)
         return value
 
+    def get_many(
+        self,
+        session: Session,
+        keys: Sequence[Hashable],
+        compute: Callable[[Sequence[Hashable]], dict[Hashable, T]],
+    ) -> list[T]:
+        """The values of ``keys``, in order: those kept at the session's revision, the others
+        computed together (``compute`` of the missing keys answers a value for each it finds) and
+        kept.
+        One revision read, whatever the number of keys."""
+        if not session.info.get(KEEP_DERIVED):
+            computed = compute(keys)
+            return [computed[k] for k in keys if k in computed]
+        revision = revision_of(session)
+        if revision is None:
+            computed = compute(keys)
+            return [computed[k] for k in keys if k in computed]
+        bind = session.get_bind()
+        found: dict[Hashable, T] = {}
+        with self._lock:
+            kept = self._kept.setdefault(bind, OrderedDict())
+            for key in keys:
+                known = kept.get(key)
+                if known is not None and known[0] == revision:
+                    kept.move_to_end(key)
+                    found[key] = known[2]
+        missing = [k for k in keys if k not in found]
+        if missing:
+            # After the revision was read, as in `get`: never older than their revision.
+            computed = compute(missing)
+            with self._lock:
+                for key, value in computed.items():
+                    found[key] = value
+                    kept[key] = (revision, None, value)
+                while len(kept) > self.max_entries:
+                    kept.popitem(last=False)
+        # A key ``compute`` found nothing for (a fact gone since the ids were read, on a
+        # database whose statements each see the latest commit) is left out.
+        return [found[k] for k in keys if k in found]
+
     def kept(self, session: Session, key: Hashable) -> T | None:
         """The value kept for ``key`` if it is current, without computing it."""
         if not session.info.get(KEEP_DERIVED):
             return None
-        revision = session.execute(READ_REVISION).scalar()
+        revision = revision_of(session)
         with self._lock:
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
         return known[2] if known is not None and known[0] == revision else None

@@ -5,8 +5,11 @@ opts in with `HIDE_RETRACTED` in its info (the API's read sessions do; the CLI a
 core see everything). Core queries (the nation list, counts, the disputes' loads, the data
 package) apply the same rule with `STANDING` or `not_retracted`, defined here beside it."""
 
+from typing import Any
+
 from sqlalchemy import (
     ColumnElement,
+    Select,
     event,
     or_,
     select,
@@ -60,6 +63,13 @@ def _hide_retracted(state: ORMExecuteState) -> None:
 _HIDE_RETRACTED = with_loader_criteria(
     Fact, lambda cls: cls.retracted_at.is_(None), include_aliases=True
 )
+
+
+def leaving_retracted_out(stmt: Select[Any]) -> Select[Any]:
+    """An ORM statement with the read sessions' rule applied in it, once (for a read session
+    only): the session's event then leaves it as it is, so a statement run many times keeps its
+    cache key instead of being copied with the rule on each execution."""
+    return stmt.options(_HIDE_RETRACTED).execution_options(**{RETRACTED_LEFT_OUT: True})
 
 
 # Session.info key: what is derived from the whole data may be kept for this session's database

@@ -5,13 +5,13 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Path, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func
 
 from app.api.auth import CuratorKey
 from app.api.cursors import SortKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep
+from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
@@ -28,7 +28,6 @@ from app.api.writes import (
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
-    commitment_options,
     get_or_404,
     require_source,
     resolve_nation,
@@ -57,6 +56,22 @@ SORTS = {
     CommitmentSort.status: SortKey([Commitment.status], Commitment.id),
     CommitmentSort.nation: SortKey([_nation], Commitment.id),
 }
+
+
+STATEMENTS = ListStatements(
+    Commitment,
+    {
+        "role": lambda: Commitment.role.in_(bindparam("role", expanding=True)),
+        "status": lambda: Commitment.status.in_(bindparam("status", expanding=True)),
+        "nation": lambda: Commitment.nation_code == bindparam("nation"),
+        "actor": lambda: Commitment.actor == bindparam("actor"),
+        "coalition_scope": lambda: Commitment.coalition_scope == bindparam("coalition_scope"),
+        "certainty": lambda: certainty_column(Commitment.id).in_(
+            bindparam("certainty", expanding=True)
+        ),
+        "source": lambda: Commitment.evidence.any(Evidence.source_id == bindparam("source")),
+    },
+)
 
 
 @router.get("", responses=LIST_RESPONSES)
@@ -93,22 +108,13 @@ def list_commitments(
     ] = CommitmentSort.id,
 ) -> Answer[Page[CommitmentRead]]:
     """List commitments — who does what, with status, conditions and evidence."""
-    stmt = select(Commitment).options(*commitment_options())
-    if role:
-        stmt = stmt.where(Commitment.role.in_(role))
-    if status:
-        stmt = stmt.where(Commitment.status.in_(status))
-    if nation is not None:
-        stmt = stmt.where(Commitment.nation_code == resolve_nation(session, nation))
-    if actor is not None:
-        stmt = stmt.where(Commitment.actor == actor)
-    if coalition_scope is not None:
-        stmt = stmt.where(Commitment.coalition_scope == coalition_scope)
-    if certainty:
-        stmt = stmt.where(certainty_column(Commitment.id).in_(certainty))
+    code = resolve_nation(session, nation) if nation is not None else None
     if source is not None:
         require_source(session, source)
-        stmt = stmt.where(Commitment.evidence.any(Evidence.source_id == source))
+    stmt, params = STATEMENTS(
+        role=role, status=status, nation=code,
+        actor=actor, coalition_scope=coalition_scope, certainty=certainty, source=source,
+    )  # fmt: skip
     applied = applied_filters(
         role=role, status=status, nation=nation, actor=actor, coalition_scope=coalition_scope,
         certainty=certainty, source=source, sort=sort,
@@ -123,6 +129,7 @@ def list_commitments(
         "commitments",
         CommitmentRead,
         applied=applied,
+        params=params,
     )
 
 

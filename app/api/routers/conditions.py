@@ -27,7 +27,6 @@ from app.api.writes import (
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
-    condition_options,
     get_or_404,
     require_fact,
     require_source,
@@ -69,7 +68,7 @@ def list_conditions(
     ] = None,
 ) -> Answer[Page[ConditionRead]]:
     """What must happen first — ceasefire, approvals, rules of engagement — and what it gates."""
-    stmt = select(Condition).options(*condition_options())
+    stmt = select(Condition)
     if kind:
         stmt = stmt.where(Condition.condition_kind.in_(kind))
     if nature is not None:

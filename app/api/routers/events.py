@@ -13,7 +13,7 @@ from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.api.streaming import answer_list
 from app.errors import PROBLEM_RESPONSES
-from app.reads.queries import evidence_options, get_or_404
+from app.reads.queries import get_or_404
 from app.schemas.common import Page
 from app.schemas.events import EventRead
 from app.store.models import Event, Fact
@@ -26,7 +26,7 @@ def list_events(
     request: Request, session: ReadSessionDep, page: PageDep
 ) -> Answer[Page[EventRead]]:
     """Events: the Paris summit and the video call with the US president."""
-    stmt = select(Event).options(*evidence_options(Event))
+    stmt = select(Event)
     applied = applied_filters(sort="id")
     sort = SortKey([], Event.id, same_as=Fact.id)
     return answer_list(

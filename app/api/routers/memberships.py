@@ -27,7 +27,6 @@ from app.api.writes import (
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
-    evidence_options,
     get_or_404,
     require_source,
     resolve_nation,
@@ -64,7 +63,7 @@ def list_memberships(
     ] = None,
 ) -> Answer[Page[MembershipRead]]:
     """Each nation's place in the story, with evidence."""
-    stmt = select(Membership).options(*evidence_options(Membership))
+    stmt = select(Membership)
     if status:
         stmt = stmt.where(Membership.status.in_(status))
     if part is not None:

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.api.filters import CertaintyParam
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
@@ -24,8 +24,13 @@ from app.api.nation_list import (
     resolve_group,
 )
 from app.api.nation_page import (
+    COALITION_PART,
+    CONDITION_IDS,
+    MEMBERSHIP_ID,
+    OWN_COMMITMENT_IDS,
+    STATEMENT_IDS,
     coalition_list_url,
-    count_whole_force,
+    coalition_part,
     nation_dispute,
     whole_force_url,
 )
@@ -38,33 +43,33 @@ from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
 from app.facts.certainty import certainty_of
 from app.facts.reference import GroupIn
 from app.reads.disputes.finding import disputes_for_nation
+from app.reads.fact_items import items_of
 from app.reads.inheritance import Limits, evidence_of, limits_of
 from app.reads.queries import (
-    coalition_wide,
-    condition_options,
-    evidence_options,
     find_nation,
     like_pattern,
     nation_suggestions,
 )
+from app.schemas.commitments import CommitmentRead
 from app.schemas.common import CommitmentRef
+from app.schemas.conditions import ConditionRead
 from app.schemas.nations import (
     EMBEDDED_LIMIT,
     CoalitionCommitment,
     ExcludedBy,
+    MembershipRead,
     NationDetail,
     NationItem,
     NationPage,
     NationRole,
 )
+from app.schemas.statements import StatementRead
 from app.store.models import (
     Commitment,
     Condition,
-    Evidence,
     Membership,
     Nation,
     Statement,
-    condition_gates,
 )
 from app.vocab import MembershipStatus, Role, Status
 
@@ -324,63 +329,25 @@ def get_nation(
 ) -> Answer[NationDetail]:
     """One nation's record: membership, commitments, conditions, statements, with evidence."""
     found = find_nation(session, code)
-    nation = session.scalar(
-        select(Nation)
-        .where(Nation.code == found)
-        .options(
-            selectinload(Nation.membership)
-            .selectinload(Membership.evidence)
-            .joinedload(Evidence.outlet),
-            selectinload(Nation.commitments)
-            .selectinload(Commitment.evidence)
-            .joinedload(Evidence.outlet),
-            selectinload(Nation.commitments).selectinload(Commitment.conditions),
-        )
-    ) if found else None  # fmt: skip
-    if nation is None or nation.membership is None:
+    nation = session.get(Nation, found) if found else None
+    by_id: dict[str, Any] = {"code": found}
+    membership = (
+        items_of(session, Membership, MembershipRead, MEMBERSHIP_ID, by_id) if nation else []
+    )
+    if nation is None or not membership:
         close = nation_suggestions(code) if found is None else []
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise NotFound(f"No nation {code!r} in the data.{hint}")
     coalition: list[CoalitionCommitment] = []
     coalition_total = 0
-    if nation.membership.status is MembershipStatus.member:
-        limits = limits_of(session.connection(), [nation.code]).get(nation.code, Limits())
-        # The first EMBEDDED_LIMIT by id, as the nations list embeds them; the rest by the link.
-        coalition_total = count_whole_force(session)
-        for c in session.scalars(
-            select(Commitment).where(coalition_wide()).order_by(Commitment.id).limit(EMBEDDED_LIMIT)
-        ):
-            excluded = limits.excluded_by(c.role)
-            coalition.append(
-                CoalitionCommitment.model_validate(
-                    {**CommitmentRef.model_validate(c).model_dump(), "nation_code": None,
-                     "inherited": not excluded, "excluded_by": excluded}
-                )
-            )  # fmt: skip
-    commitment_ids = [c.id for c in nation.commitments]
-    conditions = session.scalars(
-        select(Condition)
-        .where(
-            or_(
-                Condition.nation_code == nation.code,
-                # Not `gates.any()`: a correlated probe per condition (60 ms at 1,000x the seed)
-                # where this reads the gates of the nation's (standing) commitments by index.
-                Condition.id.in_(
-                    select(condition_gates.c.condition_id).where(
-                        condition_gates.c.commitment_id.in_(commitment_ids)
-                    )
-                ),
-            )
+    if membership[0].status is MembershipStatus.member:
+        coalition, coalition_total = COALITION_PART.get(
+            session, nation.code, lambda: coalition_part(session, nation.code)
         )
-        .options(*condition_options())
-        .order_by(Condition.id)
-    ).all()
-    statements = session.scalars(
-        select(Statement)
-        .where(Statement.speaker_nation_code == nation.code)
-        .options(*evidence_options(Statement))
-        .order_by(Statement.id)
-    ).all()
+    commitments = items_of(session, Commitment, CommitmentRead, OWN_COMMITMENT_IDS, by_id)
+    own = {**by_id, "commitments": [c.id for c in commitments]}
+    conditions = items_of(session, Condition, ConditionRead, CONDITION_IDS, own)
+    statements = items_of(session, Statement, StatementRead, STATEMENT_IDS, by_id)
     return respond_model(
         request,
         NationDetail.model_validate(
@@ -392,13 +359,13 @@ def get_nation(
                 "nato": nation.nato,
                 "eu": nation.eu,
                 "region": nation.region,
-                "membership": nation.membership,
-                "commitments": nation.commitments,
+                "membership": membership[0],
+                "commitments": commitments,
+                "conditions": conditions,
+                "statements": statements,
                 "coalition_commitments": coalition,
                 "coalition_commitments_total": coalition_total,
                 "coalition_commitments_all": whole_force_url(request) if coalition else None,
-                "conditions": conditions,
-                "statements": statements,
                 "disputes": [
                     nation_dispute(request, d, nation.code)
                     for d in disputes_for_nation(session, reference.groups, nation.code)

@@ -29,7 +29,6 @@ from app.api.writes import (
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
     certainty_column,
-    evidence_options,
     get_or_404,
     like_pattern,
     require_fact,
@@ -77,7 +76,7 @@ def list_statements(
     ] = None,
 ) -> Answer[Page[StatementRead]]:
     """People's statements — quoted words and reported speech — with evidence."""
-    stmt = select(Statement).options(*evidence_options(Statement))
+    stmt = select(Statement)
     if speaker is not None:
         stmt = stmt.where(func.lower(Statement.speaker).like(like_pattern(speaker), escape="\\"))
     if mode is not None:

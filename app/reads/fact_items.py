@@ -1,0 +1,47 @@
+"""Each fact as the API shows it (its item model: evidence, outlets and linked facts included),
+kept per data revision: what a list's page and a nation's page are assembled from. A read then
+selects the ids it shows (one indexed query) and looks their items up; only the facts not kept
+at this revision are loaded with their relationships and validated, together. A write makes the
+next read load again what it shows, and no more."""
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.reads.per_revision import PerRevision
+from app.reads.queries import OPTIONS
+from app.store.models import Fact
+
+Item = TypeVar("Item", bound=BaseModel)
+
+# (item model, fact id) -> the item. An item is a few kilobytes: 20,000 are tens of megabytes
+# a process, and a page of the largest lists (500 rows) fits many times over.
+FACT_ITEMS: PerRevision[Any] = PerRevision(max_entries=20_000)
+
+
+def fact_items(
+    session: Session, model: type[Fact], item_model: type[Item], ids: Sequence[str]
+) -> list[Item]:
+    """The items of the facts ``ids`` (of kind ``model``), in that order. The session's
+    retraction rule (app.store.visibility) applies to what they link to, as to any read."""
+
+    def load(missing: Sequence[Hashable]) -> dict[Hashable, Item]:
+        wanted = [key[1] for key in missing]  # type: ignore[index]
+        loaded = session.scalars(select(model).where(model.id.in_(wanted)).options(*OPTIONS[model]))
+        return {(item_model, f.id): item_model.model_validate(f) for f in loaded}
+
+    return FACT_ITEMS.get_many(session, [(item_model, fact_id) for fact_id in ids], load)
+
+
+def items_of(
+    session: Session,
+    model: type[Fact],
+    item_model: type[Item],
+    ids: Select[tuple[str]],
+    params: Mapping[str, Any],
+) -> list[Item]:
+    """The items of the facts whose ids ``ids`` selects (its parameters' values in ``params``)."""
+    return fact_items(session, model, item_model, session.scalars(ids, params).all())

@@ -1,0 +1,87 @@
+"""Facts kept per data revision as the API shows them (app/reads/fact_items.py): a second read
+of the same facts loads none of them again, and a write — to the fact or to a fact it links
+to, through this process or another — is in the very next answer."""
+
+import httpx
+import pytest
+
+from tests.curation import Curation
+from tests.test_response_cache import second_process, statements
+
+pytest_plugins = ["tests.curation_fixtures"]
+pytestmark = pytest.mark.anyio
+
+# Pages that embed whole facts: a list of each kind with links, and a nation's page.
+PAGES = [
+    "/commitments?limit=5",
+    "/commitments?role=training&format=csv",
+    "/conditions?limit=3",
+    "/statements?limit=3",
+    "/memberships?limit=3",
+    "/events",
+    "/nations/FR",
+]
+
+
+def loads_evidence(seen: list[str]) -> bool:
+    return any("FROM evidence" in s for s in seen)
+
+
+async def test_a_second_read_loads_no_fact_again_and_answers_the_same(curation: Curation) -> None:
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        for path in PAGES:
+            with statements(app) as first_seen:
+                first = await client.get(path)
+            with statements(app) as again_seen:
+                again = await client.get(path)
+            assert first.status_code == again.status_code == 200, (path, first.text)
+            assert again.content == first.content, path
+            assert loads_evidence(first_seen), (path, first_seen)
+            assert not loads_evidence(again_seen), (path, again_seen)
+            assert len(again_seen) < len(first_seen), path
+
+
+async def gated_commitment(client: httpx.AsyncClient) -> dict[str, object]:
+    page = (await client.get("/commitments", params={"limit": 500})).json()
+    return next(c for c in page["items"] if c["conditions"] and c["nation"])
+
+
+async def test_a_write_to_a_linked_fact_is_in_the_next_answer(curation: Curation) -> None:
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        commitment = await gated_commitment(client)
+        nation_page = f"/nations/{commitment['nation']}"
+        gate = commitment["conditions"][0]["id"]  # type: ignore[index]
+        for path in (f"/commitments?nation={commitment['nation']}", nation_page):
+            assert gate in (await client.get(path)).text, path
+        # Kept now; the condition is retracted through the other process (the curation app).
+        location = f"/conditions/{gate}"
+        etag = (await curation.get(location)).headers["etag"]
+        retracted = await curation.retract(location, "The source corrected its report.", etag)
+        assert retracted.status_code == 200, retracted.text
+
+        listed = (await client.get(f"/commitments?nation={commitment['nation']}")).json()
+        shown = next(c for c in listed["items"] if c["id"] == commitment["id"])
+        assert gate not in [c["id"] for c in shown["conditions"]]
+        page = (await client.get(nation_page)).json()
+        assert gate not in [c["id"] for c in page["conditions"]]
+        own = next(c for c in page["commitments"] if c["id"] == commitment["id"])
+        assert gate not in [c["id"] for c in own["conditions"]]
+
+
+async def test_a_correction_is_in_the_next_answer(curation: Curation) -> None:
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        commitment = await gated_commitment(client)
+        listing = f"/commitments?nation={commitment['nation']}"
+        assert (await client.get(listing)).status_code == 200  # kept
+        location = f"/commitments/{commitment['id']}"
+        etag = (await curation.get(location)).headers["etag"]
+        summary = "A corrected summary, in our words."
+        patched = await curation.patch(
+            location, {"summary": summary, "reason": "Misread the source."}, etag
+        )
+        assert patched.status_code == 200, patched.text
+        for path in (listing, f"/nations/{commitment['nation']}"):
+            body = (await client.get(path)).json()
+            found = body["items"] if "items" in body else body["commitments"]
+            assert {c["id"]: c["summary"] for c in found}[commitment["id"]] == summary, path
