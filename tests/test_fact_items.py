@@ -5,6 +5,7 @@ to, through this process or another — is in the very next answer."""
 import httpx
 import pytest
 
+from app.reads.fact_items import FACT_ITEMS
 from tests.curation import Curation
 from tests.test_response_cache import second_process, statements
 
@@ -85,3 +86,22 @@ async def test_a_correction_is_in_the_next_answer(curation: Curation) -> None:
             body = (await client.get(path)).json()
             found = body["items"] if "items" in body else body["commitments"]
             assert {c["id"]: c["summary"] for c in found}[commitment["id"]] == summary, path
+
+
+async def test_kept_facts_are_bounded_across_live_and_past_states(
+    curation: Curation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past states (`as_of`) keep facts too, within the same bound as the live database: one
+    process never holds more than `max_total`, however many moments are read."""
+    monkeypatch.setattr(FACT_ITEMS, "max_total", 40)
+    FACT_ITEMS.clear()
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        moment = (await client.get("/commitments/it-troops-ruled-out")).json()["updated_at"]
+        for params in ({}, {"as_of": moment}):
+            expected = await client.get("/commitments", params={"limit": 30, **params})
+            for path in ("/statements", "/commitments"):
+                assert (await client.get(path, params={"limit": 30, **params})).status_code == 200
+            assert sum(FACT_ITEMS.held()) <= 40
+            again = await client.get("/commitments", params={"limit": 30, **params})
+            assert again.content == expected.content
+        assert len([n for n in FACT_ITEMS.held() if n]) == 2  # live and the past state

@@ -43,10 +43,14 @@ def revision_of(session: Session) -> int | None:
 
 class PerRevision(Generic[T]):
     """Values by key, per engine, each with the data revision it was computed at; the least
-    recently used go first beyond ``max_entries``."""
+    recently used go first beyond ``max_entries`` an engine. With ``max_total``, beyond that
+    many in all (the live database's and the past states' of `as_of` together) the engine
+    holding the most gives up its least recently used: for values too large to keep
+    ``max_entries`` of for each past state."""
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, max_total: int | None = None) -> None:
         self.max_entries = max_entries
+        self.max_total = max_total
         # By engine, then key: (revision, stamp, value).
         self._kept: weakref.WeakKeyDictionary[
             Any, OrderedDict[Hashable, tuple[int, Hashable, T]]
@@ -89,8 +93,7 @@ class PerRevision(Generic[T]):
         with self._lock:
             kept[key] = (revision, stamped, value)
             kept.move_to_end(key)
-            while len(kept) > self.max_entries:
-                kept.popitem(last=False)
+            self._trim(kept)
         return value
 
     def get_many(
@@ -127,11 +130,21 @@ class PerRevision(Generic[T]):
                 for key, value in computed.items():
                     found[key] = value
                     kept[key] = (revision, None, value)
-                while len(kept) > self.max_entries:
-                    kept.popitem(last=False)
+                self._trim(kept)
         # A key ``compute`` found nothing for (a fact gone since the ids were read, on a
         # database whose statements each see the latest commit) is left out.
         return [found[k] for k in keys if k in found]
+
+    def _trim(self, kept: OrderedDict[Hashable, tuple[int, Hashable, T]]) -> None:
+        """Under the lock, after adding to ``kept``: back within the bounds."""
+        while len(kept) > self.max_entries:
+            kept.popitem(last=False)
+        if self.max_total is None:
+            return
+        total = sum(len(each) for each in self._kept.values())
+        while total > self.max_total:
+            max(self._kept.values(), key=len).popitem(last=False)
+            total -= 1
 
     def kept(self, session: Session, key: Hashable) -> T | None:
         """The value kept for ``key`` if it is current, without computing it."""
@@ -141,6 +154,11 @@ class PerRevision(Generic[T]):
         with self._lock:
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
         return known[2] if known is not None and known[0] == revision else None
+
+    def held(self) -> list[int]:
+        """How many values each engine's holds (for the tests of the bounds)."""
+        with self._lock:
+            return [len(kept) for kept in self._kept.values()]
 
     def clear(self) -> None:
         with self._lock:
