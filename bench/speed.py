@@ -137,7 +137,15 @@ QUERIES = (
             "conditions",
             "statements",
         ),
-        not_in_sql=frozenset({"disputes", "coalition_commitments_all"}),
+        not_in_sql=frozenset(
+            {
+                "disputes",
+                "commitments_all",
+                "coalition_commitments_all",
+                "conditions_all",
+                "statements_all",
+            }
+        ),
     ),
     Query(
         "training_csv",

@@ -105,3 +105,17 @@ async def test_kept_facts_are_bounded_across_live_and_past_states(
             again = await client.get("/commitments", params={"limit": 30, **params})
             assert again.content == expected.content
         assert len([n for n in FACT_ITEMS.held() if n]) == 2  # live and the past state
+
+
+async def test_a_whole_list_streamed_keeps_nothing(curation: Curation) -> None:
+    """Downloads (NDJSON, `all=true`) are validated as they stream and not kept: they would push
+    out what pages keep and hold memory at the bound."""
+    FACT_ITEMS.clear()
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        for params in ({"format": "ndjson"}, {"all": "true"}, {"all": "true", "format": "csv"}):
+            response = await client.get("/commitments", params=params)
+            assert response.status_code == 200, response.text
+            assert response.content.count(b'"id"' if "format" not in params else b"\n") > 10
+        assert sum(FACT_ITEMS.held()) == 0
+        assert (await client.get("/commitments", params={"limit": 3})).status_code == 200
+        assert sum(FACT_ITEMS.held()) == 3

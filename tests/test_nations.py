@@ -712,3 +712,25 @@ async def test_a_members_page_counts_the_coalitions_commitments_and_links_to_the
     )
     other = (await client.get(f"/nations/{non_member['code']}")).json()
     assert other["coalition_commitments"] == [] and other["coalition_commitments_all"] is None
+
+
+@pytest.mark.parametrize("name", ["commitments", "conditions", "statements"])
+async def test_a_nations_page_counts_its_own_facts_and_links_to_them_all(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    """Each list a nation's page embeds is its first page (the seed's nations have fewer than a
+    page of each): the same items as the list its link gives, with their number."""
+    codes = [
+        n["code"] for n in (await client.get("/nations", params={"limit": 500})).json()["items"]
+    ]
+    seen_some = False
+    for code in codes:
+        page = (await client.get(f"/nations/{code}")).json()
+        if not page[f"{name}_total"]:
+            assert page[name] == [] and page[f"{name}_all"] is None, code
+            continue
+        seen_some = True
+        listed = await walk_link(client, page[f"{name}_all"], 100)
+        assert page[f"{name}_total"] == len(listed), code
+        assert page[name] == listed[: len(page[name])] == listed, code
+    assert seen_some, f"no nation has {name}: the test shows nothing"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.config import PROJECT_ROOT, Settings
 from app.curation.synth import synthesize
@@ -32,7 +32,7 @@ from app.reads.disputes.finding import _find_disputes, disputes_for_nation, find
 from app.reads.per_revision import forget_all
 from app.schemas.nations import EMBEDDED_LIMIT
 from app.store.engine import make_engine
-from app.store.models import Nation
+from app.store.models import Commitment, Nation
 from app.store.revisions import make_sessionmaker
 from tests.curation import make_keys
 
@@ -51,6 +51,13 @@ def synthetic(folder: Path, factor: int) -> str:
 @pytest.fixture(scope="module")
 def synth_20(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield synthetic(tmp_path_factory.mktemp("synth20"), 20)
+
+
+@pytest.fixture(scope="module")
+def synth_200(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # The seed's nations rotate through all 249 of ISO 3166: at 200x the busiest have more
+    # than a page of commitments of their own.
+    yield synthetic(tmp_path_factory.mktemp("synth200"), 200)
 
 
 @pytest.fixture(scope="module")
@@ -165,5 +172,46 @@ async def test_the_whole_list_stops_at_the_time_limit_counted_from_the_request(
                 assert response.status_code == 503, (path, response.text[:200])
                 assert response.json()["type"] == "/problems/timeout"
                 assert elapsed < limit_ms / 1000 + 0.5, (path, elapsed)
+    finally:
+        app.state.engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_nation_page_embeds_a_page_of_its_own_facts_with_totals_and_links(
+    synth_200: str,
+) -> None:
+    """At scale a nation's page embeds the first page of each of its own lists, how many there
+    are and the link to them all, whose first page it is."""
+    app = create_app(Settings(database_url=synth_200, response_cache_entries=0))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            engine = make_engine(synth_200)
+            try:
+                with engine.connect() as connection:
+                    busiest = connection.execute(
+                        select(Commitment.nation_code)
+                        .where(Commitment.nation_code.is_not(None))
+                        .group_by(Commitment.nation_code)
+                        .order_by(func.count().desc(), Commitment.nation_code)
+                        .limit(1)
+                    ).scalar_one()
+            finally:
+                engine.dispose()
+            capped = 0
+            for code in (busiest, "IT", "FR"):
+                page = (await client.get(f"/nations/{code}")).json()
+                for name in ("commitments", "conditions", "statements"):
+                    total = page[f"{name}_total"]
+                    assert len(page[name]) == min(total, EMBEDDED_LIMIT), (code, name)
+                    if not total:
+                        continue
+                    link = httpx.URL(page[f"{name}_all"])
+                    listed = (await client.get(link.path, params=link.params)).json()
+                    assert listed["total"] == total, (code, name)
+                    assert page[name] == listed["items"][: len(page[name])], (code, name)
+                    capped += total > EMBEDDED_LIMIT
+            assert capped, "at 200x some nation has more than a page of its own facts"
     finally:
         app.state.engine.dispose()

@@ -4,10 +4,11 @@ page's `as_of`."""
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import Request
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import URL
 
@@ -48,35 +49,84 @@ def whole_force_url(request: Request) -> str:
     return at_the_pages_moment(request, request.url_for("list_commitments"), query)
 
 
-# The page's statements, built once; a request binds the nation (and its commitments). They
-# leave retracted facts out themselves, as every read session does (app.store.visibility).
+# The page's statements, built once; a request binds the nation. Each reads the first
+# EMBEDDED_LIMIT ids by id (the rest are a link away), and leaves retracted facts out itself, as
+# every read session does (app.store.visibility).
 MEMBERSHIP_ID = leaving_retracted_out(
     select(Membership.id).where(Membership.nation_code == bindparam("code"))
 )
-OWN_COMMITMENT_IDS = leaving_retracted_out(
-    select(Commitment.id).where(Commitment.nation_code == bindparam("code")).order_by(Commitment.id)
+_CODE: BindParameter[str] = bindparam("code")
+_OWN = Commitment.__table__.c
+_STANDING_OWN = select(_OWN.id).where(_OWN.nation_code == _CODE, not_retracted(_OWN.id))
+# Conditions tied to the nation, or gating one of its standing commitments. Not `gates.any()`:
+# a correlated probe per condition (60 ms at 1,000x the seed) where this reads the gates of the
+# nation's commitments by index.
+_ITS_CONDITION = or_(
+    Condition.nation_code == _CODE,
+    Condition.id.in_(
+        select(condition_gates.c.condition_id).where(
+            condition_gates.c.commitment_id.in_(_STANDING_OWN)
+        )
+    ),
 )
-CONDITION_IDS = leaving_retracted_out(
-    select(Condition.id)
-    .where(
-        or_(
-            Condition.nation_code == bindparam("code"),
-            # Not `gates.any()`: a correlated probe per condition (60 ms at 1,000x the seed)
-            # where this reads the gates of the nation's (standing) commitments by index.
-            Condition.id.in_(
-                select(condition_gates.c.condition_id).where(
-                    condition_gates.c.commitment_id.in_(bindparam("commitments", expanding=True))
-                )
-            ),
+OWN_IDS: dict[str, Select[tuple[str]]] = {
+    name: leaving_retracted_out(
+        select(kind.id).where(where).order_by(kind.id).limit(EMBEDDED_LIMIT)
+    )
+    for name, kind, where in (
+        ("commitments", Commitment, Commitment.nation_code == _CODE),
+        ("conditions", Condition, _ITS_CONDITION),
+        ("statements", Statement, Statement.speaker_nation_code == _CODE),
+    )
+}
+_TOTALS = standing(
+    select(
+        *(
+            select(func.count())
+            .select_from(kind.__table__)
+            .where(where, not_retracted(kind.__table__.c.id))
+            .scalar_subquery()
+            for kind, where in (
+                (Commitment, _OWN.nation_code == _CODE),
+                (Condition, _ITS_CONDITION),
+                (Statement, Statement.__table__.c.speaker_nation_code == _CODE),
+            )
         )
     )
-    .order_by(Condition.id)
 )
-STATEMENT_IDS = leaving_retracted_out(
-    select(Statement.id)
-    .where(Statement.speaker_nation_code == bindparam("code"))
-    .order_by(Statement.id)
-)
+
+
+@dataclass(frozen=True)
+class OwnFacts:
+    """What a nation's page lists of its own, by id: its membership (none: no such nation in the
+    data), and the first EMBEDDED_LIMIT of its commitments, conditions and statements with how
+    many there are of each."""
+
+    membership: list[str]
+    ids: dict[str, list[str]]
+    totals: dict[str, int]
+
+
+# By nation, per data revision: a page read again runs none of these statements.
+OWN_FACTS: PerRevision[OwnFacts] = PerRevision(max_entries=512)
+
+
+def own_facts(session: Session, code: str) -> OwnFacts:
+    def read() -> OwnFacts:
+        bound = {"code": code}
+        row = session.execute(_TOTALS, bound).one()
+        return OwnFacts(
+            membership=list(session.scalars(MEMBERSHIP_ID, bound)),
+            ids={name: list(session.scalars(stmt, bound)) for name, stmt in OWN_IDS.items()},
+            totals=dict(zip(OWN_IDS, row, strict=True)),
+        )
+
+    return OWN_FACTS.get(session, code, read)
+
+
+def own_list_url(request: Request, name: str, code: str) -> str:
+    """/commitments, /conditions or /statements of nation ``code``, at the page's `as_of`."""
+    return at_the_pages_moment(request, request.url_for(f"list_{name}"), [("nation", code)])
 
 
 # A member's coalition_commitments and their total, by nation, per data revision.

@@ -125,25 +125,23 @@ def answer_list(
     a batch of them into items (default: the item model of each); ``applied`` says which
     filters the answer applied (app.api.listing.applied_filters); ``params`` holds the values
     of ``stmt``'s bound parameters (app.api.pages.ListStatements)."""
+    convert: ToItems[Item] = to_items or (lambda rows: [item_model.model_validate(r) for r in rows])
     entity = stmt.column_descriptions[0].get("entity")
-    ids_of = None
-    if to_items is None and isinstance(entity, type) and entity in OPTIONS:
-        # A kind of fact: the statement reads ids, their items are those kept per revision
-        # (app.reads.fact_items), loaded with their relationships only where not kept.
-        ids_of = entity
-        convert: ToItems[Item] = lambda ids: fact_items(session, entity, item_model, ids)  # noqa: E731
-    else:
-        convert = to_items or (lambda rows: [item_model.model_validate(r) for r in rows])
+    # A kind of fact: a page reads ids, and their items are those kept per revision
+    # (app.reads.fact_items), loaded with their relationships only where not kept.
+    kept = entity if to_items is None and entity in OPTIONS else None
     if not page.all:
         rows, total, next_cursor = fetch_page(
-            session, stmt, page, sort_name, sort, params, ids_of=ids_of
+            session, stmt, page, sort_name, sort, params, ids_of=kept
         )
-        items = list(convert(rows))
+        items = fact_items(session, kept, item_model, rows) if kept else list(convert(rows))
         # Page[Any] at run time: the items are built already, not to be validated again.
         body: Page[Item] = Page[Any](**make_page(request, page, items, total, next_cursor, applied))
         return render_page(request, page, body, name, item_model)
-    if ids_of is not None:
-        stmt = stmt.with_only_columns(ids_of.id)
+    if kept is not None:
+        # A whole list is not kept: it would push out what pages keep, and hold a process's
+        # memory at the bound through every download.
+        stmt = stmt.options(*OPTIONS[kept])
     batches = Batches(session, stmt, page, sort_name, sort, convert, params)
     return stream(request, page, batches, name, item_model, applied)
 

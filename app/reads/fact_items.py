@@ -4,11 +4,11 @@ selects the ids it shows (one indexed query) and looks their items up; only the 
 at this revision are loaded with their relationships and validated, together. A write makes the
 next read load again what it shows, and no more."""
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.reads.per_revision import PerRevision
@@ -43,14 +43,3 @@ def fact_items(
         return found
 
     return FACT_ITEMS.get_many(session, [(item_model, fact_id) for fact_id in ids], load)
-
-
-def items_of(
-    session: Session,
-    model: type[Fact],
-    item_model: type[Item],
-    ids: Select[tuple[str]],
-    params: Mapping[str, Any],
-) -> list[Item]:
-    """The items of the facts whose ids ``ids`` selects (its parameters' values in ``params``)."""
-    return fact_items(session, model, item_model, session.scalars(ids, params).all())

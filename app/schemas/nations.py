@@ -203,7 +203,13 @@ class NationDetail(ReadModel):
     membership: MembershipRead = Field(
         description="The nation's place in the story, with evidence."
     )
-    commitments: list[CommitmentRead] = Field(description="The nation's own commitments.")
+    commitments: list[CommitmentRead] = Field(
+        description=f"The nation's own commitments: the first {EMBEDDED_LIMIT} by id."
+    )
+    commitments_total: int = Field(description="How many commitments the nation has of its own.")
+    commitments_all: str | None = Field(
+        description="`/commitments` of this nation, every one of them (null when it has none)."
+    )
     coalition_commitments: list[CoalitionCommitment] = Field(
         description="For members: commitments of the coalition's force as a whole, which the "
         "sources do not attribute to this nation by name, each saying whether the member "
@@ -219,9 +225,20 @@ class NationDetail(ReadModel):
         "`/nations?include_coalition=true`)."
     )
     conditions: list[ConditionRead] = Field(
-        description="Conditions on the nation's commitments or tied to the nation."
+        description="Conditions on the nation's commitments or tied to the nation: the first "
+        f"{EMBEDDED_LIMIT} by id."
     )
-    statements: list[StatementRead] = Field(description="Statements by the nation's people.")
+    conditions_total: int = Field(description="How many such conditions there are.")
+    conditions_all: str | None = Field(
+        description="`/conditions` of this nation, every one of them (null when it has none)."
+    )
+    statements: list[StatementRead] = Field(
+        description=f"Statements by the nation's people: the first {EMBEDDED_LIMIT} by id."
+    )
+    statements_total: int = Field(description="How many statements the nation's people made.")
+    statements_all: str | None = Field(
+        description="`/statements` of this nation, every one of them (null when it has none)."
+    )
     disputes: list[NationDispute] = Field(
         description="Where the sources disagree about this nation, with the claims on each "
         "side (a page of them for a dispute with many: `claims_total` and `dispute` say how "

@@ -25,13 +25,11 @@ from app.api.nation_list import (
 )
 from app.api.nation_page import (
     COALITION_PART,
-    CONDITION_IDS,
-    MEMBERSHIP_ID,
-    OWN_COMMITMENT_IDS,
-    STATEMENT_IDS,
     coalition_list_url,
     coalition_part,
     nation_dispute,
+    own_facts,
+    own_list_url,
     whole_force_url,
 )
 from app.api.pages import PageDep
@@ -43,7 +41,7 @@ from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
 from app.facts.certainty import certainty_of
 from app.facts.reference import GroupIn
 from app.reads.disputes.finding import disputes_for_nation
-from app.reads.fact_items import items_of
+from app.reads.fact_items import fact_items
 from app.reads.inheritance import Limits, evidence_of, limits_of
 from app.reads.queries import (
     find_nation,
@@ -330,24 +328,32 @@ def get_nation(
     """One nation's record: membership, commitments, conditions, statements, with evidence."""
     found = find_nation(session, code)
     nation = session.get(Nation, found) if found else None
-    by_id: dict[str, Any] = {"code": found}
-    membership = (
-        items_of(session, Membership, MembershipRead, MEMBERSHIP_ID, by_id) if nation else []
-    )
-    if nation is None or not membership:
+    listed = own_facts(session, nation.code) if nation else None
+    shown = listed.membership if listed else []
+    memberships = fact_items(session, Membership, MembershipRead, shown)
+    if nation is None or listed is None or not memberships:
         close = nation_suggestions(code) if found is None else []
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise NotFound(f"No nation {code!r} in the data.{hint}")
+    membership = memberships[0]
     coalition: list[CoalitionCommitment] = []
     coalition_total = 0
-    if membership[0].status is MembershipStatus.member:
+    if membership.status is MembershipStatus.member:
         coalition, coalition_total = COALITION_PART.get(
             session, nation.code, lambda: coalition_part(session, nation.code)
         )
-    commitments = items_of(session, Commitment, CommitmentRead, OWN_COMMITMENT_IDS, by_id)
-    own = {**by_id, "commitments": [c.id for c in commitments]}
-    conditions = items_of(session, Condition, ConditionRead, CONDITION_IDS, own)
-    statements = items_of(session, Statement, StatementRead, STATEMENT_IDS, by_id)
+    # A page of each (EMBEDDED_LIMIT), with how many there are and the list of them all: a
+    # nation's page stays the same size whatever the data holds.
+    own: dict[str, Any] = {}
+    for name, kind, item_model in (
+        ("commitments", Commitment, CommitmentRead),
+        ("conditions", Condition, ConditionRead),
+        ("statements", Statement, StatementRead),
+    ):
+        total = listed.totals[name]
+        own[name] = fact_items(session, kind, item_model, listed.ids[name])
+        own[f"{name}_total"] = total
+        own[f"{name}_all"] = own_list_url(request, name, nation.code) if total else None
     return respond_model(
         request,
         NationDetail.model_validate(
@@ -359,10 +365,8 @@ def get_nation(
                 "nato": nation.nato,
                 "eu": nation.eu,
                 "region": nation.region,
-                "membership": membership[0],
-                "commitments": commitments,
-                "conditions": conditions,
-                "statements": statements,
+                "membership": membership,
+                **own,
                 "coalition_commitments": coalition,
                 "coalition_commitments_total": coalition_total,
                 "coalition_commitments_all": whole_force_url(request) if coalition else None,
