@@ -213,5 +213,12 @@ async def test_a_nation_page_embeds_a_page_of_its_own_facts_with_totals_and_link
                     assert page[name] == listed["items"][: len(page[name])], (code, name)
                     capped += total > EMBEDDED_LIMIT
             assert capped, "at 200x some nation has more than a page of its own facts"
+            # The explorer's page of it says how many there are and links to them all.
+            page = (await client.get(f"/nations/{busiest}")).json()
+            html = (await client.get(f"/explore/nations/{busiest}")).text
+            total = page["commitments_total"]
+            assert f"Commitments ({total})" in html
+            assert f"The first {EMBEDDED_LIMIT} of {total}" in html
+            assert f'href="{page["commitments_all"]}"' in html.replace("&amp;", "&")
     finally:
         app.state.engine.dispose()
