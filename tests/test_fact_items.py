@@ -119,3 +119,21 @@ async def test_a_whole_list_streamed_keeps_nothing(curation: Curation) -> None:
         assert sum(FACT_ITEMS.held()) == 0
         assert (await client.get("/commitments", params={"limit": 3})).status_code == 200
         assert sum(FACT_ITEMS.held()) == 3
+
+
+async def test_a_nation_lists_items_follow_a_write(curation: Curation) -> None:
+    """The nations list's items are kept per revision too (by their nations and filters): a
+    retraction through another process is in the next answer."""
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        path = "/nations?role=training&limit=500"
+        before = (await client.get(path)).json()["items"]
+        nation = next(n for n in before if n["matched_via"] == "nation")
+        [own] = [r["commitment"] for r in nation["roles"] if r["via"] == "nation"][:1]
+        assert (await client.get(path)).json()["items"] == before  # kept, the same
+        location = f"/commitments/{own}"
+        etag = (await curation.get(location)).headers["etag"]
+        retracted = await curation.retract(location, "The source corrected its report.", etag)
+        assert retracted.status_code == 200, retracted.text
+        after = {n["code"]: n for n in (await client.get(path)).json()["items"]}
+        still = after.get(nation["code"], {"roles": []})
+        assert own not in [r["commitment"] for r in still["roles"]]

@@ -43,6 +43,7 @@ from app.facts.reference import GroupIn
 from app.reads.disputes.finding import disputes_for_nation
 from app.reads.fact_items import fact_items
 from app.reads.inheritance import Limits, evidence_of, limits_of
+from app.reads.per_revision import PerRevision
 from app.reads.queries import (
     find_nation,
     like_pattern,
@@ -215,7 +216,12 @@ def list_nations(
         "q_group_members": groups_matching(groups, q) if q else [],
     }
     rows, total, next_cursor = prepared_nation_list(shape).fetch(session, params, page, sort.value)
-    items, listed = nation_items(session, rows, role, statuses or [], include_coalition)
+    # What the page embeds is derived from its nations and the filters alone: kept per revision.
+    items, listed = NATION_ITEMS.get(
+        session,
+        (tuple(r.code for r in rows), tuple(role or ()), tuple(statuses or ()), include_coalition),
+        lambda: nation_items(session, rows, role, statuses or [], include_coalition),
+    )
     applied = applied_filters(
         role=role, status=statuses, membership=membership, certainty=certainty, nato=nato,
         eu=eu, region=region, group=in_group.id if in_group else None, q=q,
@@ -230,6 +236,10 @@ def list_nations(
         ),
     )
     return render_page(request, page, body, "nations", NationItem)
+
+
+# A page's items and the coalition's commitments it embeds, by its nations and filters.
+NATION_ITEMS: PerRevision[tuple[list[NationItem], list[Any]]] = PerRevision(max_entries=512)
 
 
 def nation_items(
