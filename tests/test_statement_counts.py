@@ -65,10 +65,12 @@ BOUNDS: dict[str, int] = {
     # regions; include_coalition: what members inherit (revision, counts, first of each role;
     # per revision) and what keeps them from it (own limits, their evidence)
     "/nations": 6 + 3 + 2,
-    # the code or name, nation, membership + evidence, commitments + evidence + conditions,
-    # coalition commitments and the member's limits + their evidence (members only), conditions
-    # + evidence + gates, statements + evidence; its disputes
-    "/nations/{code}": 1 + 12 + 2 + 1 + NATION_DISPUTES,
+    # the code or name, nation, revision; what it lists, kept per revision (app.api.nation_page:
+    # the totals, the membership's id, the first ids of its three lists); the facts not kept
+    # (membership + evidence, commitments + evidence + conditions, conditions + evidence +
+    # gates, statements + evidence); members: the limits + their evidence, the coalition's
+    # first commitments and their count; its disputes
+    "/nations/{code}": 3 + 5 + 10 + 4 + NATION_DISPUTES,
     # Lists of facts: revision, count, page of ids, the facts not kept at this revision
     # (app.reads.fact_items) and what they link to
     "/memberships": 5 + 2,  # ..., evidence; nation, source

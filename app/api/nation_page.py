@@ -1,6 +1,8 @@
-"""What a nation's page embeds beyond its own facts, kept to a page each: the coalition's
-commitments and each dispute's claims, with how many there are and links to them all, at the
-page's `as_of`."""
+"""What a nation's page embeds, kept to a page each: its own commitments, conditions and
+statements, the coalition's commitments and each dispute's claims, with how many there are and
+links to them all, at the page's `as_of`. What it lists is kept per data revision (by nation),
+so a page read again runs a few lookups whatever the size of the data; the facts themselves
+come from app.reads.fact_items."""
 
 import itertools
 from collections.abc import Sequence
@@ -112,6 +114,8 @@ OWN_FACTS: PerRevision[OwnFacts] = PerRevision(max_entries=512)
 
 
 def own_facts(session: Session, code: str) -> OwnFacts:
+    """What the page of nation ``code`` lists of its own, at the session's revision."""
+
     def read() -> OwnFacts:
         bound = {"code": code}
         row = session.execute(_TOTALS, bound).one()
