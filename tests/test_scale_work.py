@@ -15,6 +15,7 @@ each). Not pinned, because it grows (bench/RESULTS.md says by how much and why):
 `/summary` and `/roles` after a write (counts over every commitment), `/disputes` (pairwise
 rules), the data package's CSVs (a whole table)."""
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -145,3 +146,16 @@ async def test_a_nation_page_read_again_does_the_same_database_work_at_1000x(
         for name in ("commitments", "conditions", "statements"):
             assert len(page[name]) == min(page[f"{name}_total"], EMBEDDED_LIMIT), (path, name)
     assert await compare(clients, paths, bytes_too=False) == []
+
+
+async def test_the_explorers_nation_pages_link_in_place_only_to_what_they_show(
+    clients: dict[int, httpx.AsyncClient],
+) -> None:
+    """At 1,000x a nation's page shows the first 25 of its lists: its links to a fact it does
+    not show (a condition's gated commitment, a limit that keeps it from a coalition role) go
+    to that fact's own answer, never to an anchor missing from the page."""
+    for code in ("DE", "IT", "FR", "US"):
+        html = (await clients[FACTOR].get(f"/explore/nations/{code}")).text
+        anchors = set(re.findall(r'href="#(fact-[^"]+)"', html))
+        assert anchors, code
+        assert anchors <= set(re.findall(r'id="(fact-[^"]+)"', html)), code
