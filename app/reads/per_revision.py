@@ -103,9 +103,8 @@ class PerRevision(Generic[T]):
         compute: Callable[[Sequence[Hashable]], dict[Hashable, T]],
     ) -> list[T]:
         """The values of ``keys``, in order: those kept at the session's revision, the others
-        computed together (``compute`` of the missing keys answers a value for each it finds) and
-        kept.
-        One revision read, whatever the number of keys."""
+        computed together (``compute`` of the missing keys answers a value for each it finds)
+        and kept. One revision read, whatever the number of keys."""
         if not session.info.get(KEEP_DERIVED):
             computed = compute(keys)
             return [computed[k] for k in keys if k in computed]
