@@ -5,6 +5,7 @@ the test captures what three endpoints answer and the moment it did so. Asked `a
 captured moment afterwards, every endpoint must answer with exactly the captured JSON."""
 
 import datetime as dt
+import gc
 import os
 import time
 from collections.abc import Iterator
@@ -17,9 +18,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.curation.history import CACHE_SIZE, _build, _copy_of_live, _move
+from app.curation.history import CACHE_SIZE, History, _build, _copy_of_live, _move
 from app.main import app as default_app
-from app.store.models import Change
+from app.store.engine import make_engine
+from app.store.models import Change, Fact
+from app.store.revisions import make_sessionmaker
 from tests.curation import (
     Curation,
     commitment_body,
@@ -420,3 +423,34 @@ async def test_many_past_moments_read_at_once_all_answer(curation: Curation) -> 
             for i, (at, _) in enumerate(moments):
                 group.start_soon(one, i, at)
         assert [results[i] for i in range(len(moments))] == [body for _, body in moments]
+
+
+async def test_a_past_state_pushed_out_of_the_cache_stays_readable_while_held(
+    curation: Curation,
+) -> None:
+    """A request that took a past state's sessions reads it to the end, even when other moments
+    push the state out of the cache first: its in-memory database lives while a connection to
+    it does, and the state's sessions hold one."""
+    created = await curation.create("/commitments", commitment_body())
+    location, etag = created.headers["location"], created.headers["etag"]
+    moments = []
+    for i in range(CACHE_SIZE + 2):
+        patched = await curation.patch(location, {"summary": f"edit number {i}"}, etag)
+        assert patched.status_code == 200, patched.text
+        etag = patched.headers["etag"]
+        moments.append(dt.datetime.now(dt.UTC))
+        wait_past(moments[-1])
+    engine = make_engine(curation.url)
+    history = History()
+    try:
+        with make_sessionmaker(engine)() as live:
+            held = history.sessionmaker_at(live, moments[0])
+            for at in moments[1:]:  # distinct moments: the first is pushed out
+                history.sessionmaker_at(live, at)
+        gc.collect()
+        with held() as past:
+            summary = past.scalar(select(Fact.summary).where(Fact.id == location.split("/")[-1]))
+        assert summary == "edit number 0"
+    finally:
+        history.close()
+        engine.dispose()

@@ -143,7 +143,11 @@ def _new_state() -> PastState:
         poolclass=NullPool,
     )
     event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA read_uncommitted=1"))
-    return PastState(sessionmaker(engine, expire_on_commit=False), engine, engine.connect())
+    keeper = engine.connect()
+    # Its sessions hold the keeper: a request that took them reads the state to the end even
+    # if other moments push it out of the cache meanwhile (else: "no such table").
+    factory = sessionmaker(engine, expire_on_commit=False, info={"past_state_keeper": keeper})
+    return PastState(factory, engine, keeper)
 
 
 State = dict[tuple[str, str], dict[str, Any] | None]  # (entity, id) -> its snapshot, or None
