@@ -7,24 +7,30 @@ come from app.reads.fact_items."""
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
+from pydantic import BaseModel
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import URL
 
+from app.reads.fact_items import fact_items
 from app.reads.inheritance import Limits, limits_of
 from app.reads.per_revision import PerRevision
 from app.reads.queries import coalition_wide, standing
+from app.schemas.commitments import CommitmentRead
 from app.schemas.common import CommitmentRef
+from app.schemas.conditions import ConditionRead
 from app.schemas.disputes import DisputeRead
 from app.schemas.nations import (
     EMBEDDED_LIMIT,
     CoalitionCommitment,
     NationDispute,
 )
-from app.store.models import Commitment, Condition, Membership, Statement, condition_gates
+from app.schemas.statements import StatementRead
+from app.store.models import Commitment, Condition, Fact, Membership, Statement, condition_gates
 from app.store.visibility import leaving_retracted_out, not_retracted
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
@@ -54,10 +60,8 @@ def whole_force_url(request: Request) -> str:
 # The page's statements, built once; a request binds the nation. Each reads the first
 # EMBEDDED_LIMIT ids by id (the rest are a link away), and leaves retracted facts out itself, as
 # every read session does (app.store.visibility).
-MEMBERSHIP_ID = leaving_retracted_out(
-    select(Membership.id).where(Membership.nation_code == bindparam("code"))
-)
 _CODE: BindParameter[str] = bindparam("code")
+MEMBERSHIP_ID = leaving_retracted_out(select(Membership.id).where(Membership.nation_code == _CODE))
 _OWN = Commitment.__table__.c
 _STANDING_OWN = select(_OWN.id).where(_OWN.nation_code == _CODE, not_retracted(_OWN.id))
 # Conditions tied to the nation, or gating one of its standing commitments. Not `gates.any()`:
@@ -71,15 +75,18 @@ _ITS_CONDITION = or_(
         )
     ),
 )
+# The nation's own lists: their name on the page, kind, item model and which facts they hold
+# (columns of the kind's own table, so the counts below need not join `facts`).
+_OWN_LISTS: tuple[tuple[str, type[Fact], type[BaseModel], ColumnElement[bool]], ...] = (
+    ("commitments", Commitment, CommitmentRead, Commitment.nation_code == _CODE),
+    ("conditions", Condition, ConditionRead, _ITS_CONDITION),
+    ("statements", Statement, StatementRead, Statement.speaker_nation_code == _CODE),
+)
 OWN_IDS: dict[str, Select[tuple[str]]] = {
     name: leaving_retracted_out(
         select(kind.id).where(where).order_by(kind.id).limit(EMBEDDED_LIMIT)
     )
-    for name, kind, where in (
-        ("commitments", Commitment, Commitment.nation_code == _CODE),
-        ("conditions", Condition, _ITS_CONDITION),
-        ("statements", Statement, Statement.speaker_nation_code == _CODE),
-    )
+    for name, kind, _, where in _OWN_LISTS
 }
 _TOTALS = standing(
     select(
@@ -88,11 +95,7 @@ _TOTALS = standing(
             .select_from(kind.__table__)
             .where(where, not_retracted(kind.__table__.c.id))
             .scalar_subquery()
-            for kind, where in (
-                (Commitment, _OWN.nation_code == _CODE),
-                (Condition, _ITS_CONDITION),
-                (Statement, Statement.__table__.c.speaker_nation_code == _CODE),
-            )
+            for _, kind, _, where in _OWN_LISTS
         )
     )
 )
@@ -128,9 +131,20 @@ def own_facts(session: Session, code: str) -> OwnFacts:
     return OWN_FACTS.get(session, code, read)
 
 
-def own_list_url(request: Request, name: str, code: str) -> str:
-    """/commitments, /conditions or /statements of nation ``code``, at the page's `as_of`."""
-    return at_the_pages_moment(request, request.url_for(f"list_{name}"), [("nation", code)])
+def own_lists(request: Request, session: Session, listed: OwnFacts, code: str) -> dict[str, Any]:
+    """The page's fields of its own lists: the first EMBEDDED_LIMIT of each, how many there
+    are and the link to them all (/commitments, /conditions or /statements of the nation, at
+    the page's `as_of`): a nation's page stays the same size whatever the data holds."""
+    fields: dict[str, Any] = {}
+    for name, kind, item_model, _ in _OWN_LISTS:
+        total = listed.totals[name]
+        fields[name] = fact_items(session, kind, item_model, listed.ids[name])
+        fields[f"{name}_total"] = total
+        url = request.url_for(f"list_{name}")
+        fields[f"{name}_all"] = (
+            at_the_pages_moment(request, url, [("nation", code)]) if total else None
+        )
+    return fields
 
 
 # A member's coalition_commitments and their total, by nation, per data revision.

@@ -182,7 +182,7 @@ def fetch_page(
     sort_name: str,
     sort: SortKey,
     params: Mapping[str, Any] | None = None,
-    ids_of: Any = None,
+    ids_of: type[Fact] | None = None,
 ) -> tuple[list[Any], int, str | None]:
     """One page of ``stmt`` (selecting one entity, its bound parameters' values in ``params``):
     its entities (with ``ids_of``, that entity's ids instead), the total and the next cursor.

@@ -121,8 +121,11 @@ def _last_change_id(session: Session, as_of: dt.datetime) -> int:
 @dataclass
 class PastState:
     sessionmaker: sessionmaker[Session]
-    engine: Engine
     keeper: Connection  # the in-memory database lives as long as one connection does
+
+    @property
+    def engine(self) -> Engine:
+        return self.keeper.engine
 
     def close(self) -> None:
         self.keeper.close()
@@ -131,12 +134,9 @@ class PastState:
 
 def _new_state() -> PastState:
     """An empty in-memory database for a past state (no schema yet)."""
-    # A shared-cache in-memory database: every pooled connection sees the same data, so the
-    # read handlers can run on several threads at once.
+    # Shared-cache in memory: every connection sees the same data, for handlers on several
+    # threads. NullPool: a SingletonThreadPool closes other threads' connections mid-read.
     name = f"file:asof-{uuid.uuid4().hex}?mode=memory&cache=shared&uri=true"
-    # NullPool: SQLAlchemy would give an in-memory database a SingletonThreadPool, which
-    # closes the connections of other threads past its size while they read (a 500, or a
-    # crash, with more request threads than five on one past state).
     engine = create_engine(
         f"sqlite:///{name}",
         connect_args={"check_same_thread": False, "uri": True},
@@ -146,8 +146,7 @@ def _new_state() -> PastState:
     keeper = engine.connect()
     # Its sessions hold the keeper: a request that took them reads the state to the end even
     # if other moments push it out of the cache meanwhile (else: "no such table").
-    factory = sessionmaker(engine, expire_on_commit=False, info={"past_state_keeper": keeper})
-    return PastState(factory, engine, keeper)
+    return PastState(sessionmaker(engine, expire_on_commit=False, info={"keeper": keeper}), keeper)
 
 
 State = dict[tuple[str, str], dict[str, Any] | None]  # (entity, id) -> its snapshot, or None
@@ -192,14 +191,8 @@ def _set_revision(keeper: Connection, last_id: int) -> None:
 
 def _build(session: Session, last_id: int) -> PastState:
     """An in-memory database holding the state after change ``last_id``."""
-    latest: State = {}
-    rows = session.execute(
-        select(Change.entity, Change.entity_id, Change.after)
-        .where(Change.id <= last_id)
-        .order_by(Change.id)
-    )
-    for entity, entity_id, after in rows:
-        latest[(entity, entity_id)] = after
+    changes = select(Change.entity, Change.entity_id, Change.after).where(Change.id <= last_id)
+    latest: State = {(e, i): after for e, i, after in session.execute(changes.order_by(Change.id))}
     state = _new_state()
     Base.metadata.create_all(state.keeper)
     _insert(state.keeper, latest)

@@ -29,7 +29,7 @@ from app.api.nation_page import (
     coalition_part,
     nation_dispute,
     own_facts,
-    own_list_url,
+    own_lists,
     whole_force_url,
 )
 from app.api.pages import PageDep
@@ -49,9 +49,7 @@ from app.reads.queries import (
     like_pattern,
     nation_suggestions,
 )
-from app.schemas.commitments import CommitmentRead
 from app.schemas.common import CommitmentRef
-from app.schemas.conditions import ConditionRead
 from app.schemas.nations import (
     EMBEDDED_LIMIT,
     CoalitionCommitment,
@@ -62,13 +60,9 @@ from app.schemas.nations import (
     NationPage,
     NationRole,
 )
-from app.schemas.statements import StatementRead
 from app.store.models import (
-    Commitment,
-    Condition,
     Membership,
     Nation,
-    Statement,
 )
 from app.vocab import MembershipStatus, Role, Status
 
@@ -352,18 +346,6 @@ def get_nation(
         coalition, coalition_total = COALITION_PART.get(
             session, nation.code, lambda: coalition_part(session, nation.code)
         )
-    # A page of each (EMBEDDED_LIMIT), with how many there are and the list of them all: a
-    # nation's page stays the same size whatever the data holds.
-    own: dict[str, Any] = {}
-    for name, kind, item_model in (
-        ("commitments", Commitment, CommitmentRead),
-        ("conditions", Condition, ConditionRead),
-        ("statements", Statement, StatementRead),
-    ):
-        total = listed.totals[name]
-        own[name] = fact_items(session, kind, item_model, listed.ids[name])
-        own[f"{name}_total"] = total
-        own[f"{name}_all"] = own_list_url(request, name, nation.code) if total else None
     return respond_model(
         request,
         NationDetail.model_validate(
@@ -376,7 +358,7 @@ def get_nation(
                 "eu": nation.eu,
                 "region": nation.region,
                 "membership": membership,
-                **own,
+                **own_lists(request, session, listed, nation.code),
                 "coalition_commitments": coalition,
                 "coalition_commitments_total": coalition_total,
                 "coalition_commitments_all": whole_force_url(request) if coalition else None,
