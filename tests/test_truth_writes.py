@@ -174,6 +174,44 @@ async def test_a_later_source_contradicting_an_earlier_one_is_a_contradiction(
     assert "nation-it-role" in {d["id"] for d in found["items"]}
 
 
+async def test_sources_saying_the_same_are_told_together_in_a_disputes_differences(
+    curation: Curation,
+) -> None:
+    """A second source that says what a first says adds no line to a dispute: each line names
+    both (the lines are as many as the distinct claims, not as the pairs of sources)."""
+    text = "Italy will send ground troops to Ukraine once a ceasefire holds, Rome said."
+    told: list[list[str]] = []
+    sources = []
+    for n in (1, 2):
+        body = {"title": f"Italy changes course ({n})", "text": f"{text} Filed at {n}:00."}
+        source = await curation.create("/sources", body, who="root")
+        sources.append(source.json()["id"])
+        await curation.create(
+            "/commitments",
+            commitment_body(
+                role="troops",
+                status="pledged",
+                location="inside_ukraine",
+                combat="unspecified",
+                summary="Italy will send ground troops to Ukraine once a ceasefire holds.",
+                evidence=[{"source": sources[-1], "quote": text[:-12], "certainty": "stated"}],
+            ),  # fmt: skip
+        )
+        told.append((await curation.get("/disputes/nation-it-role")).json()["differences"])
+    first, second = sources
+    assert sum(first in line for line in told[0]) >= 3  # role, stance and role set
+    both = f"{first} and {second}"
+    expected = [
+        line.replace(first, both).replace(f"{both} pledges (", f"{both} pledge (")
+        for line in told[0]
+    ]
+    assert told[1] == expected
+    troops = [line for line in told[1] if line.startswith("troops: ruled out in article-a")]
+    assert troops == [
+        f"troops: ruled out in article-a, pledged (inside Ukraine) in {first} and {second}"
+    ]
+
+
 async def test_at_a_past_moment_a_filter_naming_what_came_later_answers_empty(
     curation: Curation,
 ) -> None:

@@ -93,7 +93,10 @@ class DisputeRead(BaseModel):
         description="Alpha-2 codes of the nations the dispute is about.", examples=[["DE"]]
     )
     differences: list[str] = Field(
-        description="How the claims differ, one line per difference the rules found."
+        description="How the claims differ, one line per difference the rules found. Sources "
+        "that say the same are named together on one line ('troops: ruled out in article-a, "
+        "pledged in source-c and source-d'): the lines are as many as the distinct claims, not "
+        "as the pairs of sources."
     )
     claims: list[DisputeClaim] = Field(
         description="One claim per source, ordered by publication date where the sources "

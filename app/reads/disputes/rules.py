@@ -23,8 +23,9 @@ another is no dispute. Retracted facts take no part.
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterator
 from itertools import combinations
+from typing import TypeVar
 
 from app.reads.disputes.facts import (
     EXCLUSIVE_ROLES,
@@ -71,6 +72,7 @@ CONTRADICTING = frozenset(
     {frozenset({Status.ruled_out, s}) for s in WILLING}
     | {frozenset({Status.hesitant, Status.pledged})}
 )
+K = TypeVar("K", bound=Hashable)
 # Most specific first: the kind of a dispute about one nation when several rules find it.
 NATION_KINDS = (DisputeRule.role, DisputeRule.stance, DisputeRule.role_set)
 
@@ -101,80 +103,109 @@ def contradicts(f: CommitmentFact, g: CommitmentFact) -> bool:
     return Combat.unspecified not in (f.combat, g.combat) and f.combat is not g.combat
 
 
-def _distinct(facts: Iterable[CommitmentFact]) -> list[CommitmentFact]:
-    """A source's claims in order without repeats: two commitments with the same terms and the
-    same sources make the same differences, found at the first of them."""
-    found: dict[tuple[Role, Status, Location, Combat, frozenset[str]], CommitmentFact] = {}
-    for f in facts:
-        found.setdefault((f.role, f.status, f.location, f.combat, f.sources), f)
-    return list(found.values())
+Terms = tuple[Status, Location, Combat]
 
 
-_CONFLICTS: dict[tuple[Status, Location, Combat, Status, Location, Combat], bool] = {}
+def _terms_key(f: CommitmentFact) -> Terms:
+    return f.status, f.location, f.combat
 
 
-def _conflicts(f: CommitmentFact, g: CommitmentFact) -> bool:
-    """`conflict`, looked up by the terms of both: a handful of combinations, met millions of
-    times at 1,000x the seed."""
-    key = (f.status, f.location, f.combat, g.status, g.location, g.combat)
-    found = _CONFLICTS.get(key)
-    if found is None:
-        found = _CONFLICTS[key] = conflict(f, g)
-    return found
+def _makes_both(x: str, f: CommitmentFact, y: str, g: CommitmentFact) -> bool:
+    """Whether source ``x`` (claiming ``f``) or ``y`` (claiming ``g``) makes the other's claim
+    too, or they are one source: no difference between them."""
+    return x == y or y in f.sources or x in g.sources
 
 
 def role_differences(
     per_source: dict[str, list[CommitmentFact]], deadline: float | None = None
 ) -> list[tuple[Role, str, bool]]:
-    """Rule ``role``: one source's claim on a role against another's, where they conflict and
-    neither source makes the other's claim too; with whether they contradict each other. The
-    sources are compared pairwise (2 million pairs for a role of the coalition's force at
-    1,000x the seed): the deadline is looked at every 1,024 pairs."""
-    found: dict[tuple[Role, str, bool], None] = {}  # in the order found, once each
-    distinct = {s: _distinct(fs) for s, fs in per_source.items()}
-    by_role: dict[str, dict[Role, list[CommitmentFact]]] = {}
-    for s, fs in distinct.items():
-        by_role[s] = defaultdict(list)
-        for f in fs:
-            by_role[s][f.role].append(f)
-    for pair, (x, y) in enumerate(combinations(distinct, 2)):
-        if not pair & 1023:
+    """Rule ``role``: where sources' claims on a role conflict (and neither source makes the
+    other's claim too), one line per pair of conflicting terms, each naming every source that
+    makes it ("pledged in A and C, ruled out in B"), with whether they contradict each other.
+    Sources that say the same are told together: the lines are as many as the distinct claims
+    make, not as the pairs of sources (at 1,000x the seed, 2,000 sources on a role of the
+    coalition's force as a whole)."""
+    order = {s: i for i, s in enumerate(per_source)}
+    # Each role's claims by their terms, in source order: [(source, fact, its place there)].
+    claims: dict[Role, dict[Terms, list[tuple[str, CommitmentFact, int]]]] = {}
+    for s, fs in per_source.items():
+        seen: set[tuple[Role, Terms, frozenset[str]]] = set()
+        for i, f in enumerate(fs):
+            if (f.role, _terms_key(f), f.sources) not in seen:  # a repeat makes no difference
+                seen.add((f.role, _terms_key(f), f.sources))
+                claims.setdefault(f.role, {}).setdefault(_terms_key(f), []).append((s, f, i))
+    found: dict[str, tuple[tuple[int, ...], Role, bool]] = {}
+    for role, by_terms in claims.items():
+        for a, b in combinations(by_terms.values(), 2):
             past_deadline(deadline)
-        for f in distinct[x]:
-            if y in f.sources:
+            if not conflict(a[0][1], b[0][1]):  # the terms decide: the same for every pair
                 continue
-            for g in by_role[y].get(f.role, ()):
-                if x not in g.sources and _conflicts(f, g):
-                    hit = (
-                        f.role,
-                        f"{words(f.role)}: {terms(f)} in {x}, {terms(g)} in {y}",
-                        contradicts(f, g),
-                    )
-                    found.setdefault(hit)
-    return list(found)
+            sides = [
+                [(x, f, i) for x, f, i in a if any(not _makes_both(x, f, y, g) for y, g, _ in b)],
+                [(y, g, j) for y, g, j in b if any(not _makes_both(x, f, y, g) for x, f, _ in a)],
+            ]
+            if not sides[0]:
+                continue
+            # The side a source told first comes first, as the sources come.
+            sides.sort(key=lambda side: (order[side[0][0]], side[0][2]))
+            (x, f, i), (y, g, j) = sides[0][0], sides[1][0]
+            told = ", ".join(
+                f"{terms(side[0][1])} in {listing(dict.fromkeys(s for s, _, _ in side))}"
+                for side in sides
+            )
+            text = f"{words(role)}: {told}"
+            if text not in found:
+                found[text] = ((order[x], i, order[y], j), role, contradicts(f, g))
+    ranked = sorted(found.items(), key=lambda item: item[1][0])
+    return [(role, text, contradiction) for text, (_, role, contradiction) in ranked]
 
 
-def stance_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]:
-    found = []
-    for x, xs in per_source.items():
-        if not all(f.status in NO_PLEDGE for f in xs):
-            continue
-        for y, ys in per_source.items():
-            pledged = [words(f.role) for f in ys if f.status is Status.pledged]
-            if y != x and pledged:
-                stances = ", ".join(describe(f) for f in xs)
-                pledges = ", ".join(dict.fromkeys(pledged))
-                found.append(f"{x} gives no pledge ({stances}); {y} pledges ({pledges})")
+def _together(told: dict[str, K]) -> dict[K, list[str]]:
+    """Each thing told (by source, in source order) with the sources that tell it: sources that
+    say the same are told together."""
+    found: dict[K, list[str]] = {}
+    for source, what in told.items():
+        found.setdefault(what, []).append(source)
     return found
 
 
+def _gives(sources: list[str], verb: str) -> str:
+    """'article-a gives', 'article-a and article-b give'."""
+    return f"{listing(sources)} {verb + 's' if len(sources) == 1 else verb}"
+
+
+def stance_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]:
+    """Rule ``stance``: sources that hold no pledge of the nation against those that have it
+    pledging, told together where they say the same."""
+    stances = _together(
+        {
+            s: ", ".join(describe(f) for f in fs)
+            for s, fs in per_source.items()
+            if all(f.status in NO_PLEDGE for f in fs)
+        }
+    )
+    pledged = {
+        s: ", ".join(dict.fromkeys(words(f.role) for f in fs if f.status is Status.pledged))
+        for s, fs in per_source.items()
+    }
+    pledges = _together({s: roles for s, roles in pledged.items() if roles})
+    return [
+        f"{_gives(xs, 'give')} no pledge ({stance}); {_gives(ys, 'pledge')} ({pledged})"
+        for stance, xs in stances.items()
+        for pledged, ys in pledges.items()
+    ]
+
+
 def role_set_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]:
+    """Rule ``role_set``: the roles some sources give the nation and others do not, sources
+    with the same roles told together."""
+    role_sets = _together({s: frozenset(f.role for f in fs) for s, fs in per_source.items()})
     found = []
-    for (x, xs), (y, ys) in combinations(per_source.items(), 2):
-        x_roles, y_roles = {f.role for f in xs}, {f.role for f in ys}
+    for x, y in combinations(role_sets, 2):
         parts = [
-            f"{', '.join(words(r) for r in sorted(only, key=ROLE_ORDER.__getitem__))} only in {s}"
-            for only, s in ((x_roles - y_roles, x), (y_roles - x_roles, y))
+            f"{', '.join(words(r) for r in sorted(only, key=ROLE_ORDER.__getitem__))} only in "
+            f"{listing(role_sets[roles])}"
+            for only, roles in ((x - y, x), (y - x, y))
             if only
         ]
         if parts:
@@ -312,12 +343,13 @@ def wording_disputes(data: Data) -> Iterator[DisputeRead]:
     for (speaker, topic), facts in sorted(by_subject.items()):
         per_source = by_source(data, facts)
         texts = {src: [quoted(f) for f in fs] for src, fs in per_source.items()}
-        if len({frozenset(t) for t in texts.values()}) < 2:
+        # Sources with the same words told together, in the words of the first of them.
+        alike = _together({src: frozenset(t) for src, t in texts.items()})
+        if len(alike) < 2:
             continue
         differences = [
-            f"{x}: {'; '.join(texts[x])}; {y}: {'; '.join(texts[y])}"
-            for x, y in combinations(texts, 2)
-            if set(texts[x]) != set(texts[y])
+            f"{listing(xs)}: {'; '.join(texts[xs[0]])}; {listing(ys)}: {'; '.join(texts[ys[0]])}"
+            for xs, ys in combinations(alike.values(), 2)
         ]
         name = short[speaker] if short[speaker] not in clash else slug(speaker)
         yield dispute(
