@@ -23,6 +23,7 @@ from app.main import create_app
 from app.reads.disputes.finding import disputes_for_nation
 from app.schemas.bodies import FactIn
 from app.schemas.commitments import CommitmentIn
+from app.schemas.common import EMBEDDED_LIMIT
 from app.schemas.disputes import DisputeKind, DisputeRule
 from app.store import migrations
 from app.store.engine import make_engine
@@ -229,11 +230,26 @@ async def test_every_claim_is_one_source_with_its_own_evidence(
                 assert e["id"].split("/")[0] in c["facts"]
 
 
+EMBEDDING = {"claims_total", "claims_naming_total", "differences_total", "dispute"}
+
+
+def unembedded(dispute: dict[str, Any]) -> dict[str, Any]:
+    """A dispute as a list embeds it, without the embedding's fields."""
+    return {k: v for k, v in dispute.items() if k not in EMBEDDING}
+
+
 async def test_each_dispute_by_id_is_the_listed_one(client: httpx.AsyncClient) -> None:
+    """The list embeds a page of each dispute (nothing of the seed's is cut), with how many
+    claims and differences it has and its link; the link gives it whole."""
     for dispute in await listed(client):
-        response = await client.get(f"/disputes/{dispute['id']}")
+        response = await client.get(dispute["dispute"])
         assert response.status_code == 200
-        assert response.json() == dispute
+        whole = response.json()
+        assert dispute["claims_total"] == len(whole["claims"]) <= EMBEDDED_LIMIT
+        assert dispute["differences_total"] == len(whole["differences"]) <= EMBEDDED_LIMIT
+        assert dispute["claims_naming_total"] is None
+        assert dispute["dispute"].endswith(f"/disputes/{whole['id']}")
+        assert {k: v for k, v in dispute.items() if k not in EMBEDDING} == whole
 
 
 # --- filters and errors ----------------------------------------------------------------------
@@ -242,14 +258,18 @@ async def test_each_dispute_by_id_is_the_listed_one(client: httpx.AsyncClient) -
 async def test_nation_filter_takes_alpha2_or_alpha3_in_any_case(
     client: httpx.AsyncClient, dataset: Dataset, engine: Engine
 ) -> None:
-    every = await listed(client)
+    every = [unembedded(d) for d in await listed(client)]
     for nation in dataset.nations:
         want = [d for d in every if nation.code in d["nations"]]
         for code in (nation.code, nation.code.lower(), nation.alpha3, nation.alpha3.lower()):
-            assert await listed(client, nation=code) == want, code
+            found = await listed(client, nation=code)
+            assert [unembedded(d) for d in found] == want, code
+            for d in found:
+                naming = [nation.code in c["nations"] for c in d["claims"]]
+                assert d["claims_naming_total"] == sum(naming) > 0, d["id"]
         with Session(engine) as session:
             got = disputes_for_nation(session, GROUPS, nation.code)
-        assert [d.model_dump(mode="json") for d in got] == want
+        assert [unembedded(d.model_dump(mode="json")) for d in got] == want
     assert [d["id"] for d in await listed(client, nation="deu")] == ["nation-de-stance"]
     assert [d["id"] for d in await listed(client, nation="GB")] == ["leadership"]
     body = problem(await client.get("/disputes", params={"nation": "XYZ"}), 422)
@@ -383,7 +403,9 @@ async def nation_disputes_now(curation: Curation, code: str) -> list[dict[str, A
     list, found afresh after it: they must agree after every write."""
     own = await walk_pages(curation.client, "/disputes", 100, nation=code)
     whole = await walk_pages(curation.client, "/disputes", 100)
-    assert own == [d for d in whole if code in d["nations"]], code
+    assert [unembedded(d) for d in own] == [unembedded(d) for d in whole if code in d["nations"]], (
+        code
+    )
     return own
 
 

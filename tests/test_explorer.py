@@ -214,8 +214,33 @@ async def test_a_nations_page_shows_its_disputes_as_the_api_embeds_them(
             note = present(more)
             assert f"{left_out} difference" in note.get_text(" ", strip=True)
             assert attr(present(note.find("a", string="as JSON")), "href") == dispute["dispute"]
+            whole_page = attr(present(note.find("a", string="the whole dispute")), "href")
+            assert whole_page == f"/explore/disputes/{dispute['id']}"
+            await shows_the_whole_dispute(client, whole_page, dispute["dispute"])
         else:
             assert more is None
+
+
+async def shows_the_whole_dispute(client: httpx.AsyncClient, path: str, api: str) -> None:
+    """The explorer's page of a dispute shows every difference and every claim of it."""
+    html = await page(client, path)
+    whole = (await client.get(api)).json()
+    article = present(html.find("article", id=f"dispute-{whole['id']}"))
+    assert present(article.find("h1")).get_text(" ", strip=True).startswith(whole["subject"])
+    shown = [li.get_text() for li in article.select("ul.differences li")]
+    assert shown == whole["differences"]
+    claims = [present(c.find("h2")).get_text() for c in article.select("section.claim")]
+    assert claims == [f"{c['source']}: {c['claim']}" for c in whole["claims"]]
+    assert article.select_one("p.more") is None
+
+
+async def test_each_disputes_page_shows_it_whole(client: httpx.AsyncClient) -> None:
+    for dispute in (await client.get("/disputes")).json()["items"]:
+        path = f"/explore/disputes/{dispute['id']}"
+        await shows_the_whole_dispute(client, path, dispute["dispute"])
+    missing = await client.get("/explore/disputes/no-such-dispute")
+    assert missing.status_code == 404
+    assert "no-such-dispute" in missing.text
 
 
 def dataset_name(dataset: Dataset, code: str) -> str:

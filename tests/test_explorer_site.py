@@ -26,6 +26,7 @@ PAGES = [
     "/explore/sources",
     "/explore/sources/article-a",
     "/explore/disputes",
+    "/explore/disputes/nation-it-role",
     "/explore/summary",
     "/explore/changes",
 ]

@@ -30,7 +30,7 @@ from app.facts.reference import read_reference
 from app.main import create_app
 from app.reads.disputes.finding import _find_disputes, disputes_for_nation, find_disputes
 from app.reads.per_revision import forget_all
-from app.schemas.nations import EMBEDDED_LIMIT
+from app.schemas.common import EMBEDDED_LIMIT
 from app.store.engine import make_engine
 from app.store.models import Commitment, Nation
 from app.store.revisions import make_sessionmaker

@@ -29,7 +29,7 @@ from app.curation.synth import synthesize
 from app.facts.files import load_dataset
 from app.main import create_app
 from app.reads.per_revision import forget_all
-from app.schemas.nations import EMBEDDED_LIMIT
+from app.schemas.common import EMBEDDED_LIMIT
 from tests.curation import client_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.anyio]

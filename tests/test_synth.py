@@ -21,7 +21,7 @@ from app.facts.files import Dataset
 from app.facts.verify import SourceRef, locate
 from app.main import create_app
 from app.schemas.bodies import EvidenceIn
-from app.schemas.nations import EMBEDDED_LIMIT
+from app.schemas.common import EMBEDDED_LIMIT
 from app.store import migrations
 from app.store.engine import make_engine
 from app.store.models import (

@@ -7,6 +7,7 @@ import pytest
 
 from app.facts.files import load_dataset
 from app.facts.reading import FactsError
+from app.schemas.common import EMBEDDED_LIMIT
 from tests.curation import Curation, commitment_body, parse_time, wait_past
 from tests.helpers import problem
 
@@ -210,6 +211,43 @@ async def test_sources_saying_the_same_are_told_together_in_a_disputes_differenc
     assert troops == [
         f"troops: ruled out in article-a, pledged (inside Ukraine) in {first} and {second}"
     ]
+
+
+async def test_a_list_of_disputes_embeds_a_page_of_each(curation: Curation) -> None:
+    """Past EMBEDDED_LIMIT sources on one subject, the list embeds the first claims (with
+    `nation=`, those naming it first) and differences, and says how many there are; the
+    dispute's own page has them all."""
+    text = "Italy will send ground troops to Ukraine once a ceasefire holds, Rome said."
+    sources = []
+    for n in range(EMBEDDED_LIMIT):
+        body = {"title": f"Italy changes course ({n})", "text": f"{text} Filed at {n}:00."}
+        source = (await curation.create("/sources", body, who="root")).json()["id"]
+        sources.append(source)
+        status, location = (
+            ("pledged", "inside_ukraine") if n % 2 else ("open_to", "outside_ukraine")
+        )
+        await curation.create(
+            "/commitments",
+            commitment_body(
+                role="troops",
+                status=status,
+                location=location,
+                combat="unspecified",
+                summary="Italy will send ground troops to Ukraine once a ceasefire holds.",
+                evidence=[{"source": source, "quote": text[:-12], "certainty": "stated"}],
+            ),  # fmt: skip
+        )
+    whole = (await curation.get("/disputes/nation-it-role")).json()
+    assert len(whole["claims"]) == EMBEDDED_LIMIT + 2  # article-a and article-b too
+    for query in ({}, {"nation": "IT"}):
+        listed = (await curation.get("/disputes", rule="role", **query)).json()["items"]
+        [embedded] = [d for d in listed if d["id"] == "nation-it-role"]
+        assert embedded["claims"] == whole["claims"][:EMBEDDED_LIMIT]
+        assert embedded["claims_total"] == len(whole["claims"])
+        assert embedded["differences"] == whole["differences"][:EMBEDDED_LIMIT]
+        assert embedded["differences_total"] == len(whole["differences"])
+        assert embedded["claims_naming_total"] == (len(whole["claims"]) if query else None)
+        assert embedded["dispute"].endswith("/disputes/nation-it-role")
 
 
 async def test_at_a_past_moment_a_filter_naming_what_came_later_answers_empty(

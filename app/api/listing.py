@@ -4,11 +4,13 @@ parameters the endpoint does not know. The paging itself is app.api.pages."""
 
 from enum import Enum
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.datastructures import URL
 
 from app.api import flat_csv
 from app.api.answer_formats import (
@@ -172,3 +174,10 @@ async def reject_unknown_query_params(request: Request) -> None:
                 for name in unknown
             ],
         )  # fmt: skip
+
+
+def at_the_pages_moment(request: Request, url: URL, query: list[tuple[str, str]]) -> str:
+    """A link with its query, keeping the page's `as_of`: following it answers at that moment."""
+    if "as_of" in request.query_params:
+        query = [*query, ("as_of", request.query_params["as_of"])]
+    return str(url.replace(query=urlencode(query)))

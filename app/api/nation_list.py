@@ -31,9 +31,7 @@ from app.facts.reference import GroupIn
 from app.reads.inheritance import inherits
 from app.reads.per_revision import PerRevision
 from app.reads.queries import certainty_column, coalition_wide
-from app.schemas.nations import (
-    EMBEDDED_LIMIT,
-)
+from app.schemas.common import EMBEDDED_LIMIT
 from app.store.models import Commitment, Membership, Nation
 from app.store.visibility import FACTS, not_retracted
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role

@@ -84,6 +84,11 @@ class EvidenceRead(ReadModel):
 
 
 T = TypeVar("T")
+# How many rows an answer embeds of a list that grows with the data (a nation item's `roles`, a
+# page's `coalition_commitments`, a dispute's claims in a list). Every list of the seed fits
+# (at most 6 own plus 11 inherited roles); beyond it each list gives its total and where to
+# find the rest, so an answer's size does not grow with the data.
+EMBEDDED_LIMIT = 25
 
 
 class Page(BaseModel, Generic[T]):

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import EvidenceRead, Page
+from app.schemas.common import EMBEDDED_LIMIT, EvidenceRead, Page
 
 
 class DisputeKind(StrEnum):
@@ -108,5 +108,31 @@ class DisputeRead(BaseModel):
     )
 
 
-class DisputePage(Page[DisputeRead]):
+class DisputeItem(DisputeRead):
+    """A dispute as a list embeds it, bounded whatever the data: at most EMBEDDED_LIMIT claims
+    and differences, how many there are, and the link to it whole."""
+
+    claims: list[DisputeClaim] = Field(
+        description=f"At most {EMBEDDED_LIMIT} of the dispute's claims, each whole with its "
+        "evidence, in the dispute's claim order; with a nation (`nation=`, a nation's page), "
+        "those that name it first (their `nations`), then the others (the other side). "
+        "`claims_total` says how many there are."
+    )
+    differences: list[str] = Field(
+        description=f"The dispute's first {EMBEDDED_LIMIT} differences. "
+        "`differences_total` says how many there are."
+    )
+    claims_total: int = Field(description="How many claims the dispute has.")
+    claims_naming_total: int | None = Field(
+        description="With a nation (`nation=`): how many of the dispute's claims name it; "
+        "null without."
+    )
+    differences_total: int = Field(description="How many differences the rules found.")
+    dispute: str = Field(
+        description="The dispute whole, every claim with its evidence.",
+        examples=["/disputes/leadership"],
+    )
+
+
+class DisputePage(Page[DisputeItem]):
     """Disputes, ordered by id."""

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.schemas.commitments import CommitmentRead
 from app.schemas.common import (
+    EMBEDDED_LIMIT,
     EVIDENCE,
     SUMMARY,
     CommitmentRef,
@@ -17,15 +18,11 @@ from app.schemas.common import (
     ReadModel,
 )
 from app.schemas.conditions import ConditionRead
-from app.schemas.disputes import DisputeClaim, DisputeRead
+from app.schemas.disputes import DisputeItem
 from app.schemas.statements import StatementRead
 from app.vocab import Basis, Certainty, MembershipStatus, Part, Role, Status
 
 Via = Literal["nation", "coalition"]
-# How many commitments a nation item's `roles` and a page's `coalition_commitments` show. Every
-# nation of the seed fits (at most 6 own plus 11 inherited); beyond it each list gives its total
-# and where to find the rest, so a page's size does not grow with the data.
-EMBEDDED_LIMIT = 25
 
 
 class ExclusionReason(StrEnum):
@@ -165,30 +162,18 @@ class MembershipRead(FactMeta):
     evidence: list[EvidenceRead] = EVIDENCE
 
 
-class NationDispute(DisputeRead):
+class NationDispute(DisputeItem):
     """A dispute as a nation's page embeds it, bounded whatever the data: at most
     EMBEDDED_LIMIT claims, and differences only where the dispute is about the nation alone."""
 
-    claims: list[DisputeClaim] = Field(
-        description=f"At most {EMBEDDED_LIMIT} of the dispute's claims, each whole with its "
-        "evidence, in the dispute's claim order: those that name this nation first (its "
-        "`nations`), then the others (the other side). `claims_total` and "
-        "`claims_naming_total` say how many there are."
-    )
     differences: list[str] = Field(
         description=f"For a dispute about this nation alone, its first {EMBEDDED_LIMIT} "
         "differences; for a dispute about several nations (who leads, which members of a "
         "group take part) none here: each difference there names every source, and they are "
         "all on the dispute's own page (`dispute`)."
     )
-    claims_total: int = Field(description="How many claims the dispute has.")
     claims_naming_total: int = Field(
         description="How many of the dispute's claims name this nation."
-    )
-    differences_total: int = Field(description="How many differences the rules found.")
-    dispute: str = Field(
-        description="The dispute whole, every claim with its evidence.",
-        examples=["/disputes/leadership"],
     )
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 
+from app.api.dispute_items import embedded_dispute
 from app.api.filters import NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
 from app.api.pages import PageDep, page_of_list
@@ -18,6 +19,7 @@ from app.reads.queries import resolve_nation
 from app.schemas.disputes import (
     DISPUTE_KIND_DEFINITIONS,
     DISPUTE_RULE_DEFINITIONS,
+    DisputeItem,
     DisputeKind,
     DisputePage,
     DisputeRead,
@@ -50,7 +52,9 @@ def list_disputes(
         ),
     ] = None,
 ) -> Answer[DisputePage]:
-    """List the places where the sources disagree, each with both claims and their evidence."""
+    """List the places where the sources disagree, each with a page of its claims (those that
+    name `nation` first, with it), their evidence and differences, how many there are, and
+    the link to it whole."""
     code = resolve_nation(session, nation) if nation is not None else None
     # One nation's: found in its own facts (the same as the whole list's that name it).
     groups = app_reference(request).groups
@@ -66,10 +70,11 @@ def list_disputes(
         and (not kind or d.kind in kind)
         and (not rule or d.rule in rule)
     ]
-    items, total, next_cursor = page_of_list(found, page)
+    shown, total, next_cursor = page_of_list(found, page)
+    items = [embedded_dispute(request, d, code, DisputeItem) for d in shown]
     applied = applied_filters(nation=nation, kind=kind, rule=rule, sort="id")
     body = DisputePage(**make_page(request, page, items, total, next_cursor, applied))
-    return render_page(request, page, body, "disputes", DisputeRead)
+    return render_page(request, page, body, "disputes", DisputeItem)
 
 
 @router.get("/{dispute_id}", responses=PROBLEM_RESPONSES)

@@ -10,6 +10,7 @@ from fastapi import Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.api.dispute_items import embedded_dispute
 from app.api.filters import CertaintyParam
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
 from app.api.nation_list import (
@@ -27,7 +28,6 @@ from app.api.nation_page import (
     COALITION_PART,
     coalition_list_url,
     coalition_part,
-    nation_dispute,
     own_facts,
     own_lists,
     whole_force_url,
@@ -49,13 +49,13 @@ from app.reads.queries import (
     like_pattern,
     nation_suggestions,
 )
-from app.schemas.common import CommitmentRef
+from app.schemas.common import EMBEDDED_LIMIT, CommitmentRef
 from app.schemas.nations import (
-    EMBEDDED_LIMIT,
     CoalitionCommitment,
     ExcludedBy,
     MembershipRead,
     NationDetail,
+    NationDispute,
     NationItem,
     NationPage,
     NationRole,
@@ -363,7 +363,13 @@ def get_nation(
                 "coalition_commitments_total": coalition_total,
                 "coalition_commitments_all": whole_force_url(request) if coalition else None,
                 "disputes": [
-                    nation_dispute(request, d, nation.code)
+                    embedded_dispute(
+                        request,
+                        d,
+                        nation.code,
+                        NationDispute,
+                        with_differences=d.nations == [nation.code],
+                    )
                     for d in disputes_for_nation(session, reference.groups, nation.code)
                 ],
             }

@@ -23,9 +23,8 @@ another is no dispute. Retracted facts take no part.
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from itertools import combinations
-from typing import TypeVar
 
 from app.reads.disputes.facts import (
     EXCLUSIVE_ROLES,
@@ -41,6 +40,7 @@ from app.reads.disputes.telling import (
     commitment_key,
     describe,
     dispute,
+    gives,
     listing,
     member,
     possessive,
@@ -49,6 +49,7 @@ from app.reads.disputes.telling import (
     source_order,
     sources_of,
     terms,
+    together,
     words,
 )
 from app.schemas.disputes import DisputeKind, DisputeRead, DisputeRule
@@ -72,15 +73,8 @@ CONTRADICTING = frozenset(
     {frozenset({Status.ruled_out, s}) for s in WILLING}
     | {frozenset({Status.hesitant, Status.pledged})}
 )
-K = TypeVar("K", bound=Hashable)
 # Most specific first: the kind of a dispute about one nation when several rules find it.
 NATION_KINDS = (DisputeRule.role, DisputeRule.stance, DisputeRule.role_set)
-
-
-# --- words -------------------------------------------------------------------------------------
-
-
-# --- claims ------------------------------------------------------------------------------------
 
 
 # --- the rules ---------------------------------------------------------------------------------
@@ -160,24 +154,10 @@ def role_differences(
     return [(role, text, contradiction) for text, (_, role, contradiction) in ranked]
 
 
-def _together(told: dict[str, K]) -> dict[K, list[str]]:
-    """Each thing told (by source, in source order) with the sources that tell it: sources that
-    say the same are told together."""
-    found: dict[K, list[str]] = {}
-    for source, what in told.items():
-        found.setdefault(what, []).append(source)
-    return found
-
-
-def _gives(sources: list[str], verb: str) -> str:
-    """'article-a gives', 'article-a and article-b give'."""
-    return f"{listing(sources)} {verb + 's' if len(sources) == 1 else verb}"
-
-
 def stance_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]:
     """Rule ``stance``: sources that hold no pledge of the nation against those that have it
     pledging, told together where they say the same."""
-    stances = _together(
+    stances = together(
         {
             s: ", ".join(describe(f) for f in fs)
             for s, fs in per_source.items()
@@ -188,9 +168,9 @@ def stance_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]
         s: ", ".join(dict.fromkeys(words(f.role) for f in fs if f.status is Status.pledged))
         for s, fs in per_source.items()
     }
-    pledges = _together({s: roles for s, roles in pledged.items() if roles})
+    pledges = together({s: roles for s, roles in pledged.items() if roles})
     return [
-        f"{_gives(xs, 'give')} no pledge ({stance}); {_gives(ys, 'pledge')} ({pledged})"
+        f"{gives(xs, 'give')} no pledge ({stance}); {gives(ys, 'pledge')} ({pledged})"
         for stance, xs in stances.items()
         for pledged, ys in pledges.items()
     ]
@@ -199,7 +179,7 @@ def stance_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]
 def role_set_differences(per_source: dict[str, list[CommitmentFact]]) -> list[str]:
     """Rule ``role_set``: the roles some sources give the nation and others do not, sources
     with the same roles told together."""
-    role_sets = _together({s: frozenset(f.role for f in fs) for s, fs in per_source.items()})
+    role_sets = together({s: frozenset(f.role for f in fs) for s, fs in per_source.items()})
     found = []
     for x, y in combinations(role_sets, 2):
         parts = [
@@ -344,7 +324,7 @@ def wording_disputes(data: Data) -> Iterator[DisputeRead]:
         per_source = by_source(data, facts)
         texts = {src: [quoted(f) for f in fs] for src, fs in per_source.items()}
         # Sources with the same words told together, in the words of the first of them.
-        alike = _together({src: frozenset(t) for src, t in texts.items()})
+        alike = together({src: frozenset(t) for src, t in texts.items()})
         if len(alike) < 2:
             continue
         differences = [

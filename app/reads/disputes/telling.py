@@ -1,11 +1,13 @@
 """How a dispute is told: each claim in its source's own terms (roles, statuses, places, people's
-words), the sources in the order they came, and the dispute's id, subject and differences."""
+words), the sources in the order they came, and the dispute's id, subject and
+differences (sources that say the same told together)."""
 
 import datetime as dt
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TypeVar
 
 from app.reads.disputes.facts import Claimed, CommitmentFact, Data, F, MembershipFact, StatementFact
 from app.schemas.disputes import DisputeClaim, DisputeKind, DisputeRead, DisputeRule
@@ -22,6 +24,7 @@ LOCATION_WORDS = {
     Location.inside_ukraine: "inside Ukraine",
     Location.outside_ukraine: "outside Ukraine",
 }
+K = TypeVar("K", bound=Hashable)
 ROLE_ORDER = {role: i for i, role in enumerate(Role)}
 STATUS_ORDER = {status: i for i, status in enumerate(Status)}
 
@@ -49,6 +52,20 @@ def possessive(name: str) -> str:
 def listing(items: Iterable[str]) -> str:
     items = list(items)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def together(told: dict[str, K]) -> dict[K, list[str]]:
+    """Each thing told (by source, in source order) with the sources that tell it: sources that
+    say the same are told together."""
+    found: dict[K, list[str]] = {}
+    for source, what in told.items():
+        found.setdefault(what, []).append(source)
+    return found
+
+
+def gives(sources: list[str], verb: str) -> str:
+    """'article-a gives', 'article-a and article-b give'."""
+    return f"{listing(sources)} {verb + 's' if len(sources) == 1 else verb}"
 
 
 def slug(text: str) -> str:
