@@ -148,6 +148,29 @@ async def test_a_nation_page_embeds_at_most_a_page_of_each_disputes_claims(synth
 
 
 @pytest.mark.anyio
+async def test_a_list_of_disputes_embeds_at_most_a_page_of_each(synth_20: str) -> None:
+    """At scale the disputes list embeds a page of each dispute's claims and differences, with
+    how many there are and the link to it whole; sources that say the same share a line."""
+    app = create_app(Settings(database_url=synth_20, response_cache_entries=0))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            listed = (await client.get("/disputes", params={"limit": 500})).json()["items"]
+            capped = [d for d in listed if d["claims_total"] > len(d["claims"])]
+            assert capped, "at 20x the leadership dispute has more claims than a page"
+            for embedded in listed:
+                whole = (await client.get(embedded["dispute"])).json()
+                assert embedded["claims"] == whole["claims"][:EMBEDDED_LIMIT]
+                assert embedded["claims_total"] == len(whole["claims"])
+                assert embedded["differences"] == whole["differences"][:EMBEDDED_LIMIT]
+                assert embedded["differences_total"] == len(whole["differences"])
+                assert len(set(whole["differences"])) == len(whole["differences"])
+    finally:
+        app.state.engine.dispose()
+
+
+@pytest.mark.anyio
 async def test_the_whole_list_stops_at_the_time_limit_counted_from_the_request(
     synth_100: str,
 ) -> None:
