@@ -401,6 +401,7 @@ async def example_urls(client: httpx.AsyncClient, openapi: dict[str, Any]) -> li
         "/explore/nations/DE",
         "/explore/summary",
         "/explore/disputes",
+        f"/explore/disputes/{values['dispute_id']}",
     ]
     return urls
 

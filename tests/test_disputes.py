@@ -416,6 +416,63 @@ async def correct(curation: Curation, fact_id: str, **fields: Any) -> None:
     assert response.status_code == 200, response.text
 
 
+async def test_after_a_write_the_whole_list_reads_again_only_the_part_it_touched(
+    curation: Curation,
+) -> None:
+    """The whole list is kept in parts (app.reads.disputes.finding): after each write it is the
+    list another process finds afresh, and a write about one nation reads that nation's
+    commitments again, not every fact."""
+    engine = curation.app.state.engine
+    loads: list[tuple[str, Any]] = []
+
+    def log(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT commitments.id, commitments.actor"):
+            loads.append((statement, parameters))  # the rules' load of commitments
+
+    async def whole_list_agrees() -> list[dict[str, Any]]:
+        kept = await walk_pages(curation.client, "/disputes", 100)
+        fresh = create_app(Settings(database_url=curation.url, response_cache_entries=0))
+        try:
+            transport = httpx.ASGITransport(app=fresh)
+            base = str(curation.client.base_url)
+            async with httpx.AsyncClient(transport=transport, base_url=base) as other:
+                assert await walk_pages(other, "/disputes", 100) == kept
+        finally:
+            fresh.state.engine.dispose()
+        return kept
+
+    before = await whole_list_agrees()
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        await correct(curation, "de-troops-hesitant", status="ruled_out")
+        loads.clear()
+        after = await whole_list_agrees()
+        [(_, parameters)] = loads  # one load of commitments: Germany's own
+        assert "DE" in str(parameters) and "FR" not in str(parameters)
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    assert after != before
+    # A role of the coalition's force moved to another role, a statement's topic, a
+    # membership retracted, a new source: the list agrees after each.
+    await correct(curation, "coalition-air", role="naval")
+    await whole_list_agrees()
+    location = "/statements/zelenskyy-serious-very-specific-substance"
+    etag = (await curation.get(location)).headers["etag"]
+    body = {"topic": "substance", "reason": "A test."}
+    assert (await curation.patch(location, body, etag)).status_code == 200
+    assert "statement-zelenskyy-reaction-to-pledge" not in {
+        d["id"] for d in await whole_list_agrees()
+    }
+    location = "/memberships/membership-au"
+    etag = (await curation.get(location)).headers["etag"]
+    assert (await curation.retract(location, "A test.", etag)).status_code == 200
+    await whole_list_agrees()
+    # A new source: what every part tells (sources, names) may have changed, all are found again.
+    text = "Italy will send ground troops to Ukraine once a ceasefire holds, Rome said."
+    await curation.create("/sources", {"title": "Italy changes course", "text": text}, who="root")
+    await whole_list_agrees()
+
+
 async def test_a_nations_disputes_are_kept_until_a_write_changes_what_they_read(
     curation: Curation,
 ) -> None:

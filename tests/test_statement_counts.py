@@ -51,7 +51,8 @@ GUARD_SQL = re.compile(r"^(BEGIN|SET (TRANSACTION READ ONLY|LOCAL statement_time
 # row (nation, source, event, gates) looks it up once, to tell "no such thing" (422) from an
 # empty result. A list reads the data revision first: its count is kept per revision
 # (app.api.listing.counted_total; emptied before each measured request, so each pays its count).
-# "disputes" is the data revision, then app.reads.disputes.load, 8 statements whatever the data:
+# "disputes" is the data revision, the stamps of the whole list's parts, then, with every part to
+# find (app.reads.disputes.finding), app.reads.disputes.load, 8 statements whatever the data:
 # commitments, statements and memberships with the evidence of each, the sources, the nations'
 # names (found once per revision, forgotten before each measured request like the counts).
 # One nation's disputes (app.reads.disputes.finding.disputes_for_nation): the data revision for
@@ -85,7 +86,7 @@ BOUNDS: dict[str, int] = {
     "/events/{event_id}": 2,  # the fact, its evidence
     # disputes (paged in Python); nation; with `nation`: the nation, one nation's disputes
     "/disputes": 1 + NATION_DISPUTES,
-    "/disputes/{dispute_id}": 1 + 8,  # disputes
+    "/disputes/{dispute_id}": 2 + 8,  # disputes
     "/sources": 5,  # revision, count, page, evidence per source, per source and outlet
     "/sources/{source_id}": 3,  # the source, the same two counts
     "/roles": 1 + 2,  # revision; commitments per role, nations per role (per revision)

@@ -154,6 +154,15 @@ class PerRevision(Generic[T]):
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
         return known[2] if known is not None and known[0] == revision else None
 
+    def stamp_kept(self, session: Session, key: Hashable) -> Hashable:
+        """The stamp of the value kept for ``key`` (None if none is kept), whatever its
+        revision: whether `get` with the same stamp would compute it again."""
+        if not session.info.get(KEEP_DERIVED):
+            return None
+        with self._lock:
+            known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
+        return known[1] if known is not None else None
+
     def held(self) -> list[int]:
         """How many values each engine's holds (for the tests of the bounds)."""
         with self._lock:

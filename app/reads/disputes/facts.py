@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -199,24 +199,47 @@ def load(
     """What the rules read: everything, or with ``nation`` (an alpha-2 code) only what that
     nation's disputes are found in (`disputes_for_nation`), but for the holders of exclusive
     roles: every nation's page shares those (`load_exclusive_roles`)."""
+    if nation is None:
+        return load_where(session, reference_groups, [], list(ON_TOPICS), deadline)
+    groups = groups_by_name(reference_groups)
+    speakers = frozenset(
+        session.execute(select(S.speaker).where(S.topic.is_not(None)).distinct()).scalars()
+    )
+    return load_where(
+        session,
+        reference_groups,
+        [nation_commitments(nation, groups)],
+        [nation_statements(nation)],
+        deadline,
+        speakers=speakers,
+    )
+
+
+def load_where(
+    session: Session,
+    reference_groups: Mapping[str, GroupIn],
+    commitment_filter: list[ColumnElement[bool]] | None,
+    statement_filter: list[ColumnElement[bool]] | None,
+    deadline: float | None = None,
+    *,
+    speakers: frozenset[str] | None = None,
+    told: "tuple[dict[str, SourceInfo], dict[str, str]] | None" = None,
+) -> Data:
+    """The commitments and statements that match (none of a kind whose filter is None), the
+    memberships of the groups those commitments name, and the sources and nation names
+    (``told``, if already read)."""
     connection = session.connection()
     groups = groups_by_name(reference_groups)
-    speakers: frozenset[str] | None = None
-    if nation is None:
-        commitment_filter: list[ColumnElement[bool]] = []
-        statement_filter: list[ColumnElement[bool]] = [S.topic.is_not(None)]
-    else:
-        commitment_filter = [nation_commitments(nation, groups)]
-        statement_filter = [nation_statements(nation)]
-        speakers = frozenset(
-            connection.execute(select(S.speaker).where(S.topic.is_not(None)).distinct()).scalars()
+    commitments: list[CommitmentFact] = []
+    if commitment_filter is not None:
+        commitments = _facts(
+            connection, COMMITMENT_COLUMNS, commitment_filter, [C.id], CommitmentFact, deadline
         )
-    commitments = _facts(
-        connection, COMMITMENT_COLUMNS, commitment_filter, [C.id], CommitmentFact, deadline
-    )
-    statements = _facts(
-        connection, STATEMENT_COLUMNS, statement_filter, [S.id], StatementFact, deadline
-    )
+    statements: list[StatementFact] = []
+    if statement_filter is not None:
+        statements = _facts(
+            connection, STATEMENT_COLUMNS, statement_filter, [S.id], StatementFact, deadline
+        )
     # Memberships only matter to the participation rule: load those of the groups' nations.
     members: set[str] = set()
     for c in commitments:
@@ -236,8 +259,44 @@ def load(
             MembershipFact,
             deadline,
         )
-    sources, names = _sources_and_names(session)
+    sources, names = told if told is not None else sources_and_names(session)
     return Data(commitments, statements, memberships, sources, names, groups, speakers, deadline)
+
+
+# What each part of the rules reads (app.reads.disputes.finding): a nation's own commitments
+# but in exclusive roles (rules role, stance, role set; by nation), the coalition's force as a
+# whole (role), the holders of exclusive roles (leadership), unnamed members of a named group
+# (participation, with the memberships), statements on a curated topic (wording).
+NATIONS_OWN = (
+    C.actor == ActorKind.nation, C.nation_code.is_not(None), C.role.not_in(list(EXCLUSIVE_ROLES))
+)  # fmt: skip
+WHOLE_FORCE = (C.actor == ActorKind.coalition, C.coalition_scope == CoalitionScope.whole)
+EXCLUSIVE_HOLDERS = (C.actor == ActorKind.nation, C.role.in_(list(EXCLUSIVE_ROLES)))
+UNNAMED_MEMBERS = (C.coalition_scope == CoalitionScope.some_members, C.group_name.is_not(None))
+ON_TOPICS = (S.topic.is_not(None),)
+
+
+def parts_of(c: CommitmentFact) -> list[Hashable]:
+    """The parts a commitment is read in, as the filters above select it (the whole list read
+    at once and then split: app.reads.disputes.finding)."""
+    found: list[Hashable] = []
+    if c.actor is ActorKind.nation and c.nation_code is not None:
+        found.append("exclusive" if c.role in EXCLUSIVE_ROLES else ("nation", c.nation_code))
+    if c.actor is ActorKind.coalition and c.coalition_scope is CoalitionScope.whole:
+        found.append(("coalition", c.role.value))
+    if c.coalition_scope is CoalitionScope.some_members and c.group_name is not None:
+        found.append("participation")
+    return found
+
+
+def nations_own(nation: str) -> list[ColumnElement[bool]]:
+    """One nation's own commitments, but in exclusive roles."""
+    return [*NATIONS_OWN, C.nation_code == nation]
+
+
+def whole_force_in(role: str) -> list[ColumnElement[bool]]:
+    """The commitments of the coalition's force as a whole in one role."""
+    return [*WHOLE_FORCE, C.role == role]
 
 
 def nation_commitments(nation: str, groups: Mapping[str, Group]) -> ColumnElement[bool]:
@@ -245,11 +304,7 @@ def nation_commitments(nation: str, groups: Mapping[str, Group]) -> ColumnElemen
     shared by every nation's page), those of unnamed members of the groups it belongs to."""
     its_groups = sorted(g.name for g in groups.values() if nation in g.members)
     return or_(
-        and_(
-            C.actor == ActorKind.nation,
-            C.nation_code == nation,
-            C.role.not_in(list(EXCLUSIVE_ROLES)),
-        ),
+        and_(*nations_own(nation)),
         and_(C.coalition_scope == CoalitionScope.some_members, C.group_name.in_(its_groups)),
     )
 
@@ -260,9 +315,6 @@ def nation_statements(nation: str) -> ColumnElement[bool]:
     return tuple_(S.speaker, S.topic).in_(own)
 
 
-EXCLUSIVE_HOLDERS = (C.actor == ActorKind.nation, C.role.in_(list(EXCLUSIVE_ROLES)))
-
-
 def load_exclusive_roles(
     session: Session, reference_groups: Mapping[str, GroupIn], deadline: float | None = None
 ) -> Data:
@@ -271,12 +323,12 @@ def load_exclusive_roles(
         session.connection(), COMMITMENT_COLUMNS, EXCLUSIVE_HOLDERS, [C.id], CommitmentFact,
         deadline,
     )  # fmt: skip
-    sources, names = _sources_and_names(session)
+    sources, names = sources_and_names(session)
     groups = groups_by_name(reference_groups)
     return Data(commitments, [], [], sources, names, groups, deadline=deadline)
 
 
-def _sources_and_names(session: Session) -> tuple[dict[str, SourceInfo], dict[str, str]]:
+def sources_and_names(session: Session) -> tuple[dict[str, SourceInfo], dict[str, str]]:
     sources = {
         row.id: SourceInfo(row.id, row.title, row.published)
         for row in session.execute(select(Source.id, Source.title, Source.published))

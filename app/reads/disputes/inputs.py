@@ -9,13 +9,29 @@ titles and dates and the nations' names are told in the claims: their audit entr
 Each stamp is one statement."""
 
 from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Subquery, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    String,
+    Subquery,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.facts.reference import GroupIn
 from app.reads.disputes.facts import (
     EXCLUSIVE_HOLDERS,
+    NATIONS_OWN,
+    ON_TOPICS,
+    UNNAMED_MEMBERS,
+    WHOLE_FORCE,
     groups_by_name,
     nation_commitments,
 )
@@ -70,3 +86,46 @@ def _stamp(session: Session, parts: Sequence[Subquery]) -> Hashable:
     columns = [column for part in parts for column in part.c]
     stamp = select(*columns, _reference_stamp()).select_from(rows)
     return tuple(session.execute(stamp).one())
+
+
+def parts_stamps(session: Session) -> dict[Hashable, Hashable]:
+    """The stamp of every part of the whole list (app.reads.disputes.finding), in one statement:
+    ``("nation", code)`` for each nation with commitments of its own, ``("coalition", role)``
+    for each role of the coalition's force as a whole, and "exclusive", "participation" (with
+    every membership) and "wording"."""
+    parts = union_all(
+        _part_stamp("nation", C, NATIONS_OWN, by=C.c.nation_code),
+        _part_stamp("coalition", C, WHOLE_FORCE, by=C.c.role),
+        _part_stamp("exclusive", C, EXCLUSIVE_HOLDERS),
+        _part_stamp("participation", C, UNNAMED_MEMBERS),
+        _part_stamp("memberships", M, []),
+        _part_stamp("wording", S, ON_TOPICS),
+        # The sources' titles and dates and the nations' names are told in every part.
+        select(
+            literal("reference", String), literal(None, String), func.count(), func.max(Change.at),
+            func.count(),
+        ).where(Change.entity.in_(["source", "nation"])),
+    )  # fmt: skip
+    rows = {(name, key): tuple(stamp) for name, key, *stamp in session.execute(parts)}
+    reference = rows.pop(("reference", None))
+    memberships = rows.pop(("memberships", None))
+    found: dict[Hashable, Hashable] = {}
+    for (name, key), stamp in rows.items():
+        found[(name, key) if key is not None else name] = (stamp, reference)
+    found["participation"] = (rows[("participation", None)], memberships, reference)
+    return found
+
+
+def _part_stamp(
+    name: str,
+    table: FromClause,
+    where: Sequence[ColumnElement[bool]],
+    by: ColumnElement[str] | None = None,
+) -> Select[Any]:
+    """One row (or one per ``by``): the part's name, its key, and the stamp of its facts."""
+    joined = table.join(FACTS, FACTS.c.id == table.c.id)
+    aggregates = (func.count(), func.max(FACTS.c.updated_at), func.sum(FACTS.c.version))
+    key = by if by is not None else literal(None, String)
+    rows = select(literal(name, String), key, *aggregates).select_from(joined)
+    rows = rows.where(STANDING, *where)
+    return rows.group_by(by) if by is not None else rows
