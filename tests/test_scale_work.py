@@ -11,9 +11,11 @@ request's time does too, but for the Python work on what the database returns (t
 Pinned: every kind's detail page, and what is kept per data revision once found (`/summary`,
 `/roles`, a list's total), read again; nation pages read again, for their database work (their
 bytes grow up to a page of each list they embed: at 1x the seed's nations have a few facts
-each). Not pinned, because it grows (bench/RESULTS.md says by how much and why): the first
-`/summary` and `/roles` after a write (counts over every commitment), `/disputes` (pairwise
-rules), the data package's CSVs (a whole table)."""
+each); the disputes read again, for their database work (a dispute names every source that
+makes its claims: more at 1,000x). Not pinned, because it grows (bench/RESULTS.md says by how
+much and why): the first `/summary` and `/roles` after a write (counts over every commitment),
+the first `/disputes` after a write (the stamps of its parts count every fact they read; the
+part the write touched is read again alone), the data package's CSVs (a whole table)."""
 
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -159,3 +161,21 @@ async def test_the_explorers_nation_pages_link_in_place_only_to_what_they_show(
         anchors = set(re.findall(r'href="#(fact-[^"]+)"', html))
         assert anchors, code
         assert anchors <= set(re.findall(r'id="(fact-[^"]+)"', html)), code
+
+
+async def test_the_disputes_read_again_do_the_same_database_work_at_1000x(
+    clients: dict[int, httpx.AsyncClient],
+) -> None:
+    """The whole list is kept per data revision, in parts (app.reads.disputes.finding), one
+    nation's per nation: read again, a page of them, one of them or one nation's ask of the
+    database what they ask at 1x."""
+    ids = [
+        {
+            d["id"]
+            for d in (await clients[f].get("/disputes", params={"limit": 500})).json()["items"]
+        }
+        for f in (1, FACTOR)
+    ]
+    dispute = min(i for i in ids[0] & ids[1] if i.startswith("nation-"))  # at both scales
+    paths = ["/disputes", "/disputes?nation=DE", f"/disputes/{dispute}", "/disputes/leadership"]
+    assert await compare(clients, paths, bytes_too=False) == []
