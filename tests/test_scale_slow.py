@@ -166,6 +166,14 @@ async def test_a_list_of_disputes_embeds_at_most_a_page_of_each(synth_20: str) -
                 assert embedded["differences"] == whole["differences"][:EMBEDDED_LIMIT]
                 assert embedded["differences_total"] == len(whole["differences"])
                 assert len(set(whole["differences"])) == len(whole["differences"])
+            # Who leads: each line names the sources that name the holder and counts the others
+            # (every source names someone: each claim is one source's).
+            leadership = (await client.get("/disputes/leadership")).json()
+            sources = len(leadership["claims"])
+            for line in leadership["differences"]:
+                named, _, others = line.partition(", not in the other ")
+                count = len(named.split(" in ", 1)[1].replace(" and ", ", ").split(", "))
+                assert others == f"{sources - count:,} sources", line
     finally:
         app.state.engine.dispose()
 
