@@ -235,8 +235,13 @@ async def shows_the_whole_dispute(client: httpx.AsyncClient, path: str, api: str
 
 
 async def test_each_disputes_page_shows_it_whole(client: httpx.AsyncClient) -> None:
+    """The list's heading of each dispute links to its own page, which shows it whole."""
+    listed = await page(client, "/explore/disputes")
     for dispute in (await client.get("/disputes")).json()["items"]:
-        path = f"/explore/disputes/{dispute['id']}"
+        article = present(listed.find("article", id=f"dispute-{dispute['id']}"))
+        heading = present(article.find("h3"))
+        path = attr(present(heading.find("a")), "href")
+        assert path == f"/explore/disputes/{dispute['id']}"
         await shows_the_whole_dispute(client, path, dispute["dispute"])
     missing = await client.get("/explore/disputes/no-such-dispute")
     assert missing.status_code == 404
