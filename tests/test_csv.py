@@ -14,7 +14,7 @@ import pytest
 pytestmark = pytest.mark.anyio
 
 LISTS = ["/nations", "/memberships", "/commitments", "/conditions", "/statements", "/events",
-         "/sources", "/changes"]  # fmt: skip
+         "/sources", "/changes", "/disputes"]  # fmt: skip
 CHART_COLUMNS = {"id", "nation", "nation_name", "role", "status", "evidence_count", "quote",
                  "quote_source", "quote_outlet", "quote_certainty", "quote_hedge"}  # fmt: skip
 
@@ -75,6 +75,7 @@ async def test_no_cell_holds_json_and_the_header_comes_from_the_model(
     for row in rows:
         for name, value in row.items():
             assert not re.match(r"^\s*[\[{]", value), (path, name, value)
+            assert not re.fullmatch(r";+", value), (path, name, value)  # labels left empty
     # An empty page has the same columns as a full one (a filter that matches nothing).
     empty = await client.get(path, params={"format": "csv", "limit": 1, "offset": 100_000})
     assert empty.status_code == 200
@@ -107,6 +108,17 @@ async def test_statements_name_the_speakers_nation(client: httpx.AsyncClient) ->
         code = item["speaker_nation"]
         assert row["speaker_nation_name"] == (names[code] if code else "")
         assert row["text"] == item["text"]
+
+
+async def test_disputes_name_each_claims_source_and_count_them(
+    client: httpx.AsyncClient,
+) -> None:
+    items, rows, _ = await json_and_csv(client, "/disputes", limit=500)
+    assert rows
+    for item, row in zip(items, rows, strict=True):
+        assert row["claims"].split(";") == [c["source"] for c in item["claims"]]
+        assert int(row["claims_total"]) == item["claims_total"]
+        assert row["dispute"] == item["dispute"]
 
 
 async def test_changes_name_the_fields_that_changed_not_their_json(

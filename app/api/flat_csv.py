@@ -10,8 +10,8 @@ schema (a `certainty`, a list of hedge words) reaches the CSV without more work.
 - a list of plain values is one `;`-joined cell;
 - the evidence becomes `evidence_count` and its first item as plain columns: `quote`,
   `quote_source`, `quote_outlet` (the outlet's name), `quote_certainty`, `quote_hedge`;
-- any other list of objects becomes a `;`-joined cell of their ids (or names, or vocabulary
-  values: `training:pledged`) and `<field>_count`, unless the model counts it already
+- any other list of objects becomes a `;`-joined cell of their ids (or names, sources, or
+  vocabulary values: `training:pledged`) and `<field>_count`, unless the model counts it already
   (`roles_total`);
 - free-form objects (the audit log's `before` and `after`) stay in the JSON; the CSV names the
   fields that changed (`changed`).
@@ -84,7 +84,8 @@ def _label_of(model: type[BaseModel]) -> Callable[[dict[str, Any]], str]:
         return lambda r: (
             f"{r['role']}:{r['status']}" + ("" if r["via"] == "nation" else f"@{r['via']}")
         )
-    key = next((k for k in ("id", "name") if k in model.model_fields), None)
+    # A dispute's claim by its source: `article-a;article-b`.
+    key = next((k for k in ("id", "name", "source") if k in model.model_fields), None)
     if key is not None:
         return lambda r: str(r[key])
     vocabulary = [
