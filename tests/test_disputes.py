@@ -3,7 +3,10 @@
 Expected values are derived from the fact files (the ``dataset`` fixture) where they can be; the
 tests on edited copies of the facts show that disputes come from the data, not from a list."""
 
+import asyncio
 import re
+import threading
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,10 +20,13 @@ from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT, Settings
 from app.curation.seed import seed
+from app.errors import QueryTimeout
 from app.facts.files import Dataset, load_dataset
 from app.facts.reference import read_reference
 from app.main import create_app
+from app.reads.disputes import finding
 from app.reads.disputes.finding import disputes_for_nation
+from app.reads.per_revision import forget_all
 from app.schemas.bodies import FactIn
 from app.schemas.commitments import CommitmentIn
 from app.schemas.common import EMBEDDED_LIMIT
@@ -30,7 +36,7 @@ from app.store.engine import make_engine
 from app.store.models import Fact
 from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, Role
-from tests.curation import Curation
+from tests.curation import Curation, client_for
 from tests.helpers import problem, walk_pages
 
 # The groups of the reference, as the application reads them once.
@@ -508,3 +514,54 @@ async def test_a_nations_disputes_are_kept_until_a_write_changes_what_they_read(
     for code in ("FR", "GB"):
         assert "leadership" not in {d["id"] for d in await nation_disputes_now(curation, code)}
     assert await nation_disputes_now(curation, "DE") == germany
+
+
+async def test_requests_that_come_together_find_the_disputes_once(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Single flight (app.reads.per_revision): while one request finds the whole list (seconds
+    at 1,000x the seed), the others wait for it instead of finding it alongside."""
+    app = create_app(Settings(database_url=database_url, response_cache_entries=0))
+    found_by = []
+    assemble = finding._assemble
+
+    def slow(session: Session, groups: Any) -> Any:
+        found_by.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for every request to come meanwhile
+        return assemble(session, groups)
+
+    monkeypatch.setattr(finding, "_assemble", slow)
+    forget_all()
+    try:
+        async with client_for(app) as client:
+            answers = await asyncio.gather(*(client.get("/disputes") for _ in range(4)))
+    finally:
+        app.state.engine.dispose()
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({a.content for a in answers}) == 1
+    assert len(found_by) == 1
+
+
+async def test_when_the_request_finding_the_disputes_fails_one_that_waited_finds_them(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(Settings(database_url=database_url, response_cache_entries=0))
+    found_by = []
+    assemble = finding._assemble
+
+    def failing_first(session: Session, groups: Any) -> Any:
+        found_by.append(threading.get_ident())
+        time.sleep(0.3)
+        if len(found_by) == 1:
+            raise QueryTimeout("The first request ran out of time.")
+        return assemble(session, groups)
+
+    monkeypatch.setattr(finding, "_assemble", failing_first)
+    forget_all()
+    try:
+        async with client_for(app) as client:
+            answers = await asyncio.gather(*(client.get("/disputes") for _ in range(4)))
+    finally:
+        app.state.engine.dispose()
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 503]
+    assert len(found_by) == 2  # the failed one, then one for the three that waited

@@ -5,11 +5,15 @@ value kept with the revision it was computed at is current exactly while the rev
 request's transaction is the same: a write through any process is seen on the next request.
 A value may also carry a stamp of what it was computed from (app.reads.disputes.inputs): at a
 newer revision with the same stamp it is kept on, so a write elsewhere recomputes nothing.
-A state rebuilt at `as_of` (app.curation.history) never changes: its revision is the last change
-it holds, and its values are kept per state like the live database's. A database without a
-revision row, or a session that does not ask to keep them (`KEEP_DERIVED`), just computes."""
+One request computes a value at a time (single flight): others that want it meanwhile wait for
+it, within their time limit, instead of computing it alongside (the disputes at 1,000x the seed
+take seconds of the two cores). A state rebuilt at `as_of` (app.curation.history) never
+changes: its revision is the last change it holds, and its values are kept per state like the
+live database's. A database without a revision row, or a session that does not ask to keep them
+(`KEEP_DERIVED`), just computes."""
 
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -17,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
+from app.store.guards import GUARD
 from app.store.revisions import READ_REVISION
 from app.store.visibility import KEEP_DERIVED
 
@@ -56,6 +61,8 @@ class PerRevision(Generic[T]):
             Any, OrderedDict[Hashable, tuple[int, Hashable, T]]
         ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()  # request threads share it
+        # What requests are computing now, by engine and key: set when it is kept (or failed).
+        self._computing: dict[tuple[int, Hashable], threading.Event] = {}
         _EVERY.add(self)
 
     def get(
@@ -84,17 +91,54 @@ class PerRevision(Generic[T]):
         # newer than its stamp, never older (the next request computes again).
         stamped = stamp() if stamp is not None else None
         if known is not None and stamped is not None and known[1] == stamped:
-            value = known[2]
-        else:
+            self._keep(kept, key, (revision, stamped, known[2]))
+            return known[2]
+        flight = (id(bind), key)
+        leading, waited = self._lead_or_wait(session, bind, key, revision)
+        if waited is not None:
+            return waited[0]
+        try:
             # After the revision was read: a write committed in between makes the value newer
             # than its revision, never older (the next request sees the new revision and
-            # computes again). Outside the lock: two first requests may both compute, alike.
+            # computes again).
             value = compute()
+            self._keep(kept, key, (revision, stamped, value))
+        finally:
+            if leading:  # kept (or failed): who waited for it goes on
+                with self._lock:
+                    self._computing.pop(flight).set()
+        return value
+
+    def _keep(
+        self, kept: OrderedDict[Hashable, tuple[int, Hashable, T]], key: Hashable,
+        entry: tuple[int, Hashable, T],
+    ) -> None:  # fmt: skip
         with self._lock:
-            kept[key] = (revision, stamped, value)
+            kept[key] = entry
             kept.move_to_end(key)
             self._trim(kept)
-        return value
+
+    def _lead_or_wait(
+        self, session: Session, bind: Any, key: Hashable, revision: int
+    ) -> tuple[bool, tuple[T] | None]:
+        """Single flight: one request computes a key at a time (the disputes take seconds at
+        1,000x the seed); the others wait for its value, until their own time limit, instead
+        of computing it alongside. Whether this request leads, and the value it waited for if
+        it came (of its revision: else it computes, leading once nobody else does)."""
+        deadline = getattr(session.info.get(GUARD), "deadline", None)
+        while True:
+            with self._lock:
+                known = self._kept.get(bind, OrderedDict()).get(key)
+                if known is not None and known[0] == revision:
+                    return False, (known[2],)
+                computing = self._computing.get((id(bind), key))
+                if computing is None:
+                    self._computing[(id(bind), key)] = threading.Event()
+                    return True, None
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False, None  # past its limit: its own computation stops it (503)
+            computing.wait(left)
 
     def get_many(
         self,
