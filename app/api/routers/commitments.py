@@ -58,7 +58,7 @@ SORTS = {
 }
 
 
-STATEMENTS = ListStatements(
+LIST_STATEMENTS = ListStatements(
     Commitment,
     {
         "role": lambda: Commitment.role.in_(bindparam("role", expanding=True)),
@@ -111,7 +111,7 @@ def list_commitments(
     code = resolve_nation(session, nation) if nation is not None else None
     if source is not None:
         require_source(session, source)
-    stmt, params = STATEMENTS(
+    stmt, params = LIST_STATEMENTS(
         role=role, status=status, nation=code,
         actor=actor, coalition_scope=coalition_scope, certainty=certainty, source=source,
     )  # fmt: skip

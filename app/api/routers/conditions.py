@@ -4,13 +4,13 @@ and nation, with the write routes."""
 from typing import Annotated
 
 from fastapi import Path, Query, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam
 
 from app.api.auth import CuratorKey
 from app.api.cursors import SortKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep
+from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
@@ -38,6 +38,24 @@ from app.store.models import Commitment, Condition, Evidence, Fact
 from app.vocab import ConditionKind, ConditionNature
 
 router = PrefixedRouter(prefix="/conditions", tags=["conditions"], route_class=AnswerRoute)
+SORT = SortKey([], Condition.id, same_as=Fact.id)
+LIST_STATEMENTS = ListStatements(
+    Condition,
+    {
+        "kind": lambda: Condition.condition_kind.in_(bindparam("kind", expanding=True)),
+        "nature": lambda: Condition.nature == bindparam("nature"),
+        # Its own nation's, or gating one of that nation's commitments.
+        "nation": lambda: (
+            (Condition.nation_code == bindparam("nation"))
+            | Condition.gates.any(Commitment.nation_code == bindparam("nation"))
+        ),
+        "gates": lambda: Condition.gates.any(Commitment.id == bindparam("gates")),
+        "certainty": lambda: certainty_column(Condition.id).in_(
+            bindparam("certainty", expanding=True)
+        ),
+        "source": lambda: Condition.evidence.any(Evidence.source_id == bindparam("source")),
+    },
+)
 
 
 @router.get("", responses=LIST_RESPONSES)
@@ -68,32 +86,22 @@ def list_conditions(
     ] = None,
 ) -> Answer[Page[ConditionRead]]:
     """What must happen first — ceasefire, approvals, rules of engagement — and what it gates."""
-    stmt = select(Condition)
-    if kind:
-        stmt = stmt.where(Condition.condition_kind.in_(kind))
-    if nature is not None:
-        stmt = stmt.where(Condition.nature == nature)
-    if nation is not None:
-        code = resolve_nation(session, nation)
-        stmt = stmt.where(
-            (Condition.nation_code == code) | Condition.gates.any(Commitment.nation_code == code)
-        )
+    code = resolve_nation(session, nation) if nation is not None else None
     if gates is not None:
         require_fact(session, Commitment, gates, "gates")
-        stmt = stmt.where(Condition.gates.any(Commitment.id == gates))
-    if certainty:
-        stmt = stmt.where(certainty_column(Condition.id).in_(certainty))
     if source is not None:
         require_source(session, source)
-        stmt = stmt.where(Condition.evidence.any(Evidence.source_id == source))
+    stmt, params = LIST_STATEMENTS(
+        kind=kind, nature=nature, nation=code, gates=gates, certainty=certainty, source=source
+    )
     applied = applied_filters(
         kind=kind, nature=nature, nation=nation, certainty=certainty, gates=gates, source=source,
         sort="id",
     )  # fmt: skip
-    sort = SortKey([], Condition.id, same_as=Fact.id)
     return answer_list(
-        request, session, page, stmt, "id", sort, "conditions", ConditionRead, applied=applied
-    )
+        request, session, page, stmt, "id", SORT, "conditions", ConditionRead,
+        applied=applied, params=params,
+    )  # fmt: skip
 
 
 @router.get("/{condition_id}", responses=PROBLEM_RESPONSES)

@@ -3,11 +3,10 @@
 from typing import Annotated
 
 from fastapi import Path, Request
-from sqlalchemy import select
 
 from app.api.cursors import SortKey
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep
+from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
@@ -19,6 +18,8 @@ from app.schemas.events import EventRead
 from app.store.models import Event, Fact
 
 router = PrefixedRouter(prefix="/events", tags=["events"], route_class=AnswerRoute)
+SORT = SortKey([], Event.id, same_as=Fact.id)
+LIST_STATEMENTS = ListStatements(Event, {})
 
 
 @router.get("", responses=LIST_RESPONSES)
@@ -26,12 +27,11 @@ def list_events(
     request: Request, session: ReadSessionDep, page: PageDep
 ) -> Answer[Page[EventRead]]:
     """Events: the Paris summit and the video call with the US president."""
-    stmt = select(Event)
-    applied = applied_filters(sort="id")
-    sort = SortKey([], Event.id, same_as=Fact.id)
+    stmt, params = LIST_STATEMENTS()
     return answer_list(
-        request, session, page, stmt, "id", sort, "events", EventRead, applied=applied
-    )
+        request, session, page, stmt, "id", SORT, "events", EventRead,
+        applied=applied_filters(sort="id"), params=params,
+    )  # fmt: skip
 
 
 @router.get("/{event_id}", responses=PROBLEM_RESPONSES)

@@ -4,13 +4,13 @@
 from typing import Annotated
 
 from fastapi import Path, Query, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam
 
 from app.api.auth import CuratorKey
 from app.api.cursors import SortKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep
+from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
@@ -38,6 +38,20 @@ from app.store.models import Evidence, Fact, Membership
 from app.vocab import Basis, MembershipStatus, Part
 
 router = PrefixedRouter(prefix="/memberships", tags=["memberships"], route_class=AnswerRoute)
+SORT = SortKey([], Membership.id, same_as=Fact.id)
+LIST_STATEMENTS = ListStatements(
+    Membership,
+    {
+        "status": lambda: Membership.status.in_(bindparam("status", expanding=True)),
+        "part": lambda: Membership.part == bindparam("part"),
+        "basis": lambda: Membership.basis == bindparam("basis"),
+        "nation": lambda: Membership.nation_code == bindparam("nation"),
+        "certainty": lambda: certainty_column(Membership.id).in_(
+            bindparam("certainty", expanding=True)
+        ),
+        "source": lambda: Membership.evidence.any(Evidence.source_id == bindparam("source")),
+    },
+)
 
 
 @router.get("", responses=LIST_RESPONSES)
@@ -63,28 +77,20 @@ def list_memberships(
     ] = None,
 ) -> Answer[Page[MembershipRead]]:
     """Each nation's place in the story, with evidence."""
-    stmt = select(Membership)
-    if status:
-        stmt = stmt.where(Membership.status.in_(status))
-    if part is not None:
-        stmt = stmt.where(Membership.part == part)
-    if basis is not None:
-        stmt = stmt.where(Membership.basis == basis)
-    if nation is not None:
-        stmt = stmt.where(Membership.nation_code == resolve_nation(session, nation))
-    if certainty:
-        stmt = stmt.where(certainty_column(Membership.id).in_(certainty))
+    code = resolve_nation(session, nation) if nation is not None else None
     if source is not None:
         require_source(session, source)
-        stmt = stmt.where(Membership.evidence.any(Evidence.source_id == source))
+    stmt, params = LIST_STATEMENTS(
+        status=status, part=part, basis=basis, nation=code, certainty=certainty, source=source
+    )
     applied = applied_filters(
         status=status, part=part, basis=basis, nation=nation, certainty=certainty, source=source,
         sort="id",
     )  # fmt: skip
-    sort = SortKey([], Membership.id, same_as=Fact.id)
     return answer_list(
-        request, session, page, stmt, "id", sort, "memberships", MembershipRead, applied=applied
-    )
+        request, session, page, stmt, "id", SORT, "memberships", MembershipRead,
+        applied=applied, params=params,
+    )  # fmt: skip
 
 
 @router.get("/{membership_id}", responses=PROBLEM_RESPONSES)

@@ -5,14 +5,14 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func
 from starlette.routing import Route
 
 from app.api.auth import CuratorKey
 from app.api.cursors import SortKey
 from app.api.filters import CertaintyParam, NationParam
 from app.api.listing import LIST_RESPONSES, applied_filters
-from app.api.pages import PageDep
+from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep, WriteSessionDep
@@ -41,6 +41,20 @@ from app.store.models import Event, Evidence, Fact, Statement
 from app.vocab import StatementMode
 
 router = PrefixedRouter(prefix="/statements", tags=["statements"], route_class=AnswerRoute)
+SORT = SortKey([], Statement.id, same_as=Fact.id)
+LIST_STATEMENTS = ListStatements(
+    Statement,
+    {
+        "speaker": lambda: func.lower(Statement.speaker).like(bindparam("speaker"), escape="\\"),
+        "mode": lambda: Statement.mode == bindparam("mode"),
+        "nation": lambda: Statement.speaker_nation_code == bindparam("nation"),
+        "event": lambda: Statement.event_id == bindparam("event"),
+        "certainty": lambda: certainty_column(Statement.id).in_(
+            bindparam("certainty", expanding=True)
+        ),
+        "source": lambda: Statement.evidence.any(Evidence.source_id == bindparam("source")),
+    },
+)
 
 
 @router.get("", responses=LIST_RESPONSES)
@@ -76,29 +90,23 @@ def list_statements(
     ] = None,
 ) -> Answer[Page[StatementRead]]:
     """People's statements — quoted words and reported speech — with evidence."""
-    stmt = select(Statement)
-    if speaker is not None:
-        stmt = stmt.where(func.lower(Statement.speaker).like(like_pattern(speaker), escape="\\"))
-    if mode is not None:
-        stmt = stmt.where(Statement.mode == mode)
-    if nation is not None:
-        stmt = stmt.where(Statement.speaker_nation_code == resolve_nation(session, nation))
+    code = resolve_nation(session, nation) if nation is not None else None
     if event is not None:
         require_fact(session, Event, event, "event")
-        stmt = stmt.where(Statement.event_id == event)
-    if certainty:
-        stmt = stmt.where(certainty_column(Statement.id).in_(certainty))
     if source is not None:
         require_source(session, source)
-        stmt = stmt.where(Statement.evidence.any(Evidence.source_id == source))
+    stmt, params = LIST_STATEMENTS(
+        speaker=like_pattern(speaker) if speaker is not None else None,
+        mode=mode, nation=code, event=event, certainty=certainty, source=source,
+    )  # fmt: skip
     applied = applied_filters(
         speaker=speaker, mode=mode, nation=nation, certainty=certainty, event=event,
         source=source, sort="id",
     )  # fmt: skip
-    sort = SortKey([], Statement.id, same_as=Fact.id)
     return answer_list(
-        request, session, page, stmt, "id", sort, "statements", StatementRead, applied=applied
-    )
+        request, session, page, stmt, "id", SORT, "statements", StatementRead,
+        applied=applied, params=params,
+    )  # fmt: skip
 
 
 @router.get("/{statement_id}", responses=PROBLEM_RESPONSES)
