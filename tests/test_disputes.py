@@ -516,18 +516,21 @@ async def test_a_nations_disputes_are_kept_until_a_write_changes_what_they_read(
     assert await nation_disputes_now(curation, "DE") == germany
 
 
-async def test_requests_that_come_together_find_the_disputes_once(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Single flight (app.reads.per_revision): while one request finds the whole list (seconds
-    at 1,000x the seed), the others wait for it instead of finding it alongside."""
+async def disputes_asked_together(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, first_fails: bool = False
+) -> tuple[list[httpx.Response], list[int]]:
+    """Four requests for the whole list at once, on a fresh app whose finding takes long enough
+    for all of them to come meanwhile (and, with ``first_fails``, fails the first time): the
+    answers, and the threads that found the list."""
     app = create_app(Settings(database_url=database_url, response_cache_entries=0))
-    found_by = []
+    found_by: list[int] = []
     assemble = finding._assemble
 
     def slow(session: Session, groups: Any) -> Any:
         found_by.append(threading.get_ident())
-        time.sleep(0.3)  # long enough for every request to come meanwhile
+        time.sleep(0.3)
+        if first_fails and len(found_by) == 1:
+            raise QueryTimeout("The first request ran out of time.")
         return assemble(session, groups)
 
     monkeypatch.setattr(finding, "_assemble", slow)
@@ -537,6 +540,15 @@ async def test_requests_that_come_together_find_the_disputes_once(
             answers = await asyncio.gather(*(client.get("/disputes") for _ in range(4)))
     finally:
         app.state.engine.dispose()
+    return list(answers), found_by
+
+
+async def test_requests_that_come_together_find_the_disputes_once(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Single flight (app.reads.per_revision): while one request finds the whole list (seconds
+    at 1,000x the seed), the others wait for it instead of finding it alongside."""
+    answers, found_by = await disputes_asked_together(database_url, monkeypatch)
     assert [a.status_code for a in answers] == [200] * 4
     assert len({a.content for a in answers}) == 1
     assert len(found_by) == 1
@@ -545,23 +557,6 @@ async def test_requests_that_come_together_find_the_disputes_once(
 async def test_when_the_request_finding_the_disputes_fails_one_that_waited_finds_them(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = create_app(Settings(database_url=database_url, response_cache_entries=0))
-    found_by = []
-    assemble = finding._assemble
-
-    def failing_first(session: Session, groups: Any) -> Any:
-        found_by.append(threading.get_ident())
-        time.sleep(0.3)
-        if len(found_by) == 1:
-            raise QueryTimeout("The first request ran out of time.")
-        return assemble(session, groups)
-
-    monkeypatch.setattr(finding, "_assemble", failing_first)
-    forget_all()
-    try:
-        async with client_for(app) as client:
-            answers = await asyncio.gather(*(client.get("/disputes") for _ in range(4)))
-    finally:
-        app.state.engine.dispose()
+    answers, found_by = await disputes_asked_together(database_url, monkeypatch, True)
     assert sorted(a.status_code for a in answers) == [200, 200, 200, 503]
     assert len(found_by) == 2  # the failed one, then one for the three that waited

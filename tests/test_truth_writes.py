@@ -147,27 +147,39 @@ async def test_a_write_is_held_to_the_attribution_the_proposer_gives(
             assert response.status_code == 201, response.text
 
 
-async def test_a_later_source_contradicting_an_earlier_one_is_a_contradiction(
+ITALY_TROOPS = "Italy will send ground troops to Ukraine once a ceasefire holds, Rome said."
+
+
+async def italy_sends_troops(
     curation: Curation,
-) -> None:
-    text = "Italy will send ground troops to Ukraine once a ceasefire holds, Rome said."
-    source = await curation.create(
-        "/sources",
-        {"title": "Italy changes course", "published": "2025-10-02", "text": text},
-        who="root",
-    )
-    source_id = source.json()["id"]
+    title: str,
+    published: str | None = None,
+    status: str = "pledged",
+    location: str = "inside_ukraine",
+) -> str:
+    """A new source (its title in its text: one text a source) and the commitment it gives
+    Italy, quoting it; the source's id."""
+    text = f"{ITALY_TROOPS} {title}."
+    body = {"title": title, "text": text, **({"published": published} if published else {})}
+    source_id: str = (await curation.create("/sources", body, who="root")).json()["id"]
     await curation.create(
         "/commitments",
         commitment_body(
             role="troops",
-            status="pledged",
-            location="inside_ukraine",
+            status=status,
+            location=location,
             combat="unspecified",
             summary="Italy will send ground troops to Ukraine once a ceasefire holds.",
-            evidence=[{"source": source_id, "quote": text[:-12], "certainty": "stated"}],
+            evidence=[{"source": source_id, "quote": ITALY_TROOPS[:-12], "certainty": "stated"}],
         ),  # fmt: skip
     )
+    return source_id
+
+
+async def test_a_later_source_contradicting_an_earlier_one_is_a_contradiction(
+    curation: Curation,
+) -> None:
+    source_id = await italy_sends_troops(curation, "Italy changes course", "2025-10-02")
     dispute = (await curation.get("/disputes/nation-it-role")).json()
     assert dispute["kind"] == "contradiction"
     assert any("ruled out" in d and source_id in d for d in dispute["differences"])
@@ -180,24 +192,10 @@ async def test_sources_saying_the_same_are_told_together_in_a_disputes_differenc
 ) -> None:
     """A second source that says what a first says adds no line to a dispute: each line names
     both (the lines are as many as the distinct claims, not as the pairs of sources)."""
-    text = "Italy will send ground troops to Ukraine once a ceasefire holds, Rome said."
     told: list[list[str]] = []
     sources = []
     for n in (1, 2):
-        body = {"title": f"Italy changes course ({n})", "text": f"{text} Filed at {n}:00."}
-        source = await curation.create("/sources", body, who="root")
-        sources.append(source.json()["id"])
-        await curation.create(
-            "/commitments",
-            commitment_body(
-                role="troops",
-                status="pledged",
-                location="inside_ukraine",
-                combat="unspecified",
-                summary="Italy will send ground troops to Ukraine once a ceasefire holds.",
-                evidence=[{"source": sources[-1], "quote": text[:-12], "certainty": "stated"}],
-            ),  # fmt: skip
-        )
+        sources.append(await italy_sends_troops(curation, f"Italy changes course ({n})"))
         told.append((await curation.get("/disputes/nation-it-role")).json()["differences"])
     first, second = sources
     assert sum(first in line for line in told[0]) >= 3  # role, stance and role set
@@ -217,26 +215,9 @@ async def test_a_list_of_disputes_embeds_a_page_of_each(curation: Curation) -> N
     """Past EMBEDDED_LIMIT sources on one subject, the list embeds the first claims (with
     `nation=`, those naming it first) and differences, and says how many there are; the
     dispute's own page has them all."""
-    text = "Italy will send ground troops to Ukraine once a ceasefire holds, Rome said."
-    sources = []
     for n in range(EMBEDDED_LIMIT):
-        body = {"title": f"Italy changes course ({n})", "text": f"{text} Filed at {n}:00."}
-        source = (await curation.create("/sources", body, who="root")).json()["id"]
-        sources.append(source)
-        status, location = (
-            ("pledged", "inside_ukraine") if n % 2 else ("open_to", "outside_ukraine")
-        )
-        await curation.create(
-            "/commitments",
-            commitment_body(
-                role="troops",
-                status=status,
-                location=location,
-                combat="unspecified",
-                summary="Italy will send ground troops to Ukraine once a ceasefire holds.",
-                evidence=[{"source": source, "quote": text[:-12], "certainty": "stated"}],
-            ),  # fmt: skip
-        )
+        status, location = ("pledged", "inside_ukraine") if n % 2 else ("open_to", "unspecified")
+        await italy_sends_troops(curation, f"Italy changes course ({n})", None, status, location)
     whole = (await curation.get("/disputes/nation-it-role")).json()
     assert len(whole["claims"]) == EMBEDDED_LIMIT + 2  # article-a and article-b too
     for query in ({}, {"nation": "IT"}):

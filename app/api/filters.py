@@ -1,14 +1,19 @@
 """Query parameters that several endpoints share, declared once so that each means the same
-everywhere: a nation (by code or name), a certainty, and a past moment's ids."""
+everywhere: a nation (by code or name), a certainty, and a past moment's ids; and the filters
+by evidence of every list of facts."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Query
+from sqlalchemy import ColumnElement, bindparam
 
 from app.errors import (
     InvalidParameter,
 )
+from app.reads.queries import certainty_column
+from app.store.models import Evidence, Fact
 from app.vocab import Certainty
 
 NationParam = Annotated[
@@ -47,3 +52,12 @@ def parse_timestamp(value: str, where: str) -> dt.datetime:
             if moment.year > 1
             else dt.datetime.min.replace(tzinfo=dt.UTC)
         )
+
+
+def evidence_filters(kind: type[Fact]) -> dict[str, Callable[[], ColumnElement[bool]]]:
+    """The `certainty` and `source` filters of a list of facts of ``kind``, for its
+    `app.api.pages.ListStatements`: the same meaning on every list."""
+    return {
+        "certainty": lambda: certainty_column(kind.id).in_(bindparam("certainty", expanding=True)),
+        "source": lambda: kind.evidence.any(Evidence.source_id == bindparam("source")),
+    }

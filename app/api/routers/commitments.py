@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func
 
 from app.api.auth import CuratorKey
 from app.api.cursors import SortKey
-from app.api.filters import CertaintyParam, NationParam
+from app.api.filters import CertaintyParam, NationParam, evidence_filters
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
@@ -27,14 +27,13 @@ from app.api.writes import (
 )
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
-    certainty_column,
     get_or_404,
     require_source,
     resolve_nation,
 )
 from app.schemas.commitments import CommitmentCreate, CommitmentIn, CommitmentRead, CommitmentUpdate
 from app.schemas.common import Page
-from app.store.models import Commitment, Evidence, Fact
+from app.store.models import Commitment, Fact
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
 router = PrefixedRouter(prefix="/commitments", tags=["commitments"], route_class=AnswerRoute)
@@ -66,10 +65,7 @@ LIST_STATEMENTS = ListStatements(
         "nation": lambda: Commitment.nation_code == bindparam("nation"),
         "actor": lambda: Commitment.actor == bindparam("actor"),
         "coalition_scope": lambda: Commitment.coalition_scope == bindparam("coalition_scope"),
-        "certainty": lambda: certainty_column(Commitment.id).in_(
-            bindparam("certainty", expanding=True)
-        ),
-        "source": lambda: Commitment.evidence.any(Evidence.source_id == bindparam("source")),
+        **evidence_filters(Commitment),
     },
 )
 

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam
 
 from app.api.auth import CuratorKey
 from app.api.cursors import SortKey
-from app.api.filters import CertaintyParam, NationParam
+from app.api.filters import CertaintyParam, NationParam, evidence_filters
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
@@ -26,7 +26,6 @@ from app.api.writes import (
 )
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
-    certainty_column,
     get_or_404,
     require_fact,
     require_source,
@@ -34,7 +33,7 @@ from app.reads.queries import (
 )
 from app.schemas.common import Page
 from app.schemas.conditions import ConditionCreate, ConditionIn, ConditionRead, ConditionUpdate
-from app.store.models import Commitment, Condition, Evidence, Fact
+from app.store.models import Commitment, Condition, Fact
 from app.vocab import ConditionKind, ConditionNature
 
 router = PrefixedRouter(prefix="/conditions", tags=["conditions"], route_class=AnswerRoute)
@@ -50,10 +49,7 @@ LIST_STATEMENTS = ListStatements(
             | Condition.gates.any(Commitment.nation_code == bindparam("nation"))
         ),
         "gates": lambda: Condition.gates.any(Commitment.id == bindparam("gates")),
-        "certainty": lambda: certainty_column(Condition.id).in_(
-            bindparam("certainty", expanding=True)
-        ),
-        "source": lambda: Condition.evidence.any(Evidence.source_id == bindparam("source")),
+        **evidence_filters(Condition),
     },
 )
 

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam
 
 from app.api.auth import CuratorKey
 from app.api.cursors import SortKey
-from app.api.filters import CertaintyParam, NationParam
+from app.api.filters import CertaintyParam, NationParam, evidence_filters
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
@@ -26,7 +26,6 @@ from app.api.writes import (
 )
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
-    certainty_column,
     get_or_404,
     require_source,
     resolve_nation,
@@ -34,7 +33,7 @@ from app.reads.queries import (
 from app.schemas.common import Page
 from app.schemas.memberships import MembershipCreate, MembershipIn, MembershipUpdate
 from app.schemas.nations import MembershipRead
-from app.store.models import Evidence, Fact, Membership
+from app.store.models import Fact, Membership
 from app.vocab import Basis, MembershipStatus, Part
 
 router = PrefixedRouter(prefix="/memberships", tags=["memberships"], route_class=AnswerRoute)
@@ -46,10 +45,7 @@ LIST_STATEMENTS = ListStatements(
         "part": lambda: Membership.part == bindparam("part"),
         "basis": lambda: Membership.basis == bindparam("basis"),
         "nation": lambda: Membership.nation_code == bindparam("nation"),
-        "certainty": lambda: certainty_column(Membership.id).in_(
-            bindparam("certainty", expanding=True)
-        ),
-        "source": lambda: Membership.evidence.any(Evidence.source_id == bindparam("source")),
+        **evidence_filters(Membership),
     },
 )
 

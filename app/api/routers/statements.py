@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from app.api.auth import CuratorKey
 from app.api.cursors import SortKey
-from app.api.filters import CertaintyParam, NationParam
+from app.api.filters import CertaintyParam, NationParam, evidence_filters
 from app.api.listing import LIST_RESPONSES, applied_filters
 from app.api.pages import ListStatements, PageDep
 from app.api.representation import Answer, AnswerRoute, respond_model
@@ -28,7 +28,6 @@ from app.api.writes import (
 )
 from app.errors import PROBLEM_RESPONSES
 from app.reads.queries import (
-    certainty_column,
     get_or_404,
     like_pattern,
     require_fact,
@@ -37,7 +36,7 @@ from app.reads.queries import (
 )
 from app.schemas.common import Page
 from app.schemas.statements import StatementCreate, StatementIn, StatementRead, StatementUpdate
-from app.store.models import Event, Evidence, Fact, Statement
+from app.store.models import Event, Fact, Statement
 from app.vocab import StatementMode
 
 router = PrefixedRouter(prefix="/statements", tags=["statements"], route_class=AnswerRoute)
@@ -49,10 +48,7 @@ LIST_STATEMENTS = ListStatements(
         "mode": lambda: Statement.mode == bindparam("mode"),
         "nation": lambda: Statement.speaker_nation_code == bindparam("nation"),
         "event": lambda: Statement.event_id == bindparam("event"),
-        "certainty": lambda: certainty_column(Statement.id).in_(
-            bindparam("certainty", expanding=True)
-        ),
-        "source": lambda: Statement.evidence.any(Evidence.source_id == bindparam("source")),
+        **evidence_filters(Statement),
     },
 )
 
