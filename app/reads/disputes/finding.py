@@ -100,13 +100,16 @@ def _assemble(session: Session, groups: Mapping[str, GroupIn]) -> list[DisputeRe
     stamps = parts_stamps(session)
     missing = [key for key in stamps if PARTS.stamp_kept(session, key) != stamps[key]]
     split: dict[Hashable, Data] = {}
+    nothing: Data | None = None  # with everything read at once: a part with no facts
     if len(missing) > PARTS_READ_APART:
-        split = _split(load(session, groups, deadline=deadline))
+        everything = load(session, groups, deadline=deadline)
+        split = _split(everything)
+        nothing = replace(everything, commitments=[], statements=[], memberships=[])
     told: list[tuple[dict[str, SourceInfo], dict[str, str]]] = []  # read once, if needed
 
     def find(key: Hashable) -> list[DisputeRead]:
         rule, commitments, statements = _part_reads(key)
-        data = split.get(key)
+        data = split.get(key, nothing)
         if data is None:
             if not told:
                 told.append(sources_and_names(session))
