@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from app.store.guards import GUARD
+from app.store.guards import request_deadline
 from app.store.revisions import READ_REVISION
 from app.store.visibility import KEEP_DERIVED
 
@@ -125,7 +125,7 @@ class PerRevision(Generic[T]):
         1,000x the seed); the others wait for its value, until their own time limit, instead
         of computing it alongside. Whether this request leads, and the value it waited for if
         it came (of its revision: else it computes, leading once nobody else does)."""
-        deadline = getattr(session.info.get(GUARD), "deadline", None)
+        deadline = request_deadline(session)
         while True:
             with self._lock:
                 known = self._kept.get(bind, OrderedDict()).get(key)

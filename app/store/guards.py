@@ -91,3 +91,8 @@ def _unguard(dbapi_connection: Any, record: PoolProxiedConnection | Any) -> None
         dbapi_connection.set_progress_handler(None, PROGRESS_STEPS)
     if info.pop(_QUERY_ONLY, False):
         dbapi_connection.execute("PRAGMA query_only=OFF")
+
+
+def request_deadline(session: Session) -> float | None:
+    """When the session's request must stop (time.monotonic), if it must: its guard's."""
+    return getattr(session.info.get(GUARD), "deadline", None)

@@ -319,13 +319,7 @@ def load_exclusive_roles(
     session: Session, reference_groups: Mapping[str, GroupIn], deadline: float | None = None
 ) -> Data:
     """What the `leadership` rule reads: every nation's commitments in an exclusive role."""
-    commitments = _facts(
-        session.connection(), COMMITMENT_COLUMNS, EXCLUSIVE_HOLDERS, [C.id], CommitmentFact,
-        deadline,
-    )  # fmt: skip
-    sources, names = sources_and_names(session)
-    groups = groups_by_name(reference_groups)
-    return Data(commitments, [], [], sources, names, groups, deadline=deadline)
+    return load_where(session, reference_groups, list(EXCLUSIVE_HOLDERS), None, deadline)
 
 
 def sources_and_names(session: Session) -> tuple[dict[str, SourceInfo], dict[str, str]]:

@@ -40,7 +40,7 @@ from app.reads.disputes.rules import (
 )
 from app.reads.per_revision import PerRevision
 from app.schemas.disputes import DisputeRead
-from app.store.guards import GUARD
+from app.store.guards import request_deadline
 
 # The rules read every fact: the whole list is kept per data revision (app.reads.per_revision),
 # assembled from parts that read apart (`PARTS`); one nation's, from that nation's facts only,
@@ -207,8 +207,3 @@ def time_limit(session: Session) -> Callable[[Iterator[DisputeRead]], Iterator[D
             yield dispute
 
     return within
-
-
-def request_deadline(session: Session) -> float | None:
-    guard = session.info.get(GUARD)
-    return getattr(guard, "deadline", None)
