@@ -89,9 +89,11 @@ BOUNDS: dict[str, int] = {
     "/disputes/{dispute_id}": 2 + 8,  # disputes
     "/sources": 5,  # revision, count, page, evidence per source, per source and outlet
     "/sources/{source_id}": 3,  # the source, the same two counts
-    "/roles": 1 + 2,  # revision; commitments per role, nations per role (per revision)
+    # revision; the tally (per revision, app.reads.tallies): commitments, memberships,
+    # evidence, regions
+    "/roles": 1 + 4,
     "/changes": 3,  # revision, count, page
-    "/summary": 1 + 8,
+    "/summary": 1 + 2 + 4,  # revision; the claimed count's event + its evidence; the tally
     # revision, the last audit entry (the package's `as_of` moment), the nations (for their names)
     "/datapackage.json": 3,
     "/datapackage/{table}.csv": 3,  # revision; the event + its evidence, six GROUP BY counts

@@ -4,7 +4,9 @@ Every committed write bumps the data revision in its own transaction (app.store.
 value kept with the revision it was computed at is current exactly while the revision read in the
 request's transaction is the same: a write through any process is seen on the next request.
 A value may also carry a stamp of what it was computed from (app.reads.disputes.inputs): at a
-newer revision with the same stamp it is kept on, so a write elsewhere recomputes nothing.
+newer revision with the same stamp it is kept on, so a write elsewhere recomputes nothing. Or it
+is carried forward: brought to the newer revision by the audit entries of the writes between
+(app.reads.tallies: a write re-reads the facts it touched, not every fact).
 One request computes a value at a time (single flight): others that want it meanwhile wait for
 it, within their time limit, instead of computing it alongside (the disputes at 1,000x the seed
 take seconds of the two cores). A state rebuilt at `as_of` (app.curation.history) never
@@ -12,6 +14,7 @@ changes: its revision is the last change it holds, and its values are kept per s
 live database's. A database without a revision row, or a session that does not ask to keep them
 (`KEEP_DERIVED`), just computes."""
 
+import functools
 import threading
 import time
 import weakref
@@ -19,10 +22,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from app.store.guards import request_deadline
-from app.store.revisions import READ_REVISION
+from app.store.revisions import READ_REVISION, changes_between
 from app.store.visibility import KEEP_DERIVED
 
 T = TypeVar("T")
@@ -71,10 +75,15 @@ class PerRevision(Generic[T]):
         key: Hashable,
         compute: Callable[[], T],
         stamp: Callable[[], Hashable] | None = None,
+        carry: Callable[[T, Sequence[Row[Any]]], T] | None = None,
     ) -> T:
         """The value kept for ``key`` at the session's revision, else computed and kept. With
         ``stamp`` (a few numbers that change whenever what ``compute`` reads changes), a value
-        kept at an older revision whose stamp is still the same is current too: kept on."""
+        kept at an older revision whose stamp is still the same is current too: kept on. With
+        ``carry``, a value kept at an older revision is brought to this one by the audit entries
+        between (`changes_between`): ``carry(value, entries)`` answers a new value, the kept
+        one unchanged (requests at its revision may still read it). When the entries cannot
+        tell what changed, it is computed again."""
         if not session.info.get(KEEP_DERIVED):
             return compute()
         revision = revision_of(session)
@@ -93,6 +102,10 @@ class PerRevision(Generic[T]):
         if known is not None and stamped is not None and known[1] == stamped:
             self._keep(kept, key, (revision, stamped, known[2]))
             return known[2]
+        if known is not None and carry is not None and known[0] < revision:
+            entries = changes_between(session, known[0], revision)
+            if entries is not None:
+                compute = functools.partial(carry, known[2], entries)
         flight = (id(bind), key)
         leading, waited = self._lead_or_wait(session, bind, key, revision)
         if waited is not None:

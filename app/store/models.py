@@ -337,6 +337,12 @@ class Change(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
+    # The data revision whose commit wrote it (app.store.revisions): in commit order on both
+    # backends, where ids are in flush order. A value kept at one revision is carried to the next
+    # by the entries between (app.reads.per_revision).
+    revision: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), index=True
+    )
 
 
 class DataRevision(Base):

@@ -1,17 +1,19 @@
 """The data revision: one number, bumped in the committing transaction of every write that
 changed data, so caches (response cache, per-revision derived data, list totals) know exactly
-when what they hold went stale."""
+when what they hold went stale. The same commit tags the audit entries it wrote with the new
+revision, so what changed between two revisions can be read (`changes_between`)."""
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, event, insert, select, update
+from sqlalchemy import Engine, Row, event, insert, select, update
 from sqlalchemy.orm import (
     ORMExecuteState,
     Session,
     sessionmaker,
 )
 
-from app.store.models import DataRevision
+from app.store.models import Change, DataRevision
 
 READ_REVISION = select(DataRevision.revision).where(DataRevision.id == 1)
 
@@ -58,4 +60,34 @@ def _bump_revision(session: Session) -> None:
     )
     if bumped.rowcount == 0:  # type: ignore[attr-defined]  # a database made without migrations
         session.execute(insert(DataRevision).values(id=1, revision=1))
+    # This transaction's audit entries are the only untagged ones it can see: another writer's
+    # are tagged before it commits, and its uncommitted ones are invisible here.
+    session.execute(
+        update(Change)
+        .where(Change.revision.is_(None))
+        .values(revision=READ_REVISION.scalar_subquery())
+        .execution_options(synchronize_session=False)
+    )
     session.info.pop(_WROTE, None)  # the bump itself is not a write to note
+
+
+# Entries a carried value reads at most: past that, computing it again is as cheap.
+CARRIED_ENTRIES = 1_000
+
+
+def changes_between(session: Session, since: int, until: int) -> Sequence[Row[Any]] | None:
+    """The audit entries committed after revision ``since`` up to ``until`` (entity, entity id,
+    before, after), in order. None when they cannot tell what changed: a revision between has no
+    entry (a write to something unaudited: proposals, keys), or there are more than
+    `CARRIED_ENTRIES`. Whoever carries a value forward with them then computes it again."""
+    if until - since > CARRIED_ENTRIES:
+        return None
+    rows = session.execute(
+        select(Change.entity, Change.entity_id, Change.before, Change.after, Change.revision)
+        .where(Change.revision > since, Change.revision <= until)
+        .order_by(Change.id)
+        .limit(CARRIED_ENTRIES + 1)
+    ).all()
+    if len(rows) > CARRIED_ENTRIES or len({r.revision for r in rows}) != until - since:
+        return None
+    return rows

@@ -1,26 +1,23 @@
 """The vocabulary (`/roles`): roles, statuses and certainty levels with their definitions."""
 
+from collections import Counter
+
 from fastapi import Request
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.reads.per_revision import PerRevision
-from app.reads.queries import standing
+from app.reads.tallies import tally_of
 from app.schemas.meta import Definition, RoleList, RoleRead
-from app.store.models import Commitment
-from app.store.visibility import not_retracted
-from app.vocab import CERTAINTY_DEFINITIONS, ROLE_DEFINITIONS, STATUS_DEFINITIONS, Status
+from app.vocab import CERTAINTY_DEFINITIONS, ROLE_DEFINITIONS, STATUS_DEFINITIONS, Role, Status
 
 router = PrefixedRouter(prefix="/roles", tags=["vocabulary"], route_class=AnswerRoute)
 
 
-# The counts read every commitment: counted once per data revision (app.reads.per_revision).
+# Built once per data revision from the tally (app.reads.tallies), itself carried forward.
 ROLE_LISTS: PerRevision[RoleList] = PerRevision(max_entries=1)
-# The commitments' own table with `not_retracted`: from its indexes, not joined to `facts`.
-C = Commitment.__table__.c
 
 
 @router.get("")
@@ -30,30 +27,16 @@ def list_roles(request: Request, session: ReadSessionDep) -> Answer[RoleList]:
 
 
 def role_list(session: Session) -> RoleList:
-    commitments = dict(
-        session.execute(
-            standing(select(C.role, func.count()).where(not_retracted(C.id)).group_by(C.role))
-        )
-        .tuples()
-        .all()
-    )
-    nations = dict(
-        session.execute(
-            standing(
-                select(C.role, func.count(C.nation_code.distinct()))
-                .where(C.status == Status.pledged, not_retracted(C.id))
-                .group_by(C.role)
-            )
-        )
-        .tuples()
-        .all()
-    )
+    tally = tally_of(session)
+    commitments: Counter[Role] = Counter()
+    for (role, _status, _certainty, _coalition), count in tally.by_commitment.items():
+        commitments[role] += count
     items = [
         RoleRead(
             role=role,
             definition=definition,
-            commitments=commitments.get(role, 0),
-            nations=nations.get(role, 0),
+            commitments=commitments[role],
+            nations=tally.nations[(role, Status.pledged)],
         )
         for role, definition in ROLE_DEFINITIONS.items()
     ]

@@ -1,27 +1,25 @@
 """The dashboard summary (`/summary`): membership and role counts, split by status and certainty,
 and the claimed-versus-identified story in numbers."""
 
+from collections import Counter
+
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.representation import Answer, AnswerRoute, respond_model
 from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.reads.per_revision import PerRevision
-from app.reads.queries import certainty_column, evidence_options, standing
+from app.reads.queries import evidence_options
+from app.reads.tallies import tally_of
 from app.schemas.common import EvidenceRead
 from app.schemas.meta import Identified, RoleCounts, Summary
-from app.store.models import Commitment, Event, Evidence, Membership, Nation
-from app.store.visibility import not_retracted
-from app.vocab import ActorKind, Basis, Certainty, MembershipStatus, Role, Status
+from app.store.models import Event
+from app.vocab import Basis, Certainty, MembershipStatus, Role, Status
 
 router = PrefixedRouter(prefix="/summary", tags=["summary"], route_class=AnswerRoute)
-# The kinds' own tables: counted with `not_retracted`, not joined to `facts` row by row.
-C, M = Commitment.__table__.c, Membership.__table__.c
-
-
-# Every count reads whole tables: counted once per data revision (app.reads.per_revision).
+# Built once per data revision from the tally (app.reads.tallies), itself carried forward.
 SUMMARIES: PerRevision[Summary] = PerRevision(max_entries=1)
 
 
@@ -40,45 +38,17 @@ def summarise(session: Session) -> Summary:
         .limit(1)  # else every such event is loaded with its evidence (1,000 at 1,000x)
     )
     claimed = event.pledging_nation_count if event else None
-    membership_certainty = certainty_column(M.id)
-    memberships = session.execute(
-        standing(
-            select(M.status, M.basis, membership_certainty, func.count())
-            .where(not_retracted(M.id))
-            .group_by(M.status, M.basis, membership_certainty)
-        )
-    ).all()
+    tally = tally_of(session)
     by_membership = {s.value: 0 for s in MembershipStatus}
     by_membership_certainty = {s.value: dict.fromkeys(Certainty, 0) for s in MembershipStatus}
     by_basis = dict.fromkeys(Basis, 0)
     member_certainty = dict.fromkeys(Certainty, 0)
-    for status, basis, certainty, count in memberships:
-        by_membership[status] += count
-        by_membership_certainty[status][Certainty(certainty)] += count
-        if status is MembershipStatus.member:
+    for (membership_status, basis, certainty), count in tally.by_membership.items():
+        by_membership[membership_status] += count
+        by_membership_certainty[membership_status][certainty] += count
+        if membership_status is MembershipStatus.member:
             by_basis[basis] += count
-            member_certainty[Certainty(certainty)] += count
-    commitment_certainty = certainty_column(C.id)
-    role_rows = session.execute(
-        standing(
-            select(
-                C.role,
-                C.status,
-                commitment_certainty,
-                func.count(),
-                func.count().filter(C.actor == ActorKind.coalition),
-            )
-            .where(not_retracted(C.id))
-            .group_by(C.role, C.status, commitment_certainty)
-        )
-    ).all()
-    nation_rows = session.execute(
-        standing(
-            select(C.role, C.status, func.count(C.nation_code.distinct()))
-            .where(C.nation_code.is_not(None), not_retracted(C.id))
-            .group_by(C.role, C.status)
-        )
-    ).all()
+            member_certainty[certainty] += count
     roles = {
         r: RoleCounts(
             nations=0, nations_by_status=dict.fromkeys(Status, 0), commitments=0,
@@ -88,40 +58,22 @@ def summarise(session: Session) -> Summary:
         for r in Role
     }  # fmt: skip
     by_status = dict.fromkeys(Status, 0)
-    for role, status, certainty, count, coalition in role_rows:
+    for (role, status, certainty, coalition), count in tally.by_commitment.items():
         counts = roles[role]
         counts.commitments += count
         counts.commitments_by_status[status] += count
-        counts.commitments_by_certainty[Certainty(certainty)] += count
-        counts.coalition_commitments += coalition
+        counts.commitments_by_certainty[certainty] += count
+        counts.coalition_commitments += count if coalition else 0
         by_status[status] += count
-    for role, status, nations in nation_rows:
+    for (role, status), nations in tally.nations.items():
         roles[role].nations_by_status[status] = nations
         if status is Status.pledged:
             roles[role].nations = nations
-    by_region = dict(
-        session.execute(
-            select(Nation.region, func.count())
-            .join(Membership, Membership.nation_code == Nation.code)
-            .where(Membership.status == MembershipStatus.member)
-            .group_by(Nation.region)
-            .order_by(Nation.region)
-        )
-        .tuples()
-        .all()
-    )
-    # Evidence is not a fact: the session's rule does not reach it. Its facts' retraction does.
-    by_certainty = dict.fromkeys(Certainty, 0) | dict(
-        session.execute(
-            standing(
-                select(Evidence.certainty, func.count())
-                .where(not_retracted(Evidence.__table__.c.fact_id))
-                .group_by(Evidence.certainty)
-            )
-        )
-        .tuples()
-        .all()
-    )
+    by_region: Counter[str] = Counter()
+    for nation, members in tally.members.items():
+        if members:
+            by_region[tally.regions[nation]] += members
+    by_certainty = dict.fromkeys(Certainty, 0) | dict(tally.by_certainty)
     identified = sum(by_basis.values())
     return Summary(
         claimed_nation_count=claimed,
@@ -144,6 +96,6 @@ def summarise(session: Session) -> Summary:
         by_membership_certainty=by_membership_certainty,
         by_role=roles,
         by_status=by_status,
-        by_region=by_region,
+        by_region=dict(sorted(by_region.items())),
         by_certainty=by_certainty,
     )
