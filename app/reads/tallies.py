@@ -7,6 +7,7 @@ carrying it takes off what a touched fact added and adds what it adds now (nothi
 retracted). Re-reading sets a fact's part from the database as it is, so a fact read newer than
 the revision (a write committed meanwhile) is set right again by the next carry."""
 
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,27 +33,39 @@ MembershipPart = tuple[MembershipStatus, Basis, Certainty, str]
 
 
 @dataclass
-class Tally:
-    # What each standing fact adds, by id.
+class FactParts:
+    """What each standing fact adds, by id: read only to carry its tally forward, so handed to
+    the next revision's tally, not copied (34,000 commitments at 1,000x: copying them took most
+    of a carry)."""
+
     commitments: dict[str, CommitmentPart]
     memberships: dict[str, MembershipPart]
     evidence: dict[str, tuple[Certainty, ...]]  # a fact's evidence, by its fact's id
+    by_nation: Counter[tuple[Role, Status, str]]  # a nation's own commitments, per role, status
+
+
+@dataclass
+class Tally:
+    """The counts at one revision; a carry makes a new one and leaves these as they are
+    (requests at that revision may still read them)."""
+
+    parts: FactParts | None  # None once handed to the next revision's tally
     regions: dict[str, str]  # by nation code
-    # The counts.
     by_commitment: Counter[tuple[Role, Status, Certainty, bool]]
-    by_nation_commitment: Counter[tuple[Role, Status, str]]  # a nation's own, per role and status
     nations: Counter[tuple[Role, Status]]  # nations with their own, per role and status
     by_membership: Counter[tuple[MembershipStatus, Basis, Certainty]]
     members: Counter[str]  # standing memberships with status member, by nation
     by_certainty: Counter[Certainty]  # evidence of standing facts
 
-    def add_commitment(self, part: CommitmentPart, sign: int) -> None:
+    def add_commitment(
+        self, by_nation: Counter[tuple[Role, Status, str]], part: CommitmentPart, sign: int
+    ) -> None:
         role, status, certainty, coalition, nation = part
         self.by_commitment[(role, status, certainty, coalition)] += sign
         if nation is not None:
             key = (role, status, nation)
-            before = self.by_nation_commitment[key]
-            self.by_nation_commitment[key] = before + sign
+            before = by_nation[key]
+            by_nation[key] = before + sign
             if (before > 0) != (before + sign > 0):  # the nation came or went
                 self.nations[(role, status)] += sign
 
@@ -66,13 +79,16 @@ class Tally:
         for certainty in certainties:
             self.by_certainty[certainty] += sign
 
-    def copy(self) -> "Tally":
+    def counts_with(self, parts: FactParts) -> "Tally":
+        """A new tally holding ``parts`` and copies of these counts (a few hundred numbers)."""
         return Tally(
-            dict(self.commitments), dict(self.memberships), dict(self.evidence),
-            dict(self.regions), Counter(self.by_commitment), Counter(self.by_nation_commitment),
-            Counter(self.nations), Counter(self.by_membership), Counter(self.members),
-            Counter(self.by_certainty),
+            parts, dict(self.regions), Counter(self.by_commitment), Counter(self.nations),
+            Counter(self.by_membership), Counter(self.members), Counter(self.by_certainty),
         )  # fmt: skip
+
+
+# Hands a tally's parts over to one carry, once.
+_HANDOVER = threading.Lock()
 
 
 def _commitments(session: Session, where: ColumnElement[bool] | None) -> dict[str, CommitmentPart]:
@@ -122,49 +138,60 @@ def _regions(session: Session, codes: list[str] | None) -> dict[str, str]:
 
 def count(session: Session) -> Tally:
     """Every standing fact's part, and the counts, read whole."""
-    tally = Tally(
+    parts = FactParts(
         _commitments(session, None), _memberships(session, None), _evidence(session, None),
-        _regions(session, None), Counter(), Counter(), Counter(), Counter(), Counter(), Counter(),
+        Counter(),
     )  # fmt: skip
-    for commitment in tally.commitments.values():
-        tally.add_commitment(commitment, 1)
-    for membership in tally.memberships.values():
+    tally = Tally(None, _regions(session, None), *(Counter() for _ in range(5)))
+    for commitment in parts.commitments.values():
+        tally.add_commitment(parts.by_nation, commitment, 1)
+    for membership in parts.memberships.values():
         tally.add_membership(membership, 1)
-    for certainties in tally.evidence.values():
+    for certainties in parts.evidence.values():
         tally.add_evidence(certainties, 1)
+    tally.parts = parts
     return tally
 
 
 def carry(session: Session, kept: Tally, entries: Sequence[Row[Any]]) -> Tally:
     """``kept`` brought forward by the audit entries since: each fact they name read again (a
-    nation's region too), the rest as it was. Sources and outlets count for nothing here."""
+    nation's region too), the rest as it was. Sources and outlets count for nothing here. The
+    facts are read before ``kept``'s parts are taken: a read that fails (past the time limit)
+    leaves them to the next request."""
     facts = sorted({e.entity_id for e in entries if e.entity == "fact"})
     nations = sorted({e.entity_id for e in entries if e.entity == "nation"})
-    tally = kept.copy()
+    read = []
     for start in range(0, len(facts), CHUNK):
         ids = facts[start : start + CHUNK]
-        commitments = _commitments(session, C.id.in_(ids))
-        memberships = _memberships(session, M.id.in_(ids))
-        evidence = _evidence(session, E.fact_id.in_(ids))
+        where = (C.id.in_(ids), M.id.in_(ids), E.fact_id.in_(ids))
+        read.append((ids, _commitments(session, where[0]), _memberships(session, where[1]),
+                     _evidence(session, where[2])))  # fmt: skip
+    for _ids, _c, memberships, _e in read:
+        # A new member's nation, if the entries did not name it (written with the membership).
+        nations += [m[3] for m in memberships.values() if m[3] not in kept.regions]
+    regions = _regions(session, sorted(set(nations))) if nations else {}
+    with _HANDOVER:
+        parts, kept.parts = kept.parts, None
+    if parts is None:  # already carried (by a request that then failed): read whole
+        return count(session)
+    tally = kept.counts_with(parts)
+    for ids, commitments, memberships, evidence in read:
         for id_ in ids:
-            if (old_c := tally.commitments.pop(id_, None)) is not None:
-                tally.add_commitment(old_c, -1)
+            if (old_c := parts.commitments.pop(id_, None)) is not None:
+                tally.add_commitment(parts.by_nation, old_c, -1)
             if (new_c := commitments.get(id_)) is not None:
-                tally.commitments[id_] = new_c
-                tally.add_commitment(new_c, 1)
-            if (old_m := tally.memberships.pop(id_, None)) is not None:
+                parts.commitments[id_] = new_c
+                tally.add_commitment(parts.by_nation, new_c, 1)
+            if (old_m := parts.memberships.pop(id_, None)) is not None:
                 tally.add_membership(old_m, -1)
             if (new_m := memberships.get(id_)) is not None:
-                tally.memberships[id_] = new_m
+                parts.memberships[id_] = new_m
                 tally.add_membership(new_m, 1)
-            tally.add_evidence(tally.evidence.pop(id_, ()), -1)
+            tally.add_evidence(parts.evidence.pop(id_, ()), -1)
             if (new_e := evidence.get(id_)) is not None:
-                tally.evidence[id_] = new_e
+                parts.evidence[id_] = new_e
                 tally.add_evidence(new_e, 1)
-        # A new member's nation, if the entries did not name it (written with the membership).
-        nations += [m[3] for m in memberships.values() if m[3] not in tally.regions]
-    if nations:
-        tally.regions.update(_regions(session, sorted(set(nations))))
+    tally.regions.update(regions)
     return tally
 
 
