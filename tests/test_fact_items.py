@@ -2,8 +2,14 @@
 of the same facts loads none of them again, and a write — to the fact or to a fact it links
 to, through this process or another — is in the very next answer."""
 
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
 
 from app.reads.fact_items import FACT_ITEMS
 from tests.curation import Curation
@@ -137,3 +143,61 @@ async def test_a_nation_lists_items_follow_a_write(curation: Curation) -> None:
         after = {n["code"]: n for n in (await client.get(path)).json()["items"]}
         still = after.get(nation["code"], {"roles": []})
         assert own not in [r["commitment"] for r in still["roles"]]
+
+
+# Every fact of each kind, on one page each.
+WHOLE_LISTS = [
+    f"/{kind}?limit=500"
+    for kind in ("commitments", "conditions", "statements", "memberships", "events")
+]
+
+
+@contextlib.contextmanager
+def evidence_loaded(app: FastAPI) -> Iterator[set[str]]:
+    """The facts whose evidence the app's engine loads meanwhile (ids bound to the load)."""
+    loaded: set[str] = set()
+
+    def log(_conn: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        if "FROM evidence" in statement:
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            loaded.update(p for p in values if isinstance(p, str) and "-" in p)
+
+    event.listen(app.state.engine, "before_cursor_execute", log)
+    try:
+        yield loaded
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", log)
+
+
+async def test_after_a_write_only_what_it_touched_is_loaded_again(curation: Curation) -> None:
+    """After each write the kept items are carried to the new revision but for those the write
+    touched (app.reads.fact_items.touched_items): every list then equals a fresh process's,
+    and only the touched facts are loaded again."""
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        commitment = await gated_commitment(client)
+        gate = str(commitment["conditions"][0]["id"])  # type: ignore[index]
+        gated = {c["id"] for c in (await client.get(f"/conditions/{gate}")).json()["gates"]}
+        for path in WHOLE_LISTS:
+            assert (await client.get(path)).status_code == 200  # kept
+        commitment_at = f"/commitments/{commitment['id']}"
+        writes = [
+            # A commitment's summary: the conditions gating it show it (their `gates`).
+            (commitment_at, {"summary": "A corrected summary."}, {str(commitment["id"]), gate}),
+            # A condition retracted: the commitments it gated no longer list it.
+            (f"/conditions/{gate}", None, gated),
+            ("/memberships/membership-au", {"summary": "A corrected summary."}, {"membership-au"}),
+        ]
+        for location, correction, touched in writes:
+            etag = (await curation.get(location)).headers["etag"]
+            if correction is not None:
+                body = {**correction, "reason": "A test."}
+                assert (await curation.patch(location, body, etag)).status_code == 200
+            else:
+                assert (await curation.retract(location, "A test.", etag)).status_code == 200
+            async with second_process(curation.url, response_cache_entries=0) as other:
+                fresh = {path: (await other.get(path)).json() for path in WHOLE_LISTS}
+            with evidence_loaded(app) as loaded:
+                for path in WHOLE_LISTS:
+                    assert (await client.get(path)).json() == fresh[path], (location, path)
+            assert loaded == touched, location

@@ -2,26 +2,57 @@
 kept per data revision: what a list's page and a nation's page are assembled from. A read then
 selects the ids it shows (one indexed query) and looks their items up; only the facts not kept
 at this revision are loaded with their relationships and validated, together. A write makes the
-next read load again what it shows, and no more."""
+next read load again what it touched (the audit entries between the revisions say what), and no
+more."""
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from app.reads.per_revision import PerRevision
 from app.reads.queries import OPTIONS
-from app.store.models import Fact
+from app.store.models import Fact, condition_gates
 
 Item = TypeVar("Item", bound=BaseModel)
 CHUNK = 500  # facts loaded by one statement: the largest page
 
+# Audit entries of these change no item: an item names a source by id, and a proposal is none.
+NO_ITEM = frozenset({"source", "proposal"})
+
+
+def touched_items(
+    session: Session, entries: Sequence[Row[Any]]
+) -> Callable[[Hashable], bool] | None:
+    """The items the audit entries between two revisions touch: each fact they name; the
+    commitments a changed condition gates, before and after (their items list it); the
+    conditions gating a changed commitment (theirs list it, and hide it once retracted).
+    A nation or an outlet (whose name evidence shows) touches every item: None."""
+    if any(e.entity != "fact" and e.entity not in NO_ITEM for e in entries):
+        return None
+    facts = {e.entity_id for e in entries if e.entity == "fact"}
+    for entry in entries:
+        for snapshot in (entry.before, entry.after):
+            facts.update((snapshot or {}).get("gates", ()))
+    ids = sorted(facts)
+    gates = condition_gates.c
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        facts.update(
+            session.scalars(select(gates.condition_id).where(gates.commitment_id.in_(chunk)))
+        )
+    return lambda key: key[1] in facts  # type: ignore[index]
+
+
 # (item model, fact id) -> the item. An item takes about 6 KB (measured on the seed's, evidence
 # included): 10,000 are about 60 MB a process, live and past states together, and hold the
-# largest page (500 rows) twenty times over.
-FACT_ITEMS: PerRevision[Any] = PerRevision(max_entries=10_000, max_total=10_000)
+# largest page (500 rows) twenty times over. After a write, the items it did not touch are
+# carried to the new revision: a page reloads the facts the write changed, not all it shows.
+FACT_ITEMS: PerRevision[Any] = PerRevision(
+    max_entries=10_000, max_total=10_000, touched=touched_items
+)
 
 
 def fact_items(

@@ -30,6 +30,8 @@ from app.store.revisions import READ_REVISION, changes_between
 from app.store.visibility import KEEP_DERIVED
 
 T = TypeVar("T")
+# Given the audit entries between two revisions, which keys they touch (None: every key).
+Touched = Callable[[Session, "Sequence[Row[Any]]"], Callable[[Hashable], bool] | None]
 _EVERY: "weakref.WeakSet[PerRevision[Any]]" = weakref.WeakSet()
 
 
@@ -57,9 +59,16 @@ class PerRevision(Generic[T]):
     holding the most gives up its least recently used: for values too large to keep
     ``max_entries`` of for each past state."""
 
-    def __init__(self, max_entries: int, max_total: int | None = None) -> None:
+    def __init__(
+        self, max_entries: int, max_total: int | None = None, touched: Touched | None = None
+    ) -> None:
         self.max_entries = max_entries
         self.max_total = max_total
+        # With `touched`, `get_many` carries the values the writes between did not touch to the
+        # newer revision (`_advance`); the revision each engine's values were carried to.
+        self.touched = touched
+        self._advanced: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._advancing = threading.Lock()
         # By engine, then key: (revision, stamp, value).
         self._kept: weakref.WeakKeyDictionary[
             Any, OrderedDict[Hashable, tuple[int, Hashable, T]]
@@ -170,6 +179,8 @@ class PerRevision(Generic[T]):
             computed = compute(keys)
             return [computed[k] for k in keys if k in computed]
         bind = session.get_bind()
+        if self.touched is not None:
+            self._advance(session, bind, revision)
         found: dict[Hashable, T] = {}
         with self._lock:
             kept = self._kept.setdefault(bind, OrderedDict())
@@ -190,6 +201,26 @@ class PerRevision(Generic[T]):
         # A key ``compute`` found nothing for (a fact gone since the ids were read, on a
         # database whose statements each see the latest commit) is left out.
         return [found[k] for k in keys if k in found]
+
+    def _advance(self, session: Session, bind: Any, revision: int) -> None:
+        """Values kept at the revision the engine's were last carried to, that the audit entries
+        since do not touch, are current at ``revision`` too: carried there. When the entries
+        cannot tell (`changes_between`), nothing is: the values are computed again as asked."""
+        assert self.touched is not None  # noqa: S101 - get_many calls it only then
+        with self._advancing:
+            advanced = self._advanced.get(bind)
+            self._advanced[bind] = max(revision, advanced or revision)
+            if advanced is None or advanced >= revision:
+                return
+            entries = changes_between(session, advanced, revision)
+            touches = self.touched(session, entries) if entries is not None else None
+            if touches is None:
+                return
+            with self._lock:
+                kept = self._kept.get(bind, OrderedDict())
+                for key, (at, stamped, value) in kept.items():
+                    if at == advanced and not touches(key):
+                        kept[key] = (revision, stamped, value)
 
     def _trim(self, kept: OrderedDict[Hashable, tuple[int, Hashable, T]]) -> None:
         """Under the lock, after adding to ``kept``: back within the bounds."""

@@ -6,7 +6,7 @@ revision, so what changed between two revisions can be read (`changes_between`).
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, event, insert, select, update
+from sqlalchemy import Engine, Row, event, insert, select, text, update
 from sqlalchemy.orm import (
     ORMExecuteState,
     Session,
@@ -16,6 +16,21 @@ from sqlalchemy.orm import (
 from app.store.models import Change, DataRevision
 
 READ_REVISION = select(DataRevision.revision).where(DataRevision.id == 1)
+
+
+# The commit's audit entries tagged with its revision, found by the index of revisions: after a
+# bulk load every entry has one revision, and SQLite's statistics then say a scan is cheaper
+# (22 ms at 1,000x the seed, on every write); PostgreSQL's know how few are null.
+_TAG = (
+    update(Change)
+    .where(Change.revision.is_(None))
+    .values(revision=READ_REVISION.scalar_subquery())
+    .execution_options(synchronize_session=False)
+)
+_TAG_SQLITE = text(
+    "UPDATE changes INDEXED BY ix_changes_revision"
+    " SET revision = (SELECT revision FROM data_revision WHERE id = 1) WHERE revision IS NULL"
+)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -62,12 +77,7 @@ def _bump_revision(session: Session) -> None:
         session.execute(insert(DataRevision).values(id=1, revision=1))
     # This transaction's audit entries are the only untagged ones it can see: another writer's
     # are tagged before it commits, and its uncommitted ones are invisible here.
-    session.execute(
-        update(Change)
-        .where(Change.revision.is_(None))
-        .values(revision=READ_REVISION.scalar_subquery())
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_TAG_SQLITE if session.get_bind().dialect.name == "sqlite" else _TAG)
     session.info.pop(_WROTE, None)  # the bump itself is not a write to note
 
 
