@@ -85,6 +85,7 @@ class PerRevision(Generic[T]):
         compute: Callable[[], T],
         stamp: Callable[[], Hashable] | None = None,
         carry: Callable[[T, Sequence[Row[Any]]], T] | None = None,
+        touched_by: Callable[[Sequence[Row[Any]]], bool] | None = None,
     ) -> T:
         """The value kept for ``key`` at the session's revision, else computed and kept. With
         ``stamp`` (a few numbers that change whenever what ``compute`` reads changes), a value
@@ -92,7 +93,9 @@ class PerRevision(Generic[T]):
         ``carry``, a value kept at an older revision is brought to this one by the audit entries
         between (`changes_between`): ``carry(value, entries)`` answers a new value, the kept
         one unchanged (requests at its revision may still read it). When the entries cannot
-        tell what changed, it is computed again."""
+        tell what changed, it is computed again. With ``touched_by`` (whether the entries
+        change what ``compute`` reads), a value the entries between do not touch is kept on,
+        without reading its stamp; one they touch is computed again, also without."""
         if not session.info.get(KEEP_DERIVED):
             return compute()
         revision = revision_of(session)
@@ -105,16 +108,22 @@ class PerRevision(Generic[T]):
             if known is not None and known[0] == revision:
                 kept.move_to_end(key)
                 return known[2]
+        if known is not None and known[0] < revision and (carry or touched_by) is not None:
+            entries = changes_between(session, known[0], revision)
+            if entries is not None and touched_by is not None:
+                if not touched_by(entries):
+                    self._keep(kept, key, (revision, known[1], known[2]))
+                    return known[2]
+                stamp = None  # touched: computed again, whatever its stamp
+            elif entries is not None and carry is not None:
+                compute = functools.partial(carry, known[2], entries)
+                stamp = None  # carried: a stamp would cost what carrying saves
         # Read before computing, like the revision: a write committed in between makes the value
         # newer than its stamp, never older (the next request computes again).
         stamped = stamp() if stamp is not None else None
         if known is not None and stamped is not None and known[1] == stamped:
             self._keep(kept, key, (revision, stamped, known[2]))
             return known[2]
-        if known is not None and carry is not None and known[0] < revision:
-            entries = changes_between(session, known[0], revision)
-            if entries is not None:
-                compute = functools.partial(carry, known[2], entries)
         flight = (id(bind), key)
         leading, waited = self._lead_or_wait(session, bind, key, revision)
         if waited is not None:

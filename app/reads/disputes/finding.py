@@ -30,7 +30,13 @@ from app.reads.disputes.facts import (
     sources_and_names,
     whole_force_in,
 )
-from app.reads.disputes.inputs import exclusive_roles_stamp, nation_stamp, parts_stamps
+from app.reads.disputes.inputs import (
+    exclusive_roles_stamp,
+    nation_stamp,
+    parts_stamps,
+    touches_exclusive,
+    touches_nation,
+)
 from app.reads.disputes.rules import (
     coalition_role_disputes,
     exclusive_role_disputes,
@@ -172,7 +178,10 @@ def exclusive_disputes(
         holders = load_exclusive_roles(session, groups, request_deadline(session))
         return list(time_limit(session)(exclusive_role_disputes(holders)))
 
-    return EXCLUSIVE.get(session, "exclusive", find, lambda: exclusive_roles_stamp(session))
+    return EXCLUSIVE.get(
+        session, "exclusive", find, lambda: exclusive_roles_stamp(session),
+        touched_by=touches_exclusive,
+    )  # fmt: skip
 
 
 def disputes_for_nation(
@@ -190,7 +199,10 @@ def disputes_for_nation(
             return [d for d in every if code in d.nations and d.rule not in EXCLUSIVE_RULES]
         return _find_disputes(session, groups, code)
 
-    own = FOUND_FOR_NATION.get(session, code, find, lambda: nation_stamp(session, groups, code))
+    own = FOUND_FOR_NATION.get(
+        session, code, find, lambda: nation_stamp(session, groups, code),
+        touched_by=lambda entries: touches_nation(entries, groups, code),
+    )  # fmt: skip
     exclusive = [d for d in exclusive_disputes(session, groups, every) if code in d.nations]
     return sorted([*exclusive, *own], key=lambda d: d.id)
 

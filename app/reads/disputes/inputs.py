@@ -6,14 +6,20 @@ changed, and a retraction takes it out of what the rules read (app.curation.writ
 standing facts a rule reads, counted with the latest `updated_at` and the sum of their versions,
 change with every write to any of them, a fact that enters or leaves them included. The sources'
 titles and dates and the nations' names are told in the claims: their audit entries are counted.
-Each stamp is one statement."""
+Each stamp is one statement.
 
-from collections.abc import Hashable, Mapping, Sequence
+After a write, the audit entries between two revisions (app.store.revisions.changes_between)
+tell the same without a stamp: a fact's snapshots before and after say which parts it was read
+in (`touched_parts`), so a result they do not touch is kept on, reading nothing."""
+
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Row,
     Select,
     String,
     Subquery,
@@ -34,9 +40,11 @@ from app.reads.disputes.facts import (
     WHOLE_FORCE,
     groups_by_name,
     nation_commitments,
+    parts_of,
 )
 from app.store.models import Change, Commitment, Membership, Statement
 from app.store.visibility import FACTS, STANDING
+from app.vocab import ActorKind, CoalitionScope, Role
 
 C, S, M = Commitment.__table__, Statement.__table__, Membership.__table__
 
@@ -129,3 +137,75 @@ def _part_stamp(
     rows = select(literal(name, String), key, *aggregates).select_from(joined)
     rows = rows.where(STANDING, *where)
     return rows.group_by(by) if by is not None else rows
+
+
+# --- what a write touches, from its audit entries ---------------------------------------------
+
+# Entities whose audit entries change what every part tells: the sources' titles and dates, the
+# nations' names.
+TOLD = frozenset({"source", "nation"})
+Entries = Sequence[Row[Any]]
+
+
+def _fact_snapshots(entries: Entries) -> Iterator[dict[str, Any]]:
+    """Each fact's state before and after each entry (a retracted one is in neither part)."""
+    for entry in entries:
+        if entry.entity == "fact":
+            yield from (s for s in (entry.before, entry.after) if s is not None)
+
+
+def _parts_of_snapshot(snapshot: dict[str, Any]) -> list[Hashable]:
+    """The parts a fact is read in, by its snapshot: a commitment's as `parts_of` says; a
+    statement on a topic, wording; a membership, participation."""
+    kind = snapshot.get("kind")
+    if kind == "statement":
+        return ["wording"] if snapshot["topic"] is not None else []
+    if kind == "membership":
+        return ["participation"]
+    if kind != "commitment":
+        return []
+    scope = snapshot["coalition_scope"]
+    return parts_of(
+        SimpleNamespace(  # type: ignore[arg-type]  # the fields parts_of reads
+            actor=ActorKind(snapshot["actor"]), nation_code=snapshot["nation_code"],
+            role=Role(snapshot["role"]), group_name=snapshot["group_name"],
+            coalition_scope=CoalitionScope(scope) if scope is not None else None,
+        )
+    )  # fmt: skip
+
+
+def touched_parts(entries: Entries) -> set[Hashable] | None:
+    """The parts of the whole list the entries touch; None when they touch every part."""
+    if any(e.entity in TOLD for e in entries):
+        return None
+    return {part for s in _fact_snapshots(entries) for part in _parts_of_snapshot(s)}
+
+
+def touches_exclusive(entries: Entries) -> bool:
+    """Whether the entries change what the `leadership` rule reads (`exclusive_roles_stamp`)."""
+    parts = touched_parts(entries)
+    return parts is None or "exclusive" in parts
+
+
+def touches_nation(entries: Entries, reference_groups: Mapping[str, GroupIn], nation: str) -> bool:
+    """Whether the entries change what one nation's own disputes read (`nation_stamp`): its own
+    commitments, those of unnamed members of its groups, any statement on a topic, the
+    memberships of its groups' nations."""
+    if any(e.entity in TOLD for e in entries):
+        return True
+    groups = [g for g in groups_by_name(reference_groups).values() if nation in g.members]
+    names = {g.name for g in groups}
+    members = {m for g in groups for m in g.members}
+    for snapshot in _fact_snapshots(entries):
+        kind = snapshot.get("kind")
+        if kind == "statement" and snapshot["topic"] is not None:
+            return True
+        if kind == "membership" and snapshot["nation_code"] in members:
+            return True
+        if kind == "commitment" and (
+            ("nation", nation) in _parts_of_snapshot(snapshot)
+            or (snapshot["coalition_scope"] == CoalitionScope.some_members
+                and snapshot["group_name"] in names)
+        ):  # fmt: skip
+            return True
+    return False
