@@ -201,3 +201,45 @@ async def test_after_a_write_only_what_it_touched_is_loaded_again(curation: Cura
                 for path in WHOLE_LISTS:
                     assert (await client.get(path)).json() == fresh[path], (location, path)
             assert loaded == touched, location
+
+
+NATION_LISTS = [
+    "/nations?limit=500",
+    "/nations?limit=500&include_coalition=true",
+    "/nations?role=air&limit=500",
+    "/nations?role=naval&include_coalition=true&limit=500",
+]
+
+
+async def test_nation_list_items_follow_each_write_and_only_those_it_touches(
+    curation: Curation,
+) -> None:
+    """The nations list's items are carried past a write that does not change them (a
+    coalition commitment's summary, where no page lists it) and read again after one that does:
+    after each, every list equals a fresh process's."""
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        for path in NATION_LISTS:
+            assert (await client.get(path)).status_code == 200  # kept
+        writes = [
+            # Summary only: no page but those listing air commitments shows it.
+            ("/commitments/coalition-air", {"summary": "The force covers the air."}, {2}),
+            # Its status: what members inherit changes on every page.
+            ("/commitments/coalition-air", {"status": "considering"}, {0, 1, 2, 3}),
+            # Australia's membership: the pages it is on (no own air commitment; a member
+            # inherits naval patrols).
+            ("/memberships/membership-au", {"status": "potential"}, {0, 1, 3}),
+        ]
+        for location, correction, read_again in writes:
+            etag = (await curation.get(location)).headers["etag"]
+            body = {**correction, "reason": "A test."}
+            assert (await curation.patch(location, body, etag)).status_code == 200
+            async with second_process(curation.url, response_cache_entries=0) as other:
+                fresh = [(await other.get(path)).json() for path in NATION_LISTS]
+            again = set()
+            for i, path in enumerate(NATION_LISTS):
+                with statements(app) as seen:
+                    assert (await client.get(path)).json() == fresh[i], (location, path)
+                if any("bucket" in s for s in seen):  # the items' read of commitments
+                    again.add(i)
+            assert again == read_again, (location, correction)

@@ -4,6 +4,7 @@ built once per shape, with the values bound at execution."""
 
 import functools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -33,6 +34,7 @@ from app.reads.per_revision import PerRevision
 from app.reads.queries import certainty_column, coalition_wide
 from app.schemas.common import EMBEDDED_LIMIT
 from app.store.models import Commitment, Membership, Nation
+from app.store.revisions import fact_states
 from app.store.visibility import FACTS, not_retracted
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role
 
@@ -285,8 +287,21 @@ FORCE_ROLES: PerRevision[dict[Role, ForceRole]] = PerRevision(max_entries=1)
 
 
 def force_roles(session: Session) -> dict[Role, ForceRole]:
-    """What members may inherit, by role: read once per data revision."""
-    return FORCE_ROLES.get(session, "force_roles", lambda: _read_force_roles(session))
+    """What members may inherit, by role: read once per data revision, and kept on while the
+    writes since touch no commitment of the coalition's force as a whole."""
+    return FORCE_ROLES.get(
+        session, "force_roles", lambda: _read_force_roles(session), touched_by=_touches_force
+    )
+
+
+def _touches_force(entries: Sequence[Any]) -> bool:
+    return any(
+        s is not None
+        and s.get("actor") == ActorKind.coalition
+        and s.get("coalition_scope") == CoalitionScope.whole
+        for states in fact_states(entries)
+        for s in states
+    )
 
 
 def _read_force_roles(session: Session) -> dict[Role, ForceRole]:

@@ -3,7 +3,7 @@ changed data, so caches (response cache, per-revision derived data, list totals)
 when what they hold went stale. The same commit tags the audit entries it wrote with the new
 revision, so what changed between two revisions can be read (`changes_between`)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Row, event, insert, select, text, update
@@ -101,3 +101,14 @@ def changes_between(session: Session, since: int, until: int) -> Sequence[Row[An
     if len(rows) > CARRIED_ENTRIES or len({r.revision for r in rows}) != until - since:
         return None
     return rows
+
+
+# A fact's snapshot in an audit entry (app.curation.audit.fact_snapshot); None where there is none.
+Snapshot = dict[str, Any] | None
+
+
+def fact_states(entries: Sequence[Row[Any]]) -> Iterator[tuple[Snapshot, Snapshot]]:
+    """Each fact's snapshots before and after each audit entry (None: created, or no more)."""
+    for entry in entries:
+        if entry.entity == "fact":
+            yield entry.before, entry.after

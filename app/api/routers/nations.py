@@ -64,7 +64,8 @@ from app.store.models import (
     Membership,
     Nation,
 )
-from app.vocab import MembershipStatus, Role, Status
+from app.store.revisions import fact_states
+from app.vocab import ActorKind, MembershipStatus, Role, Status
 
 router = PrefixedRouter(prefix="/nations", tags=["nations"], route_class=AnswerRoute)
 # With `role` and no `status`: what the question "who will do it?" means — the nation will or
@@ -211,10 +212,12 @@ def list_nations(
     }
     rows, total, next_cursor = prepared_nation_list(shape).fetch(session, params, page, sort.value)
     # What the page embeds is derived from its nations and the filters alone: kept per revision.
+    codes = tuple(r.code for r in rows)
     items, listed = NATION_ITEMS.get(
         session,
-        (tuple(r.code for r in rows), tuple(role or ()), tuple(statuses or ()), include_coalition),
+        (codes, tuple(role or ()), tuple(statuses or ()), include_coalition),
         lambda: nation_items(session, rows, role, statuses or [], include_coalition),
+        touched_by=lambda entries: touches_items(entries, set(codes), set(role or ())),
     )
     applied = applied_filters(
         role=role, status=statuses, membership=membership, certainty=certainty, nato=nato,
@@ -234,6 +237,31 @@ def list_nations(
 
 # A page's items and the coalition's commitments it embeds, by its nations and filters.
 NATION_ITEMS: PerRevision[tuple[list[NationItem], list[Any]]] = PerRevision(max_entries=512)
+
+# A commitment's fields an item's roles and inheritance depend on (its summary is not shown).
+SHAPE = ("actor", "nation_code", "coalition_scope", "role", "status", "exclusive", "retracted_at")
+# Audit entries of these change no item (items name no source; a proposal is no fact).
+NO_ITEM = frozenset({"fact", "source", "proposal"})
+
+
+def touches_items(entries: Sequence[Any], codes: set[str], roles: set[Role]) -> bool:
+    """Whether the audit entries since change what `nation_items` reads for a page of these
+    nations and roles: a fact of one of its nations (their commitments, memberships with their
+    evidence, limits); a commitment of the coalition whose role, status or standing changed
+    (what members inherit), or of a role asked for (the page lists those, summaries included);
+    a nation's (or an outlet's) entry."""
+    if any(e.entity not in NO_ITEM for e in entries):
+        return True
+    for before, after in fact_states(entries):
+        states = [s for s in (before, after) if s is not None]
+        if any(s.get("nation_code") in codes for s in states):
+            return True
+        if any(s.get("actor") == ActorKind.coalition for s in states):
+            if any(s["role"] in roles for s in states):
+                return True
+            if before is None or after is None or any(before[f] != after[f] for f in SHAPE):
+                return True
+    return False
 
 
 def nation_items(

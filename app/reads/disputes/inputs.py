@@ -43,6 +43,7 @@ from app.reads.disputes.facts import (
     parts_of,
 )
 from app.store.models import Change, Commitment, Membership, Statement
+from app.store.revisions import fact_states
 from app.store.visibility import FACTS, STANDING
 from app.vocab import ActorKind, CoalitionScope, Role
 
@@ -148,10 +149,8 @@ Entries = Sequence[Row[Any]]
 
 
 def _fact_snapshots(entries: Entries) -> Iterator[dict[str, Any]]:
-    """Each fact's state before and after each entry (a retracted one is in neither part)."""
-    for entry in entries:
-        if entry.entity == "fact":
-            yield from (s for s in (entry.before, entry.after) if s is not None)
+    """Each fact's states before and after each entry."""
+    return (s for states in fact_states(entries) for s in states if s is not None)
 
 
 def _parts_of_snapshot(snapshot: dict[str, Any]) -> list[Hashable]:
