@@ -434,6 +434,8 @@ async def test_after_a_write_the_whole_list_reads_again_only_the_part_it_touched
     def log(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if statement.lstrip().startswith("SELECT commitments.id, commitments.actor"):
             loads.append((statement, parameters))  # the rules' load of commitments
+        if "sum(facts.version)" in statement:
+            loads.append((statement, "stamps"))  # the audit entries since tell it: no stamps
 
     async def whole_list_agrees() -> list[dict[str, Any]]:
         kept = await walk_pages(curation.client, "/disputes", 100)
@@ -450,6 +452,11 @@ async def test_after_a_write_the_whole_list_reads_again_only_the_part_it_touched
     before = await whole_list_agrees()
     event.listen(engine, "before_cursor_execute", log)
     try:
+        # A summary is not what the rules read: nothing is found again.
+        await correct(curation, "de-troops-hesitant", summary="Germany hesitates.")
+        loads.clear()
+        assert await whole_list_agrees() == before
+        assert loads == []
         await correct(curation, "de-troops-hesitant", status="ruled_out")
         loads.clear()
         after = await whole_list_agrees()

@@ -7,7 +7,7 @@ request's time limit."""
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
@@ -31,9 +31,11 @@ from app.reads.disputes.facts import (
     whole_force_in,
 )
 from app.reads.disputes.inputs import (
+    Entries,
     exclusive_roles_stamp,
     nation_stamp,
     parts_stamps,
+    touched_parts,
     touches_exclusive,
     touches_nation,
 )
@@ -48,10 +50,21 @@ from app.reads.per_revision import PerRevision
 from app.schemas.disputes import DisputeRead
 from app.store.guards import request_deadline
 
+
+@dataclass(frozen=True)
+class WholeList:
+    """Every dispute, ordered by id, and the same by the part it was found in: after a write,
+    the parts its audit entries touch are found again and the others taken as they are."""
+
+    disputes: list[DisputeRead]
+    parts: dict[Hashable, list[DisputeRead]]
+
+
 # The rules read every fact: the whole list is kept per data revision (app.reads.per_revision),
 # assembled from parts that read apart (`PARTS`); one nation's, from that nation's facts only,
 # kept per nation while they are unchanged (its stamp, app.reads.disputes.inputs).
-FOUND: PerRevision[list[DisputeRead]] = PerRevision(max_entries=1)
+FOUND: PerRevision[WholeList] = PerRevision(max_entries=1)
+
 
 # The whole list's parts, each kept while its stamp is unchanged: after a write only the part
 # it touched is found again (at 1,000x the seed, a nation's own disputes read 240 commitments;
@@ -68,7 +81,10 @@ EXCLUSIVE_RULES = frozenset(rule for rule, _ in EXCLUSIVE_ROLES.values())
 
 def find_disputes(session: Session, groups: Mapping[str, GroupIn]) -> list[DisputeRead]:
     """Every dispute in the data, ordered by id (the list is shared: do not change it)."""
-    return FOUND.get(session, "disputes", lambda: _assemble(session, groups))
+    return FOUND.get(
+        session, "disputes", lambda: _assemble(session, groups),
+        carry=lambda kept, entries: _carry(session, groups, kept, entries),
+    ).disputes  # fmt: skip
 
 
 Rule = Callable[[Data], Iterator[DisputeRead]]
@@ -98,11 +114,10 @@ def _part_reads(key: Hashable) -> tuple[Rule, Filter, Filter]:
 PARTS_READ_APART = 2
 
 
-def _assemble(session: Session, groups: Mapping[str, GroupIn]) -> list[DisputeRead]:
+def _assemble(session: Session, groups: Mapping[str, GroupIn]) -> WholeList:
     """The whole list from its parts: each kept while its stamp is the same, else found again
     in what it reads. Past the request's time limit, 503 as a whole list's rules are."""
     deadline = request_deadline(session)
-    within = time_limit(session)
     stamps = parts_stamps(session)
     missing = [key for key in stamps if PARTS.stamp_kept(session, key) != stamps[key]]
     split: dict[Hashable, Data] = {}
@@ -111,6 +126,45 @@ def _assemble(session: Session, groups: Mapping[str, GroupIn]) -> list[DisputeRe
         everything = load(session, groups, deadline=deadline)
         split = _split(everything)
         nothing = replace(everything, commitments=[], statements=[], memberships=[])
+    find = _part_finder(session, groups, split, nothing)
+    parts = {
+        key: PARTS.get(
+            session, key, functools.partial(find, key), functools.partial(stamps.__getitem__, key)
+        )
+        for key in stamps
+    }
+    return _whole(parts)
+
+
+def _carry(
+    session: Session, groups: Mapping[str, GroupIn], kept: WholeList, entries: Entries
+) -> WholeList:
+    """``kept`` brought forward by the audit entries since: the parts they touch (their facts'
+    snapshots say which, `touched_parts`) found again in what each reads, the others as they
+    were; with more to find (a source renamed touches every part), assembled anew."""
+    touched = touched_parts(entries)
+    if touched is None or len(touched) > PARTS_READ_APART:
+        return _assemble(session, groups)
+    find = _part_finder(session, groups, {}, None)
+    return _whole({**kept.parts, **{key: find(key) for key in touched}})
+
+
+def _whole(parts: dict[Hashable, list[DisputeRead]]) -> WholeList:
+    return WholeList(
+        sorted((d for found in parts.values() for d in found), key=lambda d: d.id), parts
+    )
+
+
+def _part_finder(
+    session: Session,
+    groups: Mapping[str, GroupIn],
+    split: dict[Hashable, Data],
+    nothing: Data | None,
+) -> Callable[[Hashable], list[DisputeRead]]:
+    """Finds one part's disputes: in its share of everything read at once (``split``; a part
+    with no share, in ``nothing``), or else in what it reads, read apart."""
+    deadline = request_deadline(session)
+    within = time_limit(session)
     told: list[tuple[dict[str, SourceInfo], dict[str, str]]] = []  # read once, if needed
 
     def find(key: Hashable) -> list[DisputeRead]:
@@ -122,11 +176,7 @@ def _assemble(session: Session, groups: Mapping[str, GroupIn]) -> list[DisputeRe
             data = load_where(session, groups, commitments, statements, deadline, told=told[0])
         return list(within(rule(data)))
 
-    found: list[DisputeRead] = []
-    for key in stamps:
-        stamp = functools.partial(stamps.__getitem__, key)
-        found += PARTS.get(session, key, functools.partial(find, key), stamp)
-    return sorted(found, key=lambda d: d.id)
+    return find
 
 
 def _split(data: Data) -> dict[Hashable, Data]:
@@ -192,7 +242,8 @@ def disputes_for_nation(
     from the whole list if it is at hand, and kept while what they are read from is unchanged
     (a write about another nation recomputes nothing here)."""
     code = code.upper()
-    every = FOUND.kept(session, "disputes")
+    whole = FOUND.kept(session, "disputes")
+    every = whole.disputes if whole is not None else None
 
     def find() -> list[DisputeRead]:
         if every is not None:  # the whole list is at hand: the same answer, no rules to run

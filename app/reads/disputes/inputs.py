@@ -148,9 +148,21 @@ TOLD = frozenset({"source", "nation"})
 Entries = Sequence[Row[Any]]
 
 
+# A fact's fields the rules do not read (app.reads.disputes.facts): an entry changing only
+# these (a corrected summary) touches no dispute.
+UNREAD = frozenset({"summary", "version", "updated_at", "created_at", "origin"})
+
+
 def _fact_snapshots(entries: Entries) -> Iterator[dict[str, Any]]:
-    """Each fact's states before and after each entry."""
-    return (s for states in fact_states(entries) for s in states if s is not None)
+    """Each fact's states before and after each entry that changed what the rules read."""
+    for before, after in fact_states(entries):
+        if before is not None and after is not None and _read(before) == _read(after):
+            continue
+        yield from (s for s in (before, after) if s is not None)
+
+
+def _read(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in snapshot.items() if k not in UNREAD}
 
 
 def _parts_of_snapshot(snapshot: dict[str, Any]) -> list[Hashable]:
