@@ -2,13 +2,14 @@
 the next by the audit entries of the writes between: after every kind of write they are what a
 fresh process counts, and a write re-reads the facts it touched, not every commitment."""
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from app.config import Settings
 from app.main import create_app
@@ -147,3 +148,27 @@ async def test_a_write_without_audit_entries_has_everything_counted_again(
         after = await counts_agree(curation)
     assert after != before
     assert [touched(r) for r in reads] == [None], reads  # one whole read: the app's own
+
+
+async def test_writes_that_come_together_each_tag_their_own_entries(curation: Curation) -> None:
+    """Concurrent writes (PostgreSQL runs them side by side): each commit's entries carry its
+    own revision, the revisions run without a gap, and the counts carried past them are a fresh
+    process's."""
+    engine = curation.app.state.engine
+    await counts_agree(curation)
+    with engine.connect() as conn:
+        start = conn.scalar(select(DataRevision.revision))
+        seen = conn.scalar(select(func.max(Change.id)))
+    page = (await curation.get("/commitments", actor="nation", limit=12)).json()["items"]
+
+    async def correct_one(fact_id: str) -> None:
+        await correct(curation, f"/commitments/{fact_id}", summary=f"Corrected {fact_id}.")
+
+    await asyncio.gather(*(correct_one(c["id"]) for c in page))
+    with engine.connect() as conn:
+        end = conn.scalar(select(DataRevision.revision))
+        rows = conn.execute(select(Change.entity_id, Change.revision).where(Change.id > seen)).all()
+    assert start is not None and end == start + len(page)
+    assert sorted(r.revision for r in rows) == list(range(start + 1, end + 1))
+    assert {r.entity_id for r in rows} == {c["id"] for c in page}
+    await counts_agree(curation)
