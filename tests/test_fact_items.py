@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from app.reads.fact_items import FACT_ITEMS
-from tests.curation import Curation
+from tests.curation import Curation, commitment_body
 from tests.test_response_cache import second_process, statements
 
 pytest_plugins = ["tests.curation_fixtures"]
@@ -203,6 +203,7 @@ async def test_after_a_write_only_what_it_touched_is_loaded_again(curation: Cura
             assert loaded == touched, location
 
 
+NATION_PAGES = ["/nations/DE", "/nations/FR", "/nations/AU", "/nations/IT", "/nations/US"]
 NATION_LISTS = [
     "/nations?limit=500",
     "/nations?limit=500&include_coalition=true",
@@ -219,7 +220,7 @@ async def test_nation_list_items_follow_each_write_and_only_those_it_touches(
     after each, every list equals a fresh process's."""
     async with second_process(curation.url, response_cache_entries=0) as client:
         app = client._transport.app  # type: ignore[attr-defined]
-        for path in NATION_LISTS:
+        for path in [*NATION_LISTS, *NATION_PAGES]:
             assert (await client.get(path)).status_code == 200  # kept
         writes = [
             # Summary only: no page but those listing air commitments shows it.
@@ -229,6 +230,8 @@ async def test_nation_list_items_follow_each_write_and_only_those_it_touches(
             # Australia's membership: the pages it is on (no own air commitment; a member
             # inherits naval patrols).
             ("/memberships/membership-au", {"status": "potential"}, {0, 1, 3}),
+            # Germany's own: its page's lists and limits; the lists' pages it is on.
+            ("/commitments/de-troops-hesitant", {"status": "ruled_out"}, {0, 1, 3}),
         ]
         for location, correction, read_again in writes:
             etag = (await curation.get(location)).headers["etag"]
@@ -236,6 +239,8 @@ async def test_nation_list_items_follow_each_write_and_only_those_it_touches(
             assert (await curation.patch(location, body, etag)).status_code == 200
             async with second_process(curation.url, response_cache_entries=0) as other:
                 fresh = [(await other.get(path)).json() for path in NATION_LISTS]
+                for page in NATION_PAGES:  # the pages, kept in the first process as well
+                    assert (await client.get(page)).json() == (await other.get(page)).json()
             again = set()
             for i, path in enumerate(NATION_LISTS):
                 with statements(app) as seen:
@@ -243,3 +248,37 @@ async def test_nation_list_items_follow_each_write_and_only_those_it_touches(
                 if any("bucket" in s for s in seen):  # the items' read of commitments
                     again.add(i)
             assert again == read_again, (location, correction)
+        # A new commitment of Italy's: its page lists one more.
+        await curation.create("/commitments", commitment_body())
+        async with second_process(curation.url, response_cache_entries=0) as other:
+            for page in [*NATION_PAGES, *NATION_LISTS]:
+                assert (await client.get(page)).json() == (await other.get(page)).json(), page
+
+
+async def test_a_lists_total_is_counted_again_only_after_a_write_to_what_it_counts(
+    curation: Curation,
+) -> None:
+    """A list's total is kept past writes to tables its count does not read (app.api.pages:
+    the audit entries since say which tables changed): a commitment retracted recounts the
+    lists of commitments (by certainty too: evidence) and of nations, not those of events or
+    conditions. Every total is still a fresh process's."""
+    paths = {
+        "/commitments?limit=2": True,
+        "/commitments?certainty=hedged&limit=2": True,
+        "/nations?role=air&limit=2": True,
+        "/events?limit=2": False,
+        "/conditions?limit=2": False,
+    }
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        for path in paths:
+            assert (await client.get(path)).status_code == 200  # kept
+        etag = (await curation.get("/commitments/coalition-air")).headers["etag"]
+        retracted = await curation.retract("/commitments/coalition-air", "A test.", etag)
+        assert retracted.status_code == 200
+        async with second_process(curation.url, response_cache_entries=0) as other:
+            for path, counted_again in paths.items():
+                with statements(app) as seen:
+                    total = (await client.get(path)).json()["total"]
+                assert total == (await other.get(path)).json()["total"], path
+                assert any("count(" in s.lower() for s in seen) == counted_again, (path, seen)

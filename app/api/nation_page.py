@@ -24,6 +24,7 @@ from app.schemas.conditions import ConditionRead
 from app.schemas.nations import CoalitionCommitment
 from app.schemas.statements import StatementRead
 from app.store.models import Commitment, Condition, Fact, Membership, Statement, condition_gates
+from app.store.revisions import Snapshot, fact_states
 from app.store.visibility import leaving_retracted_out, not_retracted
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
@@ -114,7 +115,54 @@ def own_facts(session: Session, code: str) -> OwnFacts:
             totals=dict(zip(OWN_IDS, row, strict=True)),
         )
 
-    return OWN_FACTS.get(session, code, read)
+    return OWN_FACTS.get(
+        session, code, read, touched_by=lambda entries: _touches_own(entries, code)
+    )
+
+
+# What decides which facts a nation's own lists hold (their ids and totals), not what they say.
+_LISTED_BY = ("kind", "nation_code", "speaker_nation_code", "retracted_at", "gates")
+
+
+def _changed(before: Snapshot, after: Snapshot, fields: Sequence[str]) -> bool:
+    if before is None or after is None:
+        return True
+    return any(before.get(f) != after.get(f) for f in fields)
+
+
+def _touches_own(entries: Sequence[Any], code: str) -> bool:
+    """Whether the audit entries since change which facts nation ``code`` lists of its own: a
+    fact of the nation created, retracted or given to another nation; any condition whose gates
+    changed (it may gate one of the nation's commitments); a nation's (or outlet's) entry."""
+    if any(e.entity not in ("fact", "source", "proposal") for e in entries):
+        return True
+    for before, after in fact_states(entries):
+        if not _changed(before, after, _LISTED_BY):
+            continue
+        state = after or before
+        if state is not None and state.get("kind") == "condition":
+            return True
+        if code in {s.get(f) for s in (before, after) if s for f in _LISTED_BY[1:3]}:
+            return True
+    return False
+
+
+def touches_coalition_part(entries: Sequence[Any], code: str) -> bool:
+    """Whether the audit entries since change what a member's page shows of the coalition's
+    force as a whole: one of its commitments (their summaries are shown), or one of the
+    member's own (its limits)."""
+    if any(e.entity not in ("fact", "source", "proposal") for e in entries):
+        return True
+    for before, after in fact_states(entries):
+        for state in (before, after):
+            if state is None or state.get("kind") != "commitment":
+                continue
+            if state["nation_code"] == code or (
+                state["actor"] == ActorKind.coalition
+                and state["coalition_scope"] == CoalitionScope.whole
+            ):
+                return True
+    return False
 
 
 def own_lists(request: Request, session: Session, listed: OwnFacts, code: str) -> dict[str, Any]:
@@ -156,8 +204,20 @@ def coalition_part(session: Session, code: str) -> tuple[list[CoalitionCommitmen
     return shown, count_whole_force(session)
 
 
+# How many commitments the coalition's force as a whole has: kept past writes that neither add
+# one nor take one away (11,000 rows to count at 1,000x the seed).
+WHOLE_FORCE_TOTAL: PerRevision[int] = PerRevision(max_entries=1)
+_WHOLE_FORCE_BY = ("actor", "coalition_scope", "retracted_at")
+
+
 def count_whole_force(session: Session) -> int:
     """How many commitments the coalition's force as a whole has: on the commitments' own table
-    with `not_retracted`, not joined to `facts` row by row (11,000 rows at 1,000x the seed)."""
+    with `not_retracted`, not joined to `facts` row by row."""
     count = select(func.count()).select_from(Commitment.__table__).where(coalition_wide())
-    return session.scalar(standing(count.where(not_retracted(Commitment.__table__.c.id)))) or 0
+    count = standing(count.where(not_retracted(Commitment.__table__.c.id)))
+    return WHOLE_FORCE_TOTAL.get(
+        session, "total", lambda: session.scalar(count) or 0,
+        touched_by=lambda entries: any(
+            _changed(before, after, _WHOLE_FORCE_BY) for before, after in fact_states(entries)
+        ) or any(e.entity not in ("fact", "source", "proposal") for e in entries),
+    )  # fmt: skip

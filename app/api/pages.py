@@ -35,6 +35,7 @@ from app.config import Settings
 from app.errors import InvalidParameter
 from app.reads.per_revision import PerRevision
 from app.store.models import Fact
+from app.store.revisions import tables_read, writes_touch
 from app.store.visibility import (
     FACTS,
     HIDE_RETRACTED,
@@ -301,7 +302,9 @@ def counted_total(
     # In the key's order; their names are per statement object (anonymous), not per shape.
     bound = tuple(_hashable(p.effective_value) for p in key_of.bindparams)
     key = (key_of.key, bound, tuple(sorted((k, _hashable(v)) for k, v in params.items())))
-    return TOTALS.get(session, key, run)
+    # Kept past writes to tables the count does not read.
+    read = tables_read(count, key_of.key)
+    return TOTALS.get(session, key, run, touched_by=lambda entries: writes_touch(read, entries))
 
 
 def _hashable(value: Any) -> Hashable:

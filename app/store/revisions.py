@@ -6,12 +6,13 @@ revision, so what changed between two revisions can be read (`changes_between`).
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, event, insert, select, text, update
+from sqlalchemy import Engine, Row, Select, Table, event, insert, select, text, update
 from sqlalchemy.orm import (
     ORMExecuteState,
     Session,
     sessionmaker,
 )
+from sqlalchemy.sql import visitors
 
 from app.store.models import Change, DataRevision
 
@@ -112,3 +113,55 @@ def fact_states(entries: Sequence[Row[Any]]) -> Iterator[tuple[Snapshot, Snapsho
     for entry in entries:
         if entry.entity == "fact":
             yield entry.before, entry.after
+
+
+# The tables a fact's write changes beyond its kind's own (evidence is written with the fact).
+_FACT_TABLES = frozenset({"facts", "evidence"})
+KIND_TABLES = {
+    "commitment": "commitments", "condition": "conditions", "statement": "statements",
+    "event": "events", "membership": "memberships",
+}  # fmt: skip
+_ENTITY_TABLES = {"nation": "nations", "source": "sources", "outlet": "outlets"}
+
+
+def tables_written(entries: Sequence[Row[Any]]) -> set[str] | None:
+    """The tables the writes behind these audit entries changed (their own `changes` too); None
+    when an entry is of an entity this does not know."""
+    written = {"changes"}
+    for entry in entries:
+        if entry.entity == "fact":
+            kind = (entry.after or entry.before or {}).get("kind")
+            if kind not in KIND_TABLES:
+                return None
+            written |= {KIND_TABLES[kind], *_FACT_TABLES}
+            if kind == "condition":
+                written.add("condition_gates")
+        elif entry.entity in _ENTITY_TABLES:
+            written.add(_ENTITY_TABLES[entry.entity])
+        elif entry.entity == "proposal":
+            written.add("proposals")
+        else:
+            return None
+    return written
+
+
+# The tables each statement reads, by its shape (its cache key): found once per shape.
+_READS: dict[Any, frozenset[str]] = {}
+
+
+def tables_read(statement: Select[Any], shape: Any) -> frozenset[str]:
+    """The tables ``statement`` reads, its subqueries' included. `facts` only where it reads no
+    kind's own table: joined to one, it reads only that kind's rows of it."""
+    read = _READS.get(shape)
+    if read is None:
+        tables = {e.name for e in visitors.iterate(statement) if isinstance(e, Table)}
+        if tables & set(KIND_TABLES.values()):
+            tables.discard("facts")
+        read = _READS[shape] = frozenset(tables)
+    return read
+
+
+def writes_touch(read: frozenset[str], entries: Sequence[Row[Any]]) -> bool:
+    """Whether the writes behind the audit entries changed one of the tables ``read``."""
+    written = tables_written(entries)
+    return written is None or bool(written & read)

@@ -30,6 +30,7 @@ from app.api.nation_page import (
     coalition_part,
     own_facts,
     own_lists,
+    touches_coalition_part,
     whole_force_url,
 )
 from app.api.pages import PageDep
@@ -372,8 +373,9 @@ def get_nation(
     coalition_total = 0
     if membership.status is MembershipStatus.member:
         coalition, coalition_total = COALITION_PART.get(
-            session, nation.code, lambda: coalition_part(session, nation.code)
-        )
+            session, nation.code, lambda: coalition_part(session, nation.code),
+            touched_by=lambda entries: touches_coalition_part(entries, nation.code),
+        )  # fmt: skip
     return respond_model(
         request,
         NationDetail.model_validate(

@@ -2,6 +2,8 @@
 and the claimed-versus-identified story in numbers."""
 
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from app.reads.tallies import tally_of
 from app.schemas.common import EvidenceRead
 from app.schemas.meta import Identified, RoleCounts, Summary
 from app.store.models import Event
+from app.store.revisions import fact_states
 from app.vocab import Basis, Certainty, MembershipStatus, Role, Status
 
 router = PrefixedRouter(prefix="/summary", tags=["summary"], route_class=AnswerRoute)
@@ -29,7 +32,12 @@ def get_summary(request: Request, session: ReadSessionDep) -> Answer[Summary]:
     return respond_model(request, SUMMARIES.get(session, "summary", lambda: summarise(session)))
 
 
-def summarise(session: Session) -> Summary:
+# The claimed count and its evidence: kept past writes that change no event (its query sorts
+# every event that claims a count: 1,000 at 1,000x the seed).
+CLAIMS: PerRevision[tuple[int | None, list[EvidenceRead]]] = PerRevision(max_entries=1)
+
+
+def _claimed(session: Session) -> tuple[int | None, list[EvidenceRead]]:
     event = session.scalar(
         select(Event)
         .where(Event.pledging_nation_count.is_not(None))
@@ -38,6 +46,26 @@ def summarise(session: Session) -> Summary:
         .limit(1)  # else every such event is loaded with its evidence (1,000 at 1,000x)
     )
     claimed = event.pledging_nation_count if event else None
+    # Only the evidence that states the count, not everything said about the event.
+    return claimed, [
+        EvidenceRead.model_validate(e)
+        for e in (event.evidence if event else [])
+        if claimed is not None and str(claimed) in e.quote
+    ]
+
+
+def _touches_events(entries: Sequence[Any]) -> bool:
+    return any(
+        s is not None and s.get("kind") == "event"
+        for states in fact_states(entries)
+        for s in states
+    ) or any(e.entity not in ("fact", "proposal") for e in entries)  # an outlet's name
+
+
+def summarise(session: Session) -> Summary:
+    claimed, claimed_by = CLAIMS.get(
+        session, "claimed", lambda: _claimed(session), touched_by=_touches_events
+    )
     tally = tally_of(session)
     by_membership = {s.value: 0 for s in MembershipStatus}
     by_membership_certainty = {s.value: dict.fromkeys(Certainty, 0) for s in MembershipStatus}
@@ -77,12 +105,7 @@ def summarise(session: Session) -> Summary:
     identified = sum(by_basis.values())
     return Summary(
         claimed_nation_count=claimed,
-        # Only the evidence that states the count, not everything said about the event.
-        claimed_by=[
-            EvidenceRead.model_validate(e)
-            for e in (event.evidence if event else [])
-            if claimed is not None and str(claimed) in e.quote
-        ],
+        claimed_by=claimed_by,
         identified=Identified(
             total=identified,
             named=by_basis[Basis.named],
