@@ -147,6 +147,21 @@ def _touches_own(entries: Sequence[Any], code: str) -> bool:
     return False
 
 
+# A member's limits (what keeps it from inheriting), by nation: read from its own commitments
+# (thousands at 1,000x the seed), kept past writes to others'.
+LIMITS: PerRevision[Limits] = PerRevision(max_entries=512)
+
+
+def _touches_own_commitments(entries: Sequence[Any], code: str) -> bool:
+    if any(e.entity not in ("fact", "source", "proposal") for e in entries):
+        return True
+    return any(
+        s is not None and s.get("kind") == "commitment" and s["nation_code"] == code
+        for states in fact_states(entries)
+        for s in states
+    )
+
+
 def touches_coalition_part(entries: Sequence[Any], code: str) -> bool:
     """Whether the audit entries since change what a member's page shows of the coalition's
     force as a whole: one of its commitments (their summaries are shown), or one of the
@@ -189,7 +204,10 @@ def coalition_part(session: Session, code: str) -> tuple[list[CoalitionCommitmen
     """What a member's page shows of the coalition's force as a whole: the first
     EMBEDDED_LIMIT of its commitments by id (as the nations list embeds them), each with whether
     the member inherits it, and how many there are (the rest by the link)."""
-    limits = limits_of(session.connection(), [code]).get(code, Limits())
+    limits = LIMITS.get(
+        session, code, lambda: limits_of(session.connection(), [code]).get(code, Limits()),
+        touched_by=lambda entries: _touches_own_commitments(entries, code),
+    )  # fmt: skip
     shown = []
     for c in session.scalars(
         select(Commitment).where(coalition_wide()).order_by(Commitment.id).limit(EMBEDDED_LIMIT)

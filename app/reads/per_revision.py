@@ -31,7 +31,7 @@ from app.store.visibility import KEEP_DERIVED
 
 T = TypeVar("T")
 # Given the audit entries between two revisions, which keys they touch (None: every key).
-Touched = Callable[[Session, "Sequence[Row[Any]]"], Callable[[Hashable], bool] | None]
+Touched = Callable[[Session, Sequence[Row[Any]]], Callable[[Hashable], bool] | None]
 _EVERY: "weakref.WeakSet[PerRevision[Any]]" = weakref.WeakSet()
 
 

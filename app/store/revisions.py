@@ -3,6 +3,9 @@ changed data, so caches (response cache, per-revision derived data, list totals)
 when what they hold went stale. The same commit tags the audit entries it wrote with the new
 revision, so what changed between two revisions can be read (`changes_between`)."""
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -89,19 +92,38 @@ CARRIED_ENTRIES = 1_000
 def changes_between(session: Session, since: int, until: int) -> Sequence[Row[Any]] | None:
     """The audit entries committed after revision ``since`` up to ``until`` (entity, entity id,
     before, after), in order. None when they cannot tell what changed: a revision between has no
-    entry (a write to something unaudited: proposals, keys), or there are more than
-    `CARRIED_ENTRIES`. Whoever carries a value forward with them then computes it again."""
+    entry (a write of something unaudited: an API key, data written past the write core), or
+    there are more than `CARRIED_ENTRIES`. Whoever carries a value forward with them then
+    computes it again."""
     if until - since > CARRIED_ENTRIES:
         return None
-    rows = session.execute(
+    engine = session.get_bind().engine
+    with _BETWEEN_LOCK:
+        known = _BETWEEN.setdefault(engine, OrderedDict())
+        if (since, until) in known:
+            known.move_to_end((since, until))
+            return known[(since, until)]
+    read = session.execute(
         select(Change.entity, Change.entity_id, Change.before, Change.after, Change.revision)
         .where(Change.revision > since, Change.revision <= until)
         .order_by(Change.id)
         .limit(CARRIED_ENTRIES + 1)
     ).all()
-    if len(rows) > CARRIED_ENTRIES or len({r.revision for r in rows}) != until - since:
-        return None
+    told = len(read) <= CARRIED_ENTRIES and len({r.revision for r in read}) == until - since
+    rows = read if told else None
+    with _BETWEEN_LOCK:
+        known[(since, until)] = rows
+        while len(known) > _BETWEEN_KEPT:
+            known.popitem(last=False)
     return rows
+
+
+# The entries between two committed revisions never change: the last few ranges read are kept,
+# by engine (after a write every value a request carries asks for the same range).
+Between = OrderedDict[tuple[int, int], Sequence[Row[Any]] | None]
+_BETWEEN: "weakref.WeakKeyDictionary[Engine, Between]" = weakref.WeakKeyDictionary()
+_BETWEEN_LOCK = threading.Lock()
+_BETWEEN_KEPT = 16
 
 
 # A fact's snapshot in an audit entry (app.curation.audit.fact_snapshot); None where there is none.
