@@ -216,6 +216,8 @@ class PerRevision(Generic[T]):
         since do not touch, are current at ``revision`` too: carried there. When the entries
         cannot tell (`changes_between`), nothing is: the values are computed again as asked."""
         assert self.touched is not None  # noqa: S101 - get_many calls it only then
+        if self._advanced.get(bind) == revision:
+            return  # carried there already: most reads, without taking the lock
         with self._advancing:
             advanced = self._advanced.get(bind)
             self._advanced[bind] = max(revision, advanced or revision)
