@@ -24,7 +24,7 @@ from app.schemas.conditions import ConditionRead
 from app.schemas.nations import CoalitionCommitment
 from app.schemas.statements import StatementRead
 from app.store.models import Commitment, Condition, Fact, Membership, Statement, condition_gates
-from app.store.revisions import Snapshot, fact_states
+from app.store.revisions import Snapshot, fact_states, reference_changed
 from app.store.visibility import leaving_retracted_out, not_retracted
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
@@ -134,7 +134,7 @@ def _touches_own(entries: Sequence[Any], code: str) -> bool:
     """Whether the audit entries since change which facts nation ``code`` lists of its own: a
     fact of the nation created, retracted or given to another nation; any condition whose gates
     changed (it may gate one of the nation's commitments); a nation's (or outlet's) entry."""
-    if any(e.entity not in ("fact", "source", "proposal") for e in entries):
+    if reference_changed(entries):
         return True
     for before, after in fact_states(entries):
         if not _changed(before, after, _LISTED_BY):
@@ -153,7 +153,7 @@ LIMITS: PerRevision[Limits] = PerRevision(max_entries=512)
 
 
 def _touches_own_commitments(entries: Sequence[Any], code: str) -> bool:
-    if any(e.entity not in ("fact", "source", "proposal") for e in entries):
+    if reference_changed(entries):
         return True
     return any(
         s is not None and s.get("kind") == "commitment" and s["nation_code"] == code
@@ -166,7 +166,7 @@ def touches_coalition_part(entries: Sequence[Any], code: str) -> bool:
     """Whether the audit entries since change what a member's page shows of the coalition's
     force as a whole: one of its commitments (their summaries are shown), or one of the
     member's own (its limits)."""
-    if any(e.entity not in ("fact", "source", "proposal") for e in entries):
+    if reference_changed(entries):
         return True
     for before, after in fact_states(entries):
         for state in (before, after):
@@ -237,5 +237,5 @@ def count_whole_force(session: Session) -> int:
         session, "total", lambda: session.scalar(count) or 0,
         touched_by=lambda entries: any(
             _changed(before, after, _WHOLE_FORCE_BY) for before, after in fact_states(entries)
-        ) or any(e.entity not in ("fact", "source", "proposal") for e in entries),
+        ) or reference_changed(entries),
     )  # fmt: skip

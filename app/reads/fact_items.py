@@ -15,12 +15,10 @@ from sqlalchemy.orm import Session
 from app.reads.per_revision import PerRevision
 from app.reads.queries import OPTIONS
 from app.store.models import Fact, condition_gates
+from app.store.revisions import reference_changed
 
 Item = TypeVar("Item", bound=BaseModel)
 CHUNK = 500  # facts loaded by one statement: the largest page
-
-# Audit entries of these change no item: an item names a source by id, and a proposal is none.
-NO_ITEM = frozenset({"source", "proposal"})
 
 
 def touched_items(
@@ -30,7 +28,7 @@ def touched_items(
     commitments a changed condition gates, before and after (their items list it); the
     conditions gating a changed commitment (theirs list it, and hide it once retracted).
     A nation or an outlet (whose name evidence shows) touches every item: None."""
-    if any(e.entity != "fact" and e.entity not in NO_ITEM for e in entries):
+    if reference_changed(entries):
         return None
     facts = {e.entity_id for e in entries if e.entity == "fact"}
     for entry in entries:

@@ -126,6 +126,16 @@ _BETWEEN_LOCK = threading.Lock()
 _BETWEEN_KEPT = 16
 
 
+# Entries of these change no fact's answer: a source is shown by its id, a proposal is no fact.
+_NOT_SHOWN = frozenset({"fact", "source", "proposal"})
+
+
+def reference_changed(entries: Sequence[Row[Any]]) -> bool:
+    """Whether an entry is of a nation or an outlet (or an entity this does not know): their
+    names are shown with the facts, so whatever shows facts may have changed."""
+    return any(e.entity not in _NOT_SHOWN for e in entries)
+
+
 # A fact's snapshot in an audit entry (app.curation.audit.fact_snapshot); None where there is none.
 Snapshot = dict[str, Any] | None
 

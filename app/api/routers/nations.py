@@ -65,7 +65,7 @@ from app.store.models import (
     Membership,
     Nation,
 )
-from app.store.revisions import fact_states
+from app.store.revisions import fact_states, reference_changed
 from app.vocab import ActorKind, MembershipStatus, Role, Status
 
 router = PrefixedRouter(prefix="/nations", tags=["nations"], route_class=AnswerRoute)
@@ -241,8 +241,6 @@ NATION_ITEMS: PerRevision[tuple[list[NationItem], list[Any]]] = PerRevision(max_
 
 # A commitment's fields an item's roles and inheritance depend on (its summary is not shown).
 SHAPE = ("actor", "nation_code", "coalition_scope", "role", "status", "exclusive", "retracted_at")
-# Audit entries of these change no item (items name no source; a proposal is no fact).
-NO_ITEM = frozenset({"fact", "source", "proposal"})
 
 
 def touches_items(entries: Sequence[Any], codes: set[str], roles: set[Role]) -> bool:
@@ -251,7 +249,7 @@ def touches_items(entries: Sequence[Any], codes: set[str], roles: set[Role]) -> 
     evidence, limits); a commitment of the coalition whose role, status or standing changed
     (what members inherit), or of a role asked for (the page lists those, summaries included);
     a nation's (or an outlet's) entry."""
-    if any(e.entity not in NO_ITEM for e in entries):
+    if reference_changed(entries):
         return True
     for before, after in fact_states(entries):
         states = [s for s in (before, after) if s is not None]

@@ -18,7 +18,7 @@ from app.reads.tallies import tally_of
 from app.schemas.common import EvidenceRead
 from app.schemas.meta import Identified, RoleCounts, Summary
 from app.store.models import Event
-from app.store.revisions import fact_states
+from app.store.revisions import fact_states, reference_changed
 from app.vocab import Basis, Certainty, MembershipStatus, Role, Status
 
 router = PrefixedRouter(prefix="/summary", tags=["summary"], route_class=AnswerRoute)
@@ -59,7 +59,7 @@ def _touches_events(entries: Sequence[Any]) -> bool:
         s is not None and s.get("kind") == "event"
         for states in fact_states(entries)
         for s in states
-    ) or any(e.entity not in ("fact", "proposal") for e in entries)  # an outlet's name
+    ) or reference_changed(entries)  # an outlet's name, shown with the evidence
 
 
 def summarise(session: Session) -> Summary:

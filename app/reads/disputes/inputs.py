@@ -143,8 +143,8 @@ def _part_stamp(
 # --- what a write touches, from its audit entries ---------------------------------------------
 
 # Entities whose audit entries change what every part tells: the sources' titles and dates, the
-# nations' names.
-TOLD = frozenset({"source", "nation"})
+# nations' names, the outlets' names (with each quote).
+TOLD = frozenset({"source", "nation", "outlet"})
 Entries = Sequence[Row[Any]]
 
 
