@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select, update
 
 from app.config import Settings
 from app.main import create_app
+from app.reads.tallies import TALLIES
 from app.store.engine import make_engine
 from app.store.models import Change, Commitment, DataRevision
 from app.store.revisions import make_sessionmaker
@@ -172,3 +173,16 @@ async def test_writes_that_come_together_each_tag_their_own_entries(curation: Cu
     assert sorted(r.revision for r in rows) == list(range(start + 1, end + 1))
     assert {r.entity_id for r in rows} == {c["id"] for c in page}
     await counts_agree(curation)
+
+
+async def test_a_past_moment_keeps_no_tally_of_its_own(curation: Curation) -> None:
+    """A tally holds every standing fact's part (20 MB at 1,000x the seed): the live database's
+    is kept, a past state's is read for its answers, which are kept themselves."""
+    TALLIES.clear()
+    before = await counts_agree(curation)
+    moment = (await curation.get("/commitments/de-troops-hesitant")).json()["updated_at"]
+    await correct(curation, "/commitments/de-troops-hesitant", status="ruled_out")
+    past = (await curation.get("/summary", as_of=moment)).json()
+    assert past["by_role"] == before["/summary"]["by_role"]  # before the correction
+    assert (await curation.get("/summary")).json()["by_status"] != before["/summary"]["by_status"]
+    assert TALLIES.held() == [1]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.reads.per_revision import PerRevision
 from app.reads.queries import certainty_column, standing
 from app.store.models import Commitment, Evidence, Membership, Nation
-from app.store.visibility import not_retracted
+from app.store.visibility import OPEN_LIVE, not_retracted
 from app.vocab import ActorKind, Basis, Certainty, MembershipStatus, Role, Status
 
 C, M, E = Commitment.__table__.c, Membership.__table__.c, Evidence.__table__.c
@@ -195,12 +195,16 @@ def carry(session: Session, kept: Tally, entries: Sequence[Row[Any]]) -> Tally:
     return tally
 
 
-# One tally a database: the live one's, and each past state's (`as_of`) kept.
+# The live database's tally.
 TALLIES: PerRevision[Tally] = PerRevision(max_entries=1)
 
 
 def tally_of(session: Session) -> Tally:
-    """The counts at the session's revision: kept, carried forward from the last kept, or read."""
+    """The counts at the session's revision: kept, carried forward from the last kept, or read.
+    A past state's (`as_of`) never changes: read, not kept (the answers built from it are), so
+    a process holds one tally (20 MB at 1,000x the seed), not one per moment read."""
+    if session.info.get(OPEN_LIVE) is not None:
+        return count(session)
     return TALLIES.get(
         session,
         "tally",
