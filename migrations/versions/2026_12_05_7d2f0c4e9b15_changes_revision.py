@@ -28,9 +28,7 @@ def upgrade() -> None:
     op.add_column(
         "changes", sa.Column("revision", sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
     )
-    op.execute(
-        "UPDATE changes SET revision = (SELECT revision FROM data_revision WHERE id = 1)"
-    )
+    op.execute("UPDATE changes SET revision = (SELECT revision FROM data_revision WHERE id = 1)")
     op.create_index("ix_changes_revision", "changes", ["revision"])
 
 
