@@ -24,7 +24,7 @@ from app.schemas.conditions import ConditionRead
 from app.schemas.nations import CoalitionCommitment
 from app.schemas.statements import StatementRead
 from app.store.models import Commitment, Condition, Fact, Membership, Statement, condition_gates
-from app.store.revisions import Snapshot, fact_states, reference_changed
+from app.store.revisions import changed, fact_snapshots, fact_states, reference_changed
 from app.store.visibility import leaving_retracted_out, not_retracted
 from app.vocab import ActorKind, CoalitionScope, Role, Status
 
@@ -124,12 +124,6 @@ def own_facts(session: Session, code: str) -> OwnFacts:
 _LISTED_BY = ("kind", "nation_code", "speaker_nation_code", "retracted_at", "gates")
 
 
-def _changed(before: Snapshot, after: Snapshot, fields: Sequence[str]) -> bool:
-    if before is None or after is None:
-        return True
-    return any(before.get(f) != after.get(f) for f in fields)
-
-
 def _touches_own(entries: Sequence[Any], code: str) -> bool:
     """Whether the audit entries since change which facts nation ``code`` lists of its own: a
     fact of the nation created, retracted or given to another nation; any condition whose gates
@@ -137,7 +131,7 @@ def _touches_own(entries: Sequence[Any], code: str) -> bool:
     if reference_changed(entries):
         return True
     for before, after in fact_states(entries):
-        if not _changed(before, after, _LISTED_BY):
+        if not changed(before, after, _LISTED_BY):
             continue
         state = after or before
         if state is not None and state.get("kind") == "condition":
@@ -156,9 +150,7 @@ def _touches_own_commitments(entries: Sequence[Any], code: str) -> bool:
     if reference_changed(entries):
         return True
     return any(
-        s is not None and s.get("kind") == "commitment" and s["nation_code"] == code
-        for states in fact_states(entries)
-        for s in states
+        s.get("kind") == "commitment" and s["nation_code"] == code for s in fact_snapshots(entries)
     )
 
 
@@ -168,16 +160,14 @@ def touches_coalition_part(entries: Sequence[Any], code: str) -> bool:
     member's own (its limits)."""
     if reference_changed(entries):
         return True
-    for before, after in fact_states(entries):
-        for state in (before, after):
-            if state is None or state.get("kind") != "commitment":
-                continue
-            if state["nation_code"] == code or (
-                state["actor"] == ActorKind.coalition
-                and state["coalition_scope"] == CoalitionScope.whole
-            ):
-                return True
-    return False
+    return any(
+        s.get("kind") == "commitment"
+        and (
+            s["nation_code"] == code
+            or (s["actor"] == ActorKind.coalition and s["coalition_scope"] == CoalitionScope.whole)
+        )
+        for s in fact_snapshots(entries)
+    )
 
 
 def own_lists(request: Request, session: Session, listed: OwnFacts, code: str) -> dict[str, Any]:
@@ -236,6 +226,6 @@ def count_whole_force(session: Session) -> int:
     return WHOLE_FORCE_TOTAL.get(
         session, "total", lambda: session.scalar(count) or 0,
         touched_by=lambda entries: any(
-            _changed(before, after, _WHOLE_FORCE_BY) for before, after in fact_states(entries)
+            changed(before, after, _WHOLE_FORCE_BY) for before, after in fact_states(entries)
         ) or reference_changed(entries),
     )  # fmt: skip

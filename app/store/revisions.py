@@ -147,6 +147,18 @@ def fact_states(entries: Sequence[Row[Any]]) -> Iterator[tuple[Snapshot, Snapsho
             yield entry.before, entry.after
 
 
+def fact_snapshots(entries: Sequence[Row[Any]]) -> Iterator[dict[str, Any]]:
+    """Every fact state the audit entries hold, before and after alike."""
+    return (s for states in fact_states(entries) for s in states if s is not None)
+
+
+def changed(before: Snapshot, after: Snapshot, fields: Sequence[str]) -> bool:
+    """Whether an entry changed any of ``fields`` (a fact created or gone changed them all)."""
+    if before is None or after is None:
+        return True
+    return any(before.get(f) != after.get(f) for f in fields)
+
+
 # The tables a fact's write changes beyond its kind's own (evidence is written with the fact).
 _FACT_TABLES = frozenset({"facts", "evidence"})
 KIND_TABLES = {

@@ -23,6 +23,7 @@ from app.api.nation_list import (
     page_commitments,
     prepared_nation_list,
     resolve_group,
+    touches_items,
 )
 from app.api.nation_page import (
     COALITION_PART,
@@ -65,8 +66,7 @@ from app.store.models import (
     Membership,
     Nation,
 )
-from app.store.revisions import fact_states, reference_changed
-from app.vocab import ActorKind, MembershipStatus, Role, Status
+from app.vocab import MembershipStatus, Role, Status
 
 router = PrefixedRouter(prefix="/nations", tags=["nations"], route_class=AnswerRoute)
 # With `role` and no `status`: what the question "who will do it?" means — the nation will or
@@ -238,29 +238,6 @@ def list_nations(
 
 # A page's items and the coalition's commitments it embeds, by its nations and filters.
 NATION_ITEMS: PerRevision[tuple[list[NationItem], list[Any]]] = PerRevision(max_entries=512)
-
-# A commitment's fields an item's roles and inheritance depend on (its summary is not shown).
-SHAPE = ("actor", "nation_code", "coalition_scope", "role", "status", "exclusive", "retracted_at")
-
-
-def touches_items(entries: Sequence[Any], codes: set[str], roles: set[Role]) -> bool:
-    """Whether the audit entries since change what `nation_items` reads for a page of these
-    nations and roles: a fact of one of its nations (their commitments, memberships with their
-    evidence, limits); a commitment of the coalition whose role, status or standing changed
-    (what members inherit), or of a role asked for (the page lists those, summaries included);
-    a nation's (or an outlet's) entry."""
-    if reference_changed(entries):
-        return True
-    for before, after in fact_states(entries):
-        states = [s for s in (before, after) if s is not None]
-        if any(s.get("nation_code") in codes for s in states):
-            return True
-        if any(s.get("actor") == ActorKind.coalition for s in states):
-            if any(s["role"] in roles for s in states):
-                return True
-            if before is None or after is None or any(before[f] != after[f] for f in SHAPE):
-                return True
-    return False
 
 
 def nation_items(

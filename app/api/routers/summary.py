@@ -18,7 +18,7 @@ from app.reads.tallies import tally_of
 from app.schemas.common import EvidenceRead
 from app.schemas.meta import Identified, RoleCounts, Summary
 from app.store.models import Event
-from app.store.revisions import fact_states, reference_changed
+from app.store.revisions import fact_snapshots, reference_changed
 from app.vocab import Basis, Certainty, MembershipStatus, Role, Status
 
 router = PrefixedRouter(prefix="/summary", tags=["summary"], route_class=AnswerRoute)
@@ -55,11 +55,9 @@ def _claimed(session: Session) -> tuple[int | None, list[EvidenceRead]]:
 
 
 def _touches_events(entries: Sequence[Any]) -> bool:
-    return any(
-        s is not None and s.get("kind") == "event"
-        for states in fact_states(entries)
-        for s in states
-    ) or reference_changed(entries)  # an outlet's name, shown with the evidence
+    if reference_changed(entries):
+        return True  # an outlet's name, shown with the evidence
+    return any(s.get("kind") == "event" for s in fact_snapshots(entries))
 
 
 def summarise(session: Session) -> Summary:
