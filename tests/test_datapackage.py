@@ -13,6 +13,7 @@ import frictionless
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from app.schemas.commitments import CommitmentRead
 from app.vocab import Certainty, Role, Status
@@ -20,6 +21,7 @@ from tests.curation import Curation, parse_time, wait_past
 from tests.helpers import walk_pages
 from tests.live_server import serving
 from tests.processes import pledgedb
+from tests.test_writes import NEW_SOURCE
 
 pytest_plugins = ["tests.curation_fixtures"]
 TABLES = [
@@ -225,3 +227,49 @@ async def test_retracted_facts_are_left_out_and_as_of_brings_them_back(
     assert (exported / "commitments.csv").read_bytes() == (
         tmp_path / "then" / "commitments.csv"
     ).read_bytes()
+
+
+@pytest.mark.anyio
+async def test_the_articles_are_read_again_only_after_a_write_to_the_sources(
+    curation: Curation,
+) -> None:
+    """The descriptor's list of articles is kept past writes that touch no source (at 1,000x
+    the seed it is read among 2,000 sources), and read again after one that does."""
+    engine = curation.app.state.engine
+
+    async def package_and_article_reads() -> tuple[dict[str, Any], int]:
+        reads: list[str] = []
+
+        def log(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if "FROM sources" in statement and "sources.title" in statement:
+                reads.append(statement)
+
+        event.listen(engine, "before_cursor_execute", log)
+        try:
+            package = (await curation.get("/datapackage.json")).json()
+        finally:
+            event.remove(engine, "before_cursor_execute", log)
+        return package, len(reads)
+
+    def titles(package: dict[str, Any]) -> list[str]:
+        return [s["title"] for s in package["sources"]]
+
+    before, _ = await package_and_article_reads()
+    commitment = (await curation.get("/commitments", limit=1)).json()["items"][0]["id"]
+    location = f"/commitments/{commitment}"
+    etag = (await curation.get(location)).headers["etag"]
+    corrected = await curation.patch(
+        location, {"summary": "A corrected summary.", "reason": "A test."}, etag
+    )
+    assert corrected.status_code == 200, corrected.text
+    after_fact, reads = await package_and_article_reads()
+    assert reads == 0
+    assert after_fact["pledgedb"]["revision"] == before["pledgedb"]["revision"] + 1
+    assert titles(after_fact) == titles(before)
+    revision = after_fact["pledgedb"]["revision"]
+    assert all(f"revision={revision}" in r["path"] for r in after_fact["resources"])
+
+    await curation.create("/sources", NEW_SOURCE, who="root")
+    after_source, reads = await package_and_article_reads()
+    assert reads == 1
+    assert sorted(titles(after_source)) == sorted([*titles(before), NEW_SOURCE["title"]])

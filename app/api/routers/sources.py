@@ -29,7 +29,8 @@ router = PrefixedRouter(prefix="/sources", tags=["sources"], route_class=AnswerR
 
 def _counts(
     session: Session, source_ids: list[str]
-) -> tuple[dict[str, int], list[tuple[str, Outlet, int]]]:
+) -> tuple[dict[str, int], dict[str, list[OutletCited]]]:
+    """Each source's standing evidence, in all and by outlet (by outlet name)."""
     totals = dict(
         session.execute(
             select(Evidence.source_id, func.count())
@@ -40,32 +41,28 @@ def _counts(
         .tuples()
         .all()
     )
-    per_outlet = (
-        session.execute(
-            select(Evidence.source_id, Outlet, func.count())
-            .join(Outlet, Evidence.outlet_id == Outlet.id)
-            .join(Fact, Fact.id == Evidence.fact_id)
-            .where(Evidence.source_id.in_(source_ids), Fact.retracted_at.is_(None))
-            .group_by(Evidence.source_id, Outlet.id, Outlet.name, Outlet.url)
-            .order_by(Evidence.source_id, Outlet.name)
+    per_outlet: dict[str, list[OutletCited]] = {}
+    for source_id, outlet_id, name, url, count in session.execute(
+        select(Evidence.source_id, Outlet.id, Outlet.name, Outlet.url, func.count())
+        .join(Outlet, Evidence.outlet_id == Outlet.id)
+        .join(Fact, Fact.id == Evidence.fact_id)
+        .where(Evidence.source_id.in_(source_ids), Fact.retracted_at.is_(None))
+        .group_by(Evidence.source_id, Outlet.id, Outlet.name, Outlet.url)
+        .order_by(Evidence.source_id, Outlet.name)
+    ).tuples():
+        per_outlet.setdefault(source_id, []).append(
+            OutletCited(id=outlet_id, name=name, url=url, evidence_count=count)
         )
-        .tuples()
-        .all()
-    )
-    return totals, list(per_outlet)
+    return totals, per_outlet
 
 
 def _describe(
-    source: Source, totals: dict[str, int], per_outlet: list[tuple[str, Outlet, int]]
+    source: Source, totals: dict[str, int], per_outlet: dict[str, list[OutletCited]]
 ) -> dict[str, object]:
     return {
         **{c: getattr(source, c) for c in SourceDetail.model_fields if hasattr(source, c)},
         "evidence_count": totals.get(source.id, 0),
-        "outlets_cited": [
-            OutletCited(id=o.id, name=o.name, url=o.url, evidence_count=n)
-            for sid, o, n in per_outlet
-            if sid == source.id
-        ],
+        "outlets_cited": per_outlet.get(source.id, []),
     }
 
 
@@ -142,5 +139,5 @@ def create_source(
         on_create={"created_at": at},
     )  # fmt: skip
     session.commit()
-    detail = SourceDetail.model_validate(_describe(session.get_one(Source, source_id), {}, []))
+    detail = SourceDetail.model_validate(_describe(session.get_one(Source, source_id), {}, {}))
     return respond_model(request, detail, status=201, headers={"Location": f"/sources/{source_id}"})
