@@ -16,7 +16,7 @@ request runs its queries. Each figure is the median of --repeat requests after t
 - *Deep pages*: follow `next` until --deep of the rows lie behind, then time the page there
   by its cursor, and the same page by `offset`; both against the first page.
 - *repeated* vs *first of its filter*: a list keeps its `total` per data revision
-  (app.api.listing.counted_total), so a repeated filter does not count again; each request is
+  (app.api.totals.counted_total), so a repeated filter does not count again; each request is
   timed both ways (the kept totals emptied before the first).
 - *count*: the time of the `SELECT count(*)` behind `total` in a filter's first request,
   timed at the driver (SQLAlchemy cursor events).
@@ -28,13 +28,15 @@ its CSVs) and the explorer's pages; each at 1× and FACTOR×:
 
 - *repeated*: the median of --repeat requests after a warm-up (what is kept per data revision
   is kept);
-- *first after a write*: a correction through the API (`PATCH /commitments/{id}`, which bumps
-  the data revision), then the request, timed; the median of --after-write such pairs;
+- *first after a write*: a write through the API (`--write`: by default a correction of one
+  commitment's summary, `PATCH /commitments/{id}`; `status` flips its status, `create` adds a
+  commitment and retracts it the next time), then the request, timed; the median of
+  --after-write such pairs;
 - *as_of*: the same request at a moment after the last change (a state rebuilt from the audit
   log, app.curation.history), repeated.
 
 With `--keep DIR` the SQLite databases are built once into DIR and reused by later runs (the
-writes only alternate one commitment's summary). `--only REGEX` times only the URLs it finds.
+writes undo each other). `--only REGEX` times only the URLs it finds.
 """
 
 from __future__ import annotations
@@ -336,21 +338,73 @@ class EndpointTiming:
 
 @dataclass
 class Writer:
-    """Corrects one commitment's summary, back and forth: each write bumps the data revision."""
+    """Writes through the API, each write bumping the data revision and undone by the next (the
+    data keeps its size). ``kind``: `summary` corrects one commitment's summary back and forth
+    (a change no count, role or dispute rule reads); `status` flips its status between
+    `considering` and `pledged` (what the roles, the nations list's inheritance and the
+    disputes read);
+    `create` adds a nation's commitment with the first one's evidence, then retracts it."""
 
     client: httpx.AsyncClient
     key: str
     fact_id: str
-    flips: int = 0
+    kind: str = "summary"
+    created: str | None = None
 
     async def write(self) -> None:
         url = f"/commitments/{self.fact_id}"
-        etag = (await self.client.get(url)).headers["etag"]
-        self.flips += 1
-        body = {"summary": f"Bench correction {self.flips % 2}.", "reason": "bench.scale"}
-        headers = {"Authorization": f"Bearer {self.key}", "If-Match": etag}
-        response = await self.client.patch(url, json=body, headers=headers)
+        read = await self.client.get(url)
+        auth = {"Authorization": f"Bearer {self.key}"}
+        if self.kind == "create":
+            response = await (self._retract() if self.created else self._create(read.json()))
+        else:
+            # The other value than the fact holds: a write of the same value changes nothing
+            # (and bumps no revision), whatever state a kept database was left in.
+            current = read.json()
+            if self.kind == "status":
+                other = "pledged" if current["status"] == "considering" else "considering"
+                body = {"status": other}
+            else:
+                body = {"summary": f"Bench correction {int(current['summary'].endswith('0.'))}."}
+            headers = auth | {"If-Match": read.headers["etag"]}
+            body["reason"] = "bench.scale"
+            response = await self.client.patch(url, json=body, headers=headers)
         response.raise_for_status()
+
+    async def _create(self, model: dict[str, Any]) -> httpx.Response:
+        evidence = model["evidence"][0]
+        body = {
+            "actor": "nation",
+            "nation": NATIONS[0],
+            "role": model["role"],
+            "status": "considering",
+            "location": model["location"],
+            "combat": model["combat"],
+            "summary": "Bench creation.",
+            "evidence": [
+                {
+                    "source": evidence["source"],
+                    "quote": evidence["quote"],
+                    "certainty": evidence["certainty"],
+                    "outlet": evidence["outlet"]["id"] if evidence["outlet"] else None,
+                    "hedge": evidence["hedge"],
+                }
+            ],
+        }
+        auth = {"Authorization": f"Bearer {self.key}"}
+        response = await self.client.post("/commitments", json=body, headers=auth)
+        self.created = response.headers.get("location")
+        return response
+
+    async def _retract(self) -> httpx.Response:
+        assert self.created is not None  # noqa: S101 - created by the write before
+        etag = (await self.client.get(self.created)).headers["etag"]
+        headers = {"Authorization": f"Bearer {self.key}", "If-Match": etag}
+        response = await self.client.post(
+            f"{self.created}/retract", json={"reason": "bench.scale"}, headers=headers
+        )
+        self.created = None
+        return response
 
 
 def bench_key(url: str) -> str:
@@ -427,7 +481,9 @@ async def measure_endpoints(
             client = target.client
             urls[label] = await example_urls(client, client._transport.app.openapi())  # type: ignore[attr-defined]
             commitment = (await client.get("/commitments", params={"limit": 1})).json()
-            writers[label] = Writer(client, bench_key(scales[label]), commitment["items"][0]["id"])
+            writers[label] = Writer(
+                client, bench_key(scales[label]), commitment["items"][0]["id"], args.write
+            )
         for i, url in enumerate(urls[next(iter(urls))]):
             if args.only and not re.search(args.only, url):
                 continue
@@ -469,10 +525,19 @@ async def measure_endpoints(
     return list(results.values())
 
 
-def render_endpoints(backend: str, big: str, results: list[EndpointTiming], load: str) -> str:
+WRITTEN = {
+    "summary": "a correction of a commitment's summary",
+    "status": "a commitment's status flipped",
+    "create": "a commitment created, or the one created before retracted",
+}
+
+
+def render_endpoints(
+    backend: str, big: str, results: list[EndpointTiming], load: str, write: str = "summary"
+) -> str:
     lines = [
         f"**{backend}**, every GET endpoint (median ms per request; {load}). *repeated*: after "
-        "a warm-up; *after write*: the first request after a `PATCH`; *as_of*: the same "
+        f"a warm-up; *after write*: the first request after {WRITTEN[write]}; *as_of*: the same "
         "request at a moment after every change (repeated; *first*: the first such request "
         "after the write, which rebuilds the past state); status where not 200; KB: the "
         f"response at 1× → {big}.",
@@ -527,7 +592,7 @@ def run_endpoints(pg_url: str | None, data: Dataset, args: argparse.Namespace) -
         load_before = os.getloadavg()[0]
         results = asyncio.run(measure_endpoints({"1×": one, big: many}, args))
         load = f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f}"
-    return render_endpoints(backend, big, results, load)
+    return render_endpoints(backend, big, results, load, args.write)
 
 
 def write_results(section: str, command: str, endpoints: bool = False) -> None:
@@ -572,6 +637,12 @@ def main() -> None:
     )
     parser.add_argument("--no-as-of", dest="as_of", action="store_false", help="skip as_of reads")
     parser.add_argument("--keep", help="folder to build the SQLite databases in once, and reuse")
+    parser.add_argument(
+        "--write",
+        choices=("summary", "status", "create"),
+        default="summary",
+        help="the write before each *after write* request (see Writer)",
+    )
     parser.add_argument(
         "--only", help="with --endpoints: time only the URLs this regular expression finds"
     )

@@ -216,8 +216,9 @@ async def test_nation_list_items_follow_each_write_and_only_those_it_touches(
     curation: Curation,
 ) -> None:
     """The nations list's items are carried past a write that does not change them (a
-    coalition commitment's summary, where no page lists it) and read again after one that does:
-    after each, every list equals a fresh process's."""
+    coalition commitment's summary, where no page lists it) and built again after one that
+    does, reading again only what it touched: after each, every list equals a fresh
+    process's."""
     async with second_process(curation.url, response_cache_entries=0) as client:
         app = client._transport.app  # type: ignore[attr-defined]
         for path in [*NATION_LISTS, *NATION_PAGES]:
@@ -225,8 +226,10 @@ async def test_nation_list_items_follow_each_write_and_only_those_it_touches(
         writes = [
             # Summary only: no page but those listing air commitments shows it.
             ("/commitments/coalition-air", {"summary": "The force covers the air."}, {2}),
-            # Its status: what members inherit changes on every page.
-            ("/commitments/coalition-air", {"status": "considering"}, {0, 1, 2, 3}),
+            # Its status: what members inherit changes on every page, from the force's roles
+            # read again; the nations' own commitments are read again only where the page
+            # lists air commitments.
+            ("/commitments/coalition-air", {"status": "considering"}, {2}),
             # Australia's membership: the pages it is on (no own air commitment; a member
             # inherits naval patrols).
             ("/memberships/membership-au", {"status": "potential"}, {0, 1, 3}),
@@ -260,10 +263,12 @@ async def test_a_lists_total_is_counted_again_only_after_a_write_to_what_it_coun
 ) -> None:
     """A list's total is kept past writes to tables its count does not read (app.api.pages:
     the audit entries since say which tables changed): a commitment retracted recounts the
-    lists of commitments (by certainty too: evidence) and of nations, not those of events or
-    conditions. Every total is still a fresh process's."""
+    filtered lists of commitments (by certainty too: evidence) and of nations, not those of
+    events or conditions; the unfiltered list's total is carried (one fewer). Every total is
+    still a fresh process's."""
     paths = {
-        "/commitments?limit=2": True,
+        "/commitments?limit=2": False,
+        "/commitments?role=air&limit=2": True,
         "/commitments?certainty=hedged&limit=2": True,
         "/nations?role=air&limit=2": True,
         "/events?limit=2": False,
@@ -282,3 +287,58 @@ async def test_a_lists_total_is_counted_again_only_after_a_write_to_what_it_coun
                     total = (await client.get(path)).json()["total"]
                 assert total == (await other.get(path)).json()["total"], path
                 assert any("count(" in s.lower() for s in seen) == counted_again, (path, seen)
+
+
+async def test_a_count_of_a_kind_is_carried_by_what_each_write_changed(
+    curation: Curation,
+) -> None:
+    """A count of one kind's standing facts on its own table (app.api.totals.CountedFacts) is
+    carried by the audit entries: a correction that changes no column its filters read keeps
+    it; a fact created or retracted adds or takes one from the unfiltered count, and makes a
+    filtered count count again (whether the fact passes is the database's to say), as does a
+    correction of a column a filter reads. Every total is a fresh process's."""
+    unfiltered, by_role, by_status = (
+        "/commitments?limit=2",
+        "/commitments?role=monitoring&limit=2",
+        "/commitments?status=pledged&limit=2",
+    )
+    created = await curation.create("/commitments", commitment_body())
+    location = created.headers["location"]
+
+    async def correct(**fields: Any) -> None:
+        etag = (await curation.get(location)).headers["etag"]
+        response = await curation.patch(location, {**fields, "reason": "A test."}, etag)
+        assert response.status_code == 200, response.text
+
+    async def retract() -> None:
+        etag = (await curation.get(location)).headers["etag"]
+        assert (await curation.retract(location, "A test.", etag)).status_code == 200
+
+    async def create() -> None:
+        await curation.create("/commitments", commitment_body(summary="Another one."))
+
+    writes = [
+        # (the write, {path: counted again})
+        (
+            lambda: correct(summary="A corrected summary."),
+            {unfiltered: False, by_role: False, by_status: False},
+        ),
+        (lambda: correct(role="training"), {unfiltered: False, by_role: True, by_status: False}),
+        (lambda: create(), {unfiltered: False, by_role: True, by_status: True}),
+        (lambda: retract(), {unfiltered: False, by_role: True, by_status: True}),
+    ]
+    async with second_process(curation.url, response_cache_entries=0) as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        before = (await client.get(unfiltered)).json()["total"]
+        for path in (by_role, by_status):
+            assert (await client.get(path)).status_code == 200  # kept
+        for write, expected in writes:
+            await write()
+            async with second_process(curation.url, response_cache_entries=0) as other:
+                for path, counted_again in expected.items():
+                    with statements(app) as seen:
+                        total = (await client.get(path)).json()["total"]
+                    assert total == (await other.get(path)).json()["total"], path
+                    assert any("count(" in s.lower() for s in seen) == counted_again, (path, seen)
+        # One more created, the first retracted: as many as before.
+        assert (await client.get(unfiltered)).json()["total"] == before

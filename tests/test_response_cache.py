@@ -287,7 +287,7 @@ async def test_concurrent_misses_run_the_queries_once(seeded_url: str) -> None:
 
 
 async def test_list_totals_are_counted_once_per_revision(curation: Curation) -> None:
-    """A list's `total` is kept per data revision (app.api.listing.counted_total): a repeated
+    """A list's `total` is kept per data revision (app.api.totals.counted_total): a repeated
     filter does not count again, and a write through another process makes it count anew."""
     async with second_process(curation.url, response_cache_entries=0) as other:
         app = other._transport.app  # type: ignore[attr-defined]
@@ -351,7 +351,7 @@ async def test_list_totals_count_the_kinds_table_alone_and_leave_retracted_facts
     curation: Curation,
 ) -> None:
     """A total over filters on the fact kind's own table counts that table alone, leaving the
-    retracted facts out by their ids (app.api.listing._count_of): no join to `facts`. A filter on
+    retracted facts out by their ids (app.api.totals.count_of): no join to `facts`. A filter on
     another table (evidence from a source) counts the joined way. Both leave a retraction out."""
     filters = [{"role": "leadership"}, {"role": "leadership", "source": "article-b"}]
     before = [(await curation.get("/commitments", **f)).json()["total"] for f in filters]

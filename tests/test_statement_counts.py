@@ -50,7 +50,7 @@ GUARD_SQL = re.compile(r"^(BEGIN|SET (TRANSACTION READ ONLY|LOCAL statement_time
 # whole page (Evidence.outlet is joined into the evidence statement). A filter that names a
 # row (nation, source, event, gates) looks it up once, to tell "no such thing" (422) from an
 # empty result. A list reads the data revision first: its count is kept per revision
-# (app.api.listing.counted_total; emptied before each measured request, so each pays its count).
+# (app.api.totals.counted_total; emptied before each measured request, so each pays its count).
 # "disputes" is the data revision, the stamps of the whole list's parts, then, with every part to
 # find (app.reads.disputes.finding), app.reads.disputes.load, 8 statements whatever the data:
 # commitments, statements and memberships with the evidence of each, the sources, the nations'

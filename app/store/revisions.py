@@ -159,6 +159,37 @@ def changed(before: Snapshot, after: Snapshot, fields: Sequence[str]) -> bool:
     return any(before.get(f) != after.get(f) for f in fields)
 
 
+def standing_count_change(
+    entries: Sequence[Row[Any]], kind: str, columns: frozenset[str], filtered: bool
+) -> int | None:
+    """By how much the writes behind the audit entries change a count of the standing facts of
+    ``kind`` whose filters (if ``filtered``) read ``columns`` of the kind's own table; None when
+    the entries cannot tell and it must be counted again. A fact created or retracted adds or
+    takes one from an unfiltered count; a filtered one is counted again (whether the fact
+    passes its filters is the database's to say); a standing fact changed elsewhere than in
+    ``columns`` changes nothing."""
+    written = tables_written(entries)
+    if written is None:
+        return None
+    if KIND_TABLES[kind] not in written:
+        return 0
+    change = 0
+    for before, after in fact_states(entries):
+        if (after or before or {}).get("kind") != kind:
+            continue
+        stood = before is not None and before.get("retracted_at") is None
+        stands = after is not None and after.get("retracted_at") is None
+        if stood and stands:
+            assert before is not None and after is not None  # noqa: S101 - for the type checker
+            if any(c not in after or before.get(c) != after[c] for c in columns):
+                return None
+        elif stood != stands:
+            if filtered:
+                return None
+            change += 1 if stands else -1
+    return change
+
+
 # The tables a fact's write changes beyond its kind's own (evidence is written with the fact).
 _FACT_TABLES = frozenset({"facts", "evidence"})
 KIND_TABLES = {
