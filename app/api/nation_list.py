@@ -34,7 +34,7 @@ from app.reads.per_revision import PerRevision
 from app.reads.queries import certainty_column, coalition_wide
 from app.schemas.common import EMBEDDED_LIMIT
 from app.store.models import Commitment, Membership, Nation
-from app.store.revisions import changed, fact_snapshots, fact_states, reference_changed
+from app.store.revisions import fact_snapshots
 from app.store.visibility import FACTS, not_retracted
 from app.vocab import ActorKind, CoalitionScope, MembershipStatus, Role
 
@@ -299,28 +299,6 @@ def _touches_force(entries: Sequence[Any]) -> bool:
         s.get("actor") == ActorKind.coalition and s.get("coalition_scope") == CoalitionScope.whole
         for s in fact_snapshots(entries)
     )
-
-
-# A commitment's fields an item's roles and inheritance depend on (its summary is not shown).
-SHAPE = ("actor", "nation_code", "coalition_scope", "role", "status", "exclusive", "retracted_at")
-
-
-def touches_items(entries: Sequence[Any], codes: set[str], roles: set[Role]) -> bool:
-    """Whether the audit entries since change what `nation_items` reads for a page of these
-    nations and roles: a fact of one of its nations (their commitments, memberships with their
-    evidence, limits); a commitment of the coalition whose role, status or standing changed
-    (what members inherit), or of a role asked for (the page lists those, summaries included);
-    a nation's (or an outlet's) entry."""
-    if reference_changed(entries):
-        return True
-    for before, after in fact_states(entries):
-        states = [s for s in (before, after) if s is not None]
-        if any(s.get("nation_code") in codes for s in states):
-            return True
-        coalition = any(s.get("actor") == ActorKind.coalition for s in states)
-        if coalition and (any(s["role"] in roles for s in states) or changed(before, after, SHAPE)):
-            return True
-    return False
 
 
 def _read_force_roles(session: Session) -> dict[Role, ForceRole]:

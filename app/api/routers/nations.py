@@ -2,28 +2,21 @@
 matches the question, inheritance of the coalition's commitments (never over a nation's own
 word), and a nation's page with everything the sources say about it."""
 
-import itertools
-from collections.abc import Iterable, Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Query, Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.api.dispute_items import embedded_dispute
 from app.api.filters import CertaintyParam
 from app.api.listing import LIST_RESPONSES, applied_filters, make_page, render_page
+from app.api.nation_items import page_items
 from app.api.nation_list import (
-    Bucket,
-    ForceRole,
     NationFilters,
     NationSort,
-    force_roles,
     groups_matching,
-    page_commitments,
     prepared_nation_list,
     resolve_group,
-    touches_items,
 )
 from app.api.nation_page import (
     COALITION_PART,
@@ -40,27 +33,22 @@ from app.api.routers import PrefixedRouter
 from app.api.sessions import ReadSessionDep
 from app.api.state import ReferenceDep, app_reference
 from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
-from app.facts.certainty import certainty_of
 from app.facts.reference import GroupIn
 from app.reads.disputes.finding import disputes_for_nation
 from app.reads.fact_items import fact_items
-from app.reads.inheritance import Limits, evidence_of, limits_of
-from app.reads.per_revision import PerRevision
 from app.reads.queries import (
     find_nation,
     like_pattern,
     nation_suggestions,
 )
-from app.schemas.common import EMBEDDED_LIMIT, CommitmentRef
+from app.schemas.common import CommitmentRef
 from app.schemas.nations import (
     CoalitionCommitment,
-    ExcludedBy,
     MembershipRead,
     NationDetail,
     NationDispute,
     NationItem,
     NationPage,
-    NationRole,
 )
 from app.store.models import (
     Membership,
@@ -72,27 +60,6 @@ router = PrefixedRouter(prefix="/nations", tags=["nations"], route_class=AnswerR
 # With `role` and no `status`: what the question "who will do it?" means — the nation will or
 # may do it. Hesitant and ruled-out commitments only when asked for.
 WILL_OR_MAY = [Status.pledged, Status.open_to, Status.considering, Status.pending]
-
-
-def excluded_by(limits: Limits, roles: Iterable[Role]) -> list[ExcludedBy]:
-    """Why a member inherits none of the coalition's commitments in ``roles``: each of its own
-    commitments that says so, once."""
-    found = {e.commitment: e for role in roles for e in limits.excluded_by(role)}
-    return list(found.values())
-
-
-def inherited_roles(
-    force: dict[Role, ForceRole], limits: Limits, roles: list[Role] | None
-) -> tuple[list[NationRole], int]:
-    """The force's commitments a member inherits (of the roles asked for, if any): the first
-    EMBEDDED_LIMIT by id, and how many in all."""
-    wanted = [r for r in (roles or force) if r in force and limits.inherits(r)]
-    rows = sorted(itertools.chain.from_iterable(force[r].first for r in wanted), key=lambda c: c.id)
-    shown = [
-        NationRole(role=c.role, status=c.status, via="coalition", commitment=c.id)
-        for c in rows[:EMBEDDED_LIMIT]
-    ]
-    return shown, sum(force[r].total for r in wanted)
 
 
 @router.get("", responses=LIST_RESPONSES)
@@ -212,14 +179,7 @@ def list_nations(
         "q_group_members": groups_matching(groups, q) if q else [],
     }
     rows, total, next_cursor = prepared_nation_list(shape).fetch(session, params, page, sort.value)
-    # What the page embeds is derived from its nations and the filters alone: kept per revision.
-    codes = tuple(r.code for r in rows)
-    items, listed = NATION_ITEMS.get(
-        session,
-        (codes, tuple(role or ()), tuple(statuses or ()), include_coalition),
-        lambda: nation_items(session, rows, role, statuses or [], include_coalition),
-        touched_by=lambda entries: touches_items(entries, set(codes), set(role or ())),
-    )
+    items, listed = page_items(session, rows, role, statuses or [], include_coalition)
     applied = applied_filters(
         role=role, status=statuses, membership=membership, certainty=certainty, nato=nato,
         eu=eu, region=region, group=in_group.id if in_group else None, q=q,
@@ -234,88 +194,6 @@ def list_nations(
         ),
     )
     return render_page(request, page, body, "nations", NationItem)
-
-
-# A page's items and the coalition's commitments it embeds, by its nations and filters.
-NATION_ITEMS: PerRevision[tuple[list[NationItem], list[Any]]] = PerRevision(max_entries=512)
-
-
-def nation_items(
-    session: Session,
-    rows: Sequence[Any],
-    role: list[Role] | None,
-    statuses: list[Status],
-    include_coalition: bool,
-) -> tuple[list[NationItem], list[Any]]:
-    """The page's items and the coalition's commitments of the roles asked for (the first
-    EMBEDDED_LIMIT), in a fixed number of statements."""
-    connection = session.connection()
-    own_by_nation: dict[str, list[Any]] = {}
-    listed: list[Any] = []
-    for c in connection.execute(
-        page_commitments(bool(role)),
-        {"codes": [row.code for row in rows], "roles": role or [], "statuses": statuses},
-    ):
-        if c.bucket == Bucket.own:
-            own_by_nation.setdefault(c.nation_code, []).append(c)
-        else:
-            listed.append(c)
-    members = [r.code for r in rows if r.membership == MembershipStatus.member]
-    force = force_roles(session) if include_coalition else {}
-    limits = limits_of(connection, members) if include_coalition else {}
-    evidence = evidence_of(connection, [r.membership_id for r in rows])
-    items = []
-    for nation in rows:
-        own = own_by_nation.get(nation.code, [])
-        roles = [
-            NationRole(role=c.role, status=c.status, via="nation", commitment=c.id) for c in own
-        ]
-        roles_total = int(own[0].listed_total) if own else 0
-        nation_limits = limits.get(nation.code, Limits())
-        if include_coalition and nation.membership == MembershipStatus.member:
-            inherited, inherited_total = inherited_roles(force, nation_limits, role)
-            roles = (roles + inherited)[:EMBEDDED_LIMIT]
-            roles_total += inherited_total
-        matched_via = None
-        excluded: list[ExcludedBy] = []
-        if role:
-            # A nation's commitments that match the filter come first in its roles: shown,
-            # if it has any.
-            if any(r.via == "nation" and r.role in role and r.status in statuses for r in roles):
-                matched_via = "nation"
-            elif include_coalition and nation.membership == MembershipStatus.member:
-                offered = [
-                    r for r in role
-                    if any(force.get(r, ForceRole()).by_status.get(s, 0) for s in statuses)
-                ]  # fmt: skip
-                if any(nation_limits.inherits(r) for r in offered):
-                    matched_via = "coalition"
-                else:
-                    excluded = excluded_by(nation_limits, offered)
-        certainty = certainty_of(evidence.get(nation.membership_id, []))
-        items.append(
-            NationItem(
-                code=nation.code,
-                alpha3=nation.alpha3,
-                name=nation.name,
-                official_name=nation.official_name,
-                membership=nation.membership,
-                part=nation.part,
-                basis=nation.basis,
-                group=nation.group_name,
-                nato=nation.nato,
-                eu=nation.eu,
-                region=nation.region,
-                certainty=certainty.certainty,
-                hedge=certainty.hedge,
-                roles=roles,
-                roles_total=roles_total,
-                matched_via=matched_via,
-                inherited=matched_via == "coalition",
-                excluded_by=excluded,
-            )
-        )
-    return items, listed
 
 
 @router.get("/{code}", responses=PROBLEM_RESPONSES)
