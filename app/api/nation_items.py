@@ -3,7 +3,8 @@ coalition's force as a whole, why it does not, its membership's certainty) and t
 commitments of the roles asked for. Kept per data revision by the page's nations and filters,
 and past the writes the audit entries show touch neither (`touches_items`); what the items are
 assembled from besides the force's roles is kept apart (`PAGE_READS`), past writes that change
-only what members inherit."""
+only what members inherit, and carried past a write to some of its nations by reading theirs
+again."""
 
 import itertools
 from collections.abc import Iterable, Sequence
@@ -73,13 +74,27 @@ def page_items(
     codes = tuple(r.code for r in rows)
     key = (codes, tuple(role or ()), tuple(statuses), include_coalition)
 
-    def reads() -> PageReads:
-        return PAGE_READS.get(
-            session,
-            key,
-            lambda: _read_page(session, rows, role, statuses, include_coalition),
-            touched_by=lambda entries: touches_page_reads(entries, set(codes), set(role or ())),
+    def read(shown: Sequence[Any]) -> PageReads:
+        return _read_page(session, shown, role, statuses, include_coalition)
+
+    def carry(kept: PageReads, entries: Sequence[Any]) -> PageReads:
+        # A write to some of the page's nations reads theirs again, the others' are kept.
+        touched = nations_touched(entries, set(codes), set(role or ()))
+        if touched is None:
+            return read(rows)
+        if not touched:
+            return kept
+        again = [r for r in rows if r.code in touched]
+        fresh, ids = read(again), {r.membership_id for r in again}
+        return PageReads(
+            {c: v for c, v in kept.own_by_nation.items() if c not in touched} | fresh.own_by_nation,
+            kept.listed,
+            {c: v for c, v in kept.limits.items() if c not in touched} | fresh.limits,
+            {i: v for i, v in kept.evidence.items() if i not in ids} | fresh.evidence,
         )
+
+    def reads() -> PageReads:
+        return PAGE_READS.get(session, key, lambda: read(rows), carry=carry)
 
     return NATION_ITEMS.get(
         session,
@@ -183,28 +198,28 @@ def _assemble(
 SHAPE = ("actor", "nation_code", "coalition_scope", "role", "status", "exclusive", "retracted_at")
 
 
-def touches_page_reads(entries: Sequence[Any], codes: set[str], roles: set[Role]) -> bool:
-    """Whether the audit entries since change what `_read_page` reads for a page of these
-    nations and roles: a fact of one of its nations (their commitments, memberships with their
-    evidence, limits); a commitment of the coalition of a role asked for (the page lists
-    those, summaries included); a nation's (or an outlet's) entry."""
+def nations_touched(entries: Sequence[Any], codes: set[str], roles: set[Role]) -> set[str] | None:
+    """Which of a page's nations ``codes`` the audit entries since touch what `_read_page`
+    reads of (their commitments, memberships with their evidence, limits); None when they
+    touch what it reads for the whole page: a commitment of the coalition of a role asked for
+    (the page lists those, summaries included), a nation's (or an outlet's) entry."""
     if reference_changed(entries):
-        return True
+        return None
+    touched: set[str] = set()
     for before, after in fact_states(entries):
         states = [s for s in (before, after) if s is not None]
-        if any(s.get("nation_code") in codes for s in states):
-            return True
         coalition = any(s.get("actor") == ActorKind.coalition for s in states)
         if coalition and any(s["role"] in roles for s in states):
-            return True
-    return False
+            return None
+        touched.update(s["nation_code"] for s in states if s.get("nation_code") in codes)
+    return touched
 
 
 def touches_items(entries: Sequence[Any], codes: set[str], roles: set[Role]) -> bool:
     """Whether the audit entries since change a page's items: what `_read_page` reads, or a
     commitment of the coalition whose role, status or standing changed (what members
     inherit)."""
-    if touches_page_reads(entries, codes, roles):
+    if nations_touched(entries, codes, roles) != set():
         return True
     return any(
         changed(before, after, SHAPE)
