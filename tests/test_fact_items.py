@@ -368,3 +368,35 @@ async def test_a_count_of_a_kind_is_carried_by_what_each_write_changed(
                     assert any("count(" in s.lower() for s in seen) == counted_again, (path, seen)
         # One more created, the first retracted: as many as before.
         assert (await client.get(unfiltered)).json()["total"] == before
+
+
+async def test_the_whole_forces_total_is_counted_again_only_when_a_write_changes_it(
+    curation: Curation,
+) -> None:
+    """A member's page shows how many commitments the coalition's force as a whole has: kept
+    past a write to the member's own commitment, which finds its part of the coalition again
+    (at 1,000x the seed, 11,000 rows to count), counted again when one of the force's
+    commitments is retracted. The page is a fresh process's each time."""
+    page = "/nations/FR"
+
+    async def counts_whole_force() -> bool:
+        async with second_process(curation.url, response_cache_entries=0) as other:
+            with statements(curation.app) as seen:
+                shown = (await curation.get(page)).json()
+            assert shown == (await other.get(page)).json()
+        return any(
+            "count(" in s.lower() and "coalition_scope" in s and "nation_code" not in s
+            for s in seen
+        )
+
+    async def retract(location: str) -> None:
+        etag = (await curation.get(location)).headers["etag"]
+        assert (await curation.retract(location, "A test.", etag)).status_code == 200
+
+    assert await counts_whole_force()  # the first read counts
+    # France's own commitment: its page's part of the coalition is found again (its limits),
+    # the force's total is kept.
+    await retract("/commitments/fr-leadership-pledged-b")
+    assert not await counts_whole_force()
+    await retract("/commitments/coalition-air")
+    assert await counts_whole_force()

@@ -213,7 +213,8 @@ def coalition_part(session: Session, code: str) -> tuple[list[CoalitionCommitmen
 
 
 # How many commitments the coalition's force as a whole has: kept past writes that neither add
-# one nor take one away (11,000 rows to count at 1,000x the seed).
+# one nor take one away (11,000 rows to count at 1,000x the seed): a fact that is no such
+# commitment before or after its write changes nothing.
 WHOLE_FORCE_TOTAL: PerRevision[int] = PerRevision(max_entries=1)
 _WHOLE_FORCE_BY = ("actor", "coalition_scope", "retracted_at")
 
@@ -226,6 +227,17 @@ def count_whole_force(session: Session) -> int:
     return WHOLE_FORCE_TOTAL.get(
         session, "total", lambda: session.scalar(count) or 0,
         touched_by=lambda entries: any(
-            changed(before, after, _WHOLE_FORCE_BY) for before, after in fact_states(entries)
+            changed(before, after, _WHOLE_FORCE_BY)
+            for before, after in fact_states(entries)
+            if any(_whole_force(s) for s in (before, after))
         ) or reference_changed(entries),
     )  # fmt: skip
+
+
+def _whole_force(snapshot: dict[str, Any] | None) -> bool:
+    """Whether a fact's state is a commitment of the coalition's force as a whole."""
+    return (
+        snapshot is not None
+        and snapshot.get("actor") == ActorKind.coalition
+        and snapshot.get("coalition_scope") == CoalitionScope.whole
+    )

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.errors import QueryTimeout
 from app.facts.reference import GroupIn
 from app.reads.inheritance import evidence_read
+from app.reads.per_revision import PerRevision
 from app.reads.queries import evidence_rows
 from app.schemas.common import EvidenceRead
 from app.schemas.disputes import DisputeRule
@@ -26,6 +27,7 @@ from app.store.models import (
     Source,
     Statement,
 )
+from app.store.revisions import writes_touch
 from app.store.visibility import FACTS, STANDING
 from app.vocab import (
     ActorKind,
@@ -322,7 +324,23 @@ def load_exclusive_roles(
     return load_where(session, reference_groups, list(EXCLUSIVE_HOLDERS), None, deadline)
 
 
+# The sources' titles and dates and the nations' names, told in every claim (2,000 sources at
+# 1,000x the seed): read once, and again only after a write to the sources or the nations.
+NAMES: PerRevision[tuple[dict[str, SourceInfo], dict[str, str]]] = PerRevision(max_entries=8)
+_NAMES_READ = frozenset({"sources", "nations"})
+
+
 def sources_and_names(session: Session) -> tuple[dict[str, SourceInfo], dict[str, str]]:
+    """The sources by id and the nations' names by code (not to be changed: they are kept)."""
+    return NAMES.get(
+        session,
+        "names",
+        lambda: _read_sources_and_names(session),
+        touched_by=lambda entries: writes_touch(_NAMES_READ, entries),
+    )
+
+
+def _read_sources_and_names(session: Session) -> tuple[dict[str, SourceInfo], dict[str, str]]:
     sources = {
         row.id: SourceInfo(row.id, row.title, row.published)
         for row in session.execute(select(Source.id, Source.title, Source.published))
