@@ -13,9 +13,11 @@ import pytest
 
 from app.config import PROJECT_ROOT
 from app.facts.files import Dataset
+from tests.curation import Curation
 from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
+pytest_plugins = ["tests.curation_fixtures"]
 DATA_DIR = PROJECT_ROOT / "data"
 
 
@@ -157,3 +159,34 @@ async def test_unknown_source_is_404_problem(client: httpx.AsyncClient, source_i
     body = problem(await client.get(f"/sources/{source_id}"), 404)
     assert body["type"] == "/problems/not-found"
     assert source_id in body["detail"]
+
+
+async def test_a_retracted_facts_evidence_leaves_the_counts(curation: Curation) -> None:
+    """A source's counts are of standing facts' evidence: a retraction takes its quotes out of
+    the total and out of its outlet's count, in the list and on the source's page."""
+    commitments = (await curation.get("/commitments", limit=500)).json()["items"]
+    fact = next(c for c in commitments if any(e["outlet"] for e in c["evidence"]))
+    quoted = Counter((e["source"], (e["outlet"] or {}).get("id")) for e in fact["evidence"])
+
+    async def counts() -> dict[tuple[str, str | None], int]:
+        found: dict[tuple[str, str | None], int] = {}
+        for item in (await curation.get("/sources")).json()["items"]:
+            detail = (await curation.get(f"/sources/{item['id']}")).json()
+            assert detail["evidence_count"] == item["evidence_count"]
+            assert detail["outlets_cited"] == item["outlets_cited"]
+            found[(item["id"], None)] = item["evidence_count"]
+            for outlet in item["outlets_cited"]:
+                found[(item["id"], outlet["id"])] = outlet["evidence_count"]
+        return found
+
+    before = await counts()
+    location = f"/commitments/{fact['id']}"
+    etag = (await curation.get(location)).headers["etag"]
+    assert (await curation.retract(location, "A test.", etag)).status_code == 200
+    after = await counts()
+    expected = dict(before)
+    for (source, outlet), n in quoted.items():
+        expected[(source, None)] -= n
+        if outlet is not None:
+            expected[(source, outlet)] -= n
+    assert after == {k: v for k, v in expected.items() if v or k[1] is None}

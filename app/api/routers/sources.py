@@ -21,7 +21,8 @@ from app.curation.write import text_sha256, upsert_row
 from app.errors import PROBLEM_RESPONSES, Conflict, NotFound
 from app.schemas.common import Page
 from app.schemas.sources import OutletCited, SourceCreate, SourceDetail, SourceRead
-from app.store.models import Evidence, Fact, Outlet, Source
+from app.store.models import Evidence, Outlet, Source
+from app.store.visibility import not_retracted
 from app.vocab import Origin
 
 router = PrefixedRouter(prefix="/sources", tags=["sources"], route_class=AnswerRoute)
@@ -31,11 +32,13 @@ def _counts(
     session: Session, source_ids: list[str]
 ) -> tuple[dict[str, int], dict[str, list[OutletCited]]]:
     """Each source's standing evidence, in all and by outlet (by outlet name)."""
+    # Left out by the retracted few (a partial index), not by joining every row to `facts`:
+    # PostgreSQL's generic plan for a page's 50 sources hashed all 55,000 facts at 1,000x.
+    standing = not_retracted(Evidence.__table__.c.fact_id)
     totals = dict(
         session.execute(
             select(Evidence.source_id, func.count())
-            .join(Fact, Fact.id == Evidence.fact_id)
-            .where(Evidence.source_id.in_(source_ids), Fact.retracted_at.is_(None))
+            .where(Evidence.source_id.in_(source_ids), standing)
             .group_by(Evidence.source_id)
         )
         .tuples()
@@ -45,8 +48,7 @@ def _counts(
     for source_id, outlet_id, name, url, count in session.execute(
         select(Evidence.source_id, Outlet.id, Outlet.name, Outlet.url, func.count())
         .join(Outlet, Evidence.outlet_id == Outlet.id)
-        .join(Fact, Fact.id == Evidence.fact_id)
-        .where(Evidence.source_id.in_(source_ids), Fact.retracted_at.is_(None))
+        .where(Evidence.source_id.in_(source_ids), standing)
         .group_by(Evidence.source_id, Outlet.id, Outlet.name, Outlet.url)
         .order_by(Evidence.source_id, Outlet.name)
     ).tuples():
