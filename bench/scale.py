@@ -489,7 +489,7 @@ async def measure_endpoints(
             client = target.client
             urls[label] = await example_urls(client, client._transport.app.openapi())  # type: ignore[attr-defined]
             # The coalition's first (the same at every scale, whatever a run left behind).
-            params = {"limit": 1, "actor": "coalition"}
+            params: dict[str, str | int] = {"limit": 1, "actor": "coalition"}
             commitment = (await client.get("/commitments", params=params)).json()
             writers[label] = Writer(
                 client, bench_key(scales[label]), commitment["items"][0]["id"], args.write

@@ -3,7 +3,7 @@ of the same facts loads none of them again, and a write — to the fact or to a 
 to, through this process or another — is in the very next answer."""
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -343,7 +343,7 @@ async def test_a_count_of_a_kind_is_carried_by_what_each_write_changed(
     async def create() -> None:
         await curation.create("/commitments", commitment_body(summary="Another one."))
 
-    writes = [
+    writes: list[tuple[Callable[[], Awaitable[None]], dict[str, bool]]] = [
         # (the write, {path: counted again})
         (
             lambda: correct(summary="A corrected summary."),
