@@ -14,7 +14,7 @@ import time
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from app.curation.history import _build, _copy_of_live, _derive
+from app.curation.past_states import build_state, copy_of_live, derive_state
 from app.store.models import Change
 
 
@@ -23,16 +23,16 @@ def main(where: str) -> None:
     with Session(engine) as session:
         last = session.scalar(select(func.max(Change.id))) or 0
         started = time.perf_counter()
-        base = _build(session, last)
+        base = build_state(session, last)
         print(f"rebuild from every snapshot: {time.perf_counter() - started:.2f} s")
         started = time.perf_counter()
-        copied = _copy_of_live(session)
+        copied = copy_of_live(session)
         print(f"copy of the live database: {time.perf_counter() - started:.2f} s")
         if copied is not None:
             copied[0].close()
         for back in (1, 100, 10_000):
             started = time.perf_counter()
-            _derive(session, base, last, max(last - back, 0)).close()
+            derive_state(session, base, last, max(last - back, 0)).close()
             print(f"derived, {back} changes back: {time.perf_counter() - started:.2f} s")
         base.close()
     engine.dispose()

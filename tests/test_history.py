@@ -18,19 +18,24 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.curation.history import CACHE_SIZE, History, _build, _copy_of_live, _move
+from app.config import Settings
+from app.curation.history import CACHE_SIZE, History
+from app.curation.past_states import build_state, copy_of_live, move_state
 from app.main import app as default_app
+from app.main import create_app
 from app.store.engine import make_engine
 from app.store.models import Change, Fact
 from app.store.revisions import make_sessionmaker
 from tests.curation import (
     Curation,
+    client_for,
     commitment_body,
     evidence_as_sent,
     keyed_rows,
     parse_time,
     wait_past,
 )
+from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.curation_fixtures"]
@@ -175,7 +180,7 @@ async def test_past_states_derived_from_each_other_in_any_order_answer_as_captur
     curation: Curation,
 ) -> None:
     """After the first, a past state is a copy of the nearest state at hand with the changes
-    between rewritten, forwards or backwards (app.curation.history): every order of asking
+    between rewritten, forwards or backwards (app.curation.past_states): every order of asking
     gives each moment's own answers."""
     timeline = await live_through(curation)
     moments = timeline.moments
@@ -199,11 +204,11 @@ async def test_a_state_copied_from_the_live_database_is_the_one_the_log_rebuilds
     with Session(engine) as session:
         ids = session.scalars(select(Change.id).order_by(Change.id)).all()
         for last_id in ids[-8:]:  # the commitment's life, and the seed's last entries
-            copied = _copy_of_live(session)
+            copied = copy_of_live(session)
             assert copied is not None
             state, copied_id = copied
-            _move(session, state, copied_id, last_id)
-            rebuilt = _build(session, last_id)
+            move_state(session, state, copied_id, last_id)
+            rebuilt = build_state(session, last_id)
             try:
                 assert keyed_rows(state.engine) == keyed_rows(rebuilt.engine), last_id
             finally:
@@ -458,3 +463,41 @@ async def test_a_past_state_pushed_out_of_the_cache_stays_readable_while_held(
     finally:
         history.close()
         engine.dispose()
+
+
+async def test_a_past_state_slower_than_the_limit_answers_503_and_is_made_for_the_next(
+    curation: Curation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Making a past state is Python work under the request's time limit, as SQL is: past it
+    the request answers 503 /problems/timeout (at 1,000x the seed the first copy took 2.9-6.6 s
+    and answered 200), and the making goes on, once, for the requests at that moment after."""
+    made: list[int] = []
+
+    def slow_copy(session: Session) -> Any:
+        time.sleep(0.6)  # past the limit below
+        made.append(1)
+        return copy_of_live(session)
+
+    monkeypatch.setattr("app.curation.history.copy_of_live", slow_copy)
+    app = create_app(
+        Settings(database_url=curation.url, statement_timeout_ms=250, response_cache_entries=0)
+    )
+    at = dt.datetime.now(dt.UTC).isoformat()
+    try:
+        async with client_for(app) as client:
+            present = (await client.get("/summary")).json()
+            first = await client.get("/summary", params={"as_of": at})
+            assert problem(first, 503)["type"].endswith("/problems/timeout")
+            assert first.headers["retry-after"] == "2"
+            for _ in range(50):  # the making goes on without a request waiting for it
+                again = await client.get("/summary", params={"as_of": at})
+                if again.status_code == 200:
+                    break
+                problem(again, 503)
+                await anyio.sleep(0.1)
+            assert again.status_code == 200
+            assert _without_as_of(again.json()) == present
+            assert made == [1]
+    finally:
+        app.state.history.close()
+        app.state.engine.dispose()

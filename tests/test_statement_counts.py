@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, event
 
 from app.config import Settings
-from app.curation.history import STATE_TABLES
+from app.curation.past_states import STATE_TABLES
 from app.facts.files import Dataset
 from app.main import create_app
 from app.reads.per_revision import forget_all
@@ -451,7 +451,7 @@ async def add_facts(c: Curation) -> None:
 async def as_of_counts(c: Curation) -> tuple[Count, Count]:
     """Statements on the main engine for an `as_of` list: the first request rebuilds the state
     at that moment, the second finds it built. The handler's own queries run on the rebuilt
-    in-memory database (app.curation.history), another engine: not counted here."""
+    in-memory database (app.curation.past_states), another engine: not counted here."""
     moment = dt.datetime.now(dt.UTC).isoformat()
     counts = []
     for limit in (1, MAX_PAGE):

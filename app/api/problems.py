@@ -150,9 +150,11 @@ CATALOGUE = [
         503,
         "Query time limit exceeded",
         "The request's database work ran longer than the server allows "
-        "(PLEDGEDB_STATEMENT_TIMEOUT_MS) and was stopped; nothing was changed.",
+        "(PLEDGEDB_STATEMENT_TIMEOUT_MS) and was stopped; nothing was changed. With `as_of`, "
+        "making the data as it stood then may take longer the first time: that goes on after "
+        "the answer (with `Retry-After`).",
         "Ask for less: narrower filters, a smaller `limit`, a keyset cursor instead of a "
-        "large `offset`.",
+        "large `offset`. With `Retry-After`, ask the same again after those seconds.",
     ),
     _problem(
         "cors-refused",

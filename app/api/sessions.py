@@ -80,9 +80,11 @@ async def get_read_session(
 def _sessionmaker_at(
     request: Request, factory: sessionmaker[Session], guard: Guard, moment: dt.datetime
 ) -> sessionmaker[Session]:
-    """Sessions on the database as it stood at ``moment`` (rebuilt from the audit log)."""
+    """Sessions on the database as it stood at ``moment`` (rebuilt from the audit log), made
+    within the request's time limit (503 past it: the making goes on for the next request)."""
     with factory(info={GUARD: guard}) as live:
-        past: sessionmaker[Session] = request.app.state.history.sessionmaker_at(live, moment)
+        history = request.app.state.history
+        past: sessionmaker[Session] = history.sessionmaker_at(live, moment, guard.deadline)
         return past
 
 

@@ -1,5 +1,5 @@
 """The audit log's entries: who (an API key, the seed, the CLI) changed which entity when and why,
-with its full state before and after, as JSON-ready snapshots. `as_of` (app.curation.history)
+with its full state before and after, as JSON-ready snapshots. `as_of` (app.curation.past_states)
 rebuilds the past from these."""
 
 import datetime as dt

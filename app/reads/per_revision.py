@@ -9,7 +9,7 @@ is carried forward: brought to the newer revision by the audit entries of the wr
 (app.reads.tallies: a write re-reads the facts it touched, not every fact).
 One request computes a value at a time (single flight): others that want it meanwhile wait for
 it, within their time limit, instead of computing it alongside (the disputes at 1,000x the seed
-take seconds of the two cores). A state rebuilt at `as_of` (app.curation.history) never
+take seconds of the two cores). A state rebuilt at `as_of` (app.curation.past_states) never
 changes: its revision is the last change it holds, and its values are kept per state like the
 live database's. A database without a revision row, or a session that does not ask to keep them
 (`KEEP_DERIVED`), just computes."""
