@@ -15,8 +15,12 @@ each); the disputes read again, for their database work (a dispute names every s
 makes its claims: more at 1,000x); the first `/summary`, `/roles`, nations list, disputes and
 list of another kind after a write (carried past it by its audit entries). Not pinned, because
 it grows (bench/RESULTS.md says by how much and why): the part of the disputes a write touches
-(found again in what it reads), the data package's CSVs (a whole table)."""
+(found again in what it reads), the data package's CSVs (a whole table).
 
+Pinned too: what is kept per revision holds few objects the garbage collector tracks (each
+full collection walks them all, pausing the process: bench.gc_pause)."""
+
+import gc
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -244,3 +248,46 @@ async def test_the_first_read_after_a_write_does_the_same_database_work_at_1000x
         if found[1] > 2 * found[0] + 1:
             off.append(line)
     assert off == []
+
+
+def tracked() -> int:
+    """Objects the garbage collector tracks, after a full collection."""
+    gc.collect()
+    return len(gc.get_objects())
+
+
+async def kept_objects(client: httpx.AsyncClient, path: str) -> int:
+    """The tracked objects what ``path`` keeps per data revision holds: read once (what a first
+    read makes besides, compiled statements and the like, stays), everything kept forgotten,
+    read again."""
+    assert (await client.get(path)).status_code == 200
+    forget_all()
+    before = tracked()
+    assert (await client.get(path)).status_code == 200
+    return tracked() - before
+
+
+async def test_what_is_kept_per_revision_holds_few_objects_the_collector_walks(
+    clients: dict[int, httpx.AsyncClient],
+) -> None:
+    """Every full garbage collection walks every object it tracks and pauses the whole process
+    meanwhile: what is kept per revision at 1,000x the seed made such a pause 148 ms
+    (bench.gc_pause, bench/RESULTS.md). The counts behind `/summary` hold no object of their
+    own per fact (equal parts shared), and the kept disputes' claims and quotes few each."""
+    client = clients[FACTOR]
+    commitments = (await client.get("/commitments", params={"limit": 1})).json()["total"]
+    summary = await kept_objects(client, "/summary")
+    print(f"/summary keeps {summary} tracked objects for {commitments} commitments")
+    assert summary < commitments / 10
+    disputes = await kept_objects(client, "/disputes")
+    told: set[str] = set()  # each claim and each quote, once (claims share a fact's quotes)
+    ids, url = [], "/disputes?limit=500"
+    while url:
+        page = (await client.get(url)).json()
+        ids += [d["id"] for d in page["items"]]
+        url = page["next"]
+    for dispute_id in ids:
+        for i, c in enumerate((await client.get(f"/disputes/{dispute_id}")).json()["claims"]):
+            told |= {f"{dispute_id}/{i}", *(e["id"] for e in c["evidence"])}
+    print(f"/disputes keeps {disputes} tracked objects for {len(told)} claims and quotes")
+    assert disputes < 4 * len(told)
