@@ -1,6 +1,5 @@
 """The ASGI application: ``app.main:app``."""
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,6 +7,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI
 
 from app import __version__
+from app.api.collector import COLLECTOR
 from app.api.compression import install_compression
 from app.api.docs import install_docs
 from app.api.headers import install_cors, install_security_headers
@@ -99,18 +99,13 @@ TAGS = [
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The thread pool belongs to the event loop the server runs: size it there.
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.request_threads
-    # What start-up built (the app, its routes and schemas, the reference data, the libraries)
-    # lives as long as the process: out of the garbage collector's sight. Each full collection
-    # otherwise walked all of it, stalling every request of the process about 110 ms several
-    # times a second under load (measured: wrk, 32 connections, cached answers on PostgreSQL,
-    # p99 104 ms; frozen, 3.2 ms). Unfrozen at shutdown, so a process that starts several apps
-    # (the tests) can still collect those it stopped.
-    gc.collect()
-    gc.freeze()
+    # What lives long, start-up's and what is kept per data revision, out of the garbage
+    # collector's sight (app.api.collector).
+    COLLECTOR.start()
     try:
         yield
     finally:
-        gc.unfreeze()
+        COLLECTOR.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

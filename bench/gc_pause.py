@@ -5,12 +5,12 @@ and a collection stops every request of the process while it runs.
     python -m bench.gc_pause /path/to/synth-1000x.sqlite3
     python -m bench.gc_pause postgresql+psycopg://postgres@127.0.0.1:5432/synth_1000x /disputes /
 
-The app runs in process with its lifespan, as `pledgedb serve` runs it (what start-up built is
-frozen out of the collector's sight, app.main), the response cache off. After each page: the
-fastest of three full collections (`gc.collect()`), ms, and the objects the collector tracks;
-then the same with everything kept per revision forgotten. Then the first request after a
-status change of the coalition's first commitment, with the collections that ran during it
-(`gc.callbacks`), a few times."""
+The app runs in process with its lifespan, as `pledgedb serve` runs it (what lives long is
+frozen out of the collector's sight: app.api.collector), the response cache off. After each
+page: the fastest of three full collections (`gc.collect()`), ms, the objects the collector
+walks then and those frozen. Then the first request after a status change of the coalition's
+first commitment, with the collections that ran during it (`gc.callbacks`), a few times; then
+a collection with everything kept per revision forgotten."""
 
 import asyncio
 import gc
@@ -37,6 +37,15 @@ def full_collection_ms() -> float:
         gc.collect()
         fastest = min(fastest, time.perf_counter() - started)
     return fastest * 1000
+
+
+def collection() -> str:
+    """A full collection's pause, and the objects it walks then (those it tracks, frozen ones
+    left out: app.api.collector) and those frozen."""
+    ms = full_collection_ms()
+    return (
+        f"{ms:.1f} ms, {len(gc.get_objects()):,} objects tracked, {gc.get_freeze_count():,} frozen"
+    )
 
 
 class Collections:
@@ -67,13 +76,10 @@ async def main(url: str, pages: list[str]) -> None:
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
         ):
-            print(f"started: {full_collection_ms():.1f} ms, {len(gc.get_objects()):,} objects")
+            print(f"started: {collection()}")
             for page in pages:
                 status = (await client.get(page)).status_code
-                print(
-                    f"after {page} ({status}): {full_collection_ms():.1f} ms, "
-                    f"{len(gc.get_objects()):,} objects"
-                )
+                print(f"after {page} ({status}): {collection()}")
             params: dict[str, str | int] = {"limit": 1, "actor": "coalition"}
             first = (await client.get("/commitments", params=params)).json()["items"][0]["id"]
             writer = Writer(client, bench_key(url), first, "status")
@@ -89,7 +95,7 @@ async def main(url: str, pages: list[str]) -> None:
                     f"collections {collections.ms:.1f} ms (by generation: {collections.runs})"
                 )
             forget_all()
-            print(f"forgotten: {full_collection_ms():.1f} ms, {len(gc.get_objects()):,} objects")
+            print(f"forgotten: {collection()}")
     finally:
         app.state.engine.dispose()
 

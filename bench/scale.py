@@ -210,7 +210,12 @@ async def in_process(url: str) -> AsyncIterator[Target]:
     # An endpoint that fails answers 500 and is reported so, rather than ending the run.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        # With its lifespan, as `pledgedb serve` runs it (the garbage collector's policy,
+        # app.api.collector, is the process's: on while any app of it serves).
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+        ):
             yield Target(client, StatementClock(app.state.engine))
     finally:
         app.state.engine.dispose()

@@ -143,7 +143,9 @@ def test_clients_dropping_mid_request_never_stall_the_server(
 
 
 @pytest.mark.slow
-def test_memory_does_not_grow_across_runs(served: Served) -> None:
+def test_memory_does_not_grow_across_runs(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
     """RSS after a warm-up run and after a second, equal run: the second adds no more than a
     generous bound (caches fill during the first)."""
     base = served.server.base
@@ -153,6 +155,7 @@ def test_memory_does_not_grow_across_runs(served: Served) -> None:
         asyncio.run(run_load(base, CONNECTIONS, RUN_SECONDS, served.key, served.targets, seed=2))
     )
     after_second = sum(served.server.rss().values())
+    report(capsys, "RSS after a first and a second run, KiB", (after_first, after_second))
     assert after_first > 0
     assert after_second - after_first < RSS_GROWTH_BUDGET_KIB, (after_first, after_second)
 
