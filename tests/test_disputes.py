@@ -36,7 +36,7 @@ from app.store.engine import make_engine
 from app.store.models import Fact
 from app.store.revisions import make_sessionmaker
 from app.vocab import ActorKind, Role
-from tests.curation import Curation, client_for
+from tests.curation import Curation, client_for, commitment_body, evidence_as_sent
 from tests.helpers import problem, walk_pages
 from tests.test_writes import NEW_SOURCE
 
@@ -423,6 +423,21 @@ async def correct(curation: Curation, fact_id: str, **fields: Any) -> None:
     assert response.status_code == 200, response.text
 
 
+async def agrees_with_a_fresh_process(curation: Curation) -> list[dict[str, Any]]:
+    """The whole list, as kept (and carried past writes), and the same as another process
+    finds afresh."""
+    kept = await walk_pages(curation.client, "/disputes", 100)
+    fresh = create_app(Settings(database_url=curation.url, response_cache_entries=0))
+    try:
+        transport = httpx.ASGITransport(app=fresh)
+        base = str(curation.client.base_url)
+        async with httpx.AsyncClient(transport=transport, base_url=base) as other:
+            assert await walk_pages(other, "/disputes", 100) == kept
+    finally:
+        fresh.state.engine.dispose()
+    return kept
+
+
 async def test_after_a_write_the_whole_list_reads_again_only_the_part_it_touched(
     curation: Curation,
 ) -> None:
@@ -439,16 +454,7 @@ async def test_after_a_write_the_whole_list_reads_again_only_the_part_it_touched
             loads.append((statement, "stamps"))  # the audit entries since tell it: no stamps
 
     async def whole_list_agrees() -> list[dict[str, Any]]:
-        kept = await walk_pages(curation.client, "/disputes", 100)
-        fresh = create_app(Settings(database_url=curation.url, response_cache_entries=0))
-        try:
-            transport = httpx.ASGITransport(app=fresh)
-            base = str(curation.client.base_url)
-            async with httpx.AsyncClient(transport=transport, base_url=base) as other:
-                assert await walk_pages(other, "/disputes", 100) == kept
-        finally:
-            fresh.state.engine.dispose()
-        return kept
+        return await agrees_with_a_fresh_process(curation)
 
     before = await whole_list_agrees()
     event.listen(engine, "before_cursor_execute", log)
@@ -596,5 +602,50 @@ async def test_the_sources_and_names_claims_tell_are_read_again_only_after_such_
         reads.clear()
         await nation_disputes_now(curation, "DE")
         assert len(reads) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+
+
+async def test_a_role_of_the_coalitions_force_reads_again_only_its_written_facts(
+    curation: Curation,
+) -> None:
+    """A role of the coalition's force as a whole is found again after a write to one of its
+    commitments in what it was found in, with only the written facts read again (at 1,000x the
+    seed a role holds 2,000): the list another process finds afresh, after a change of status,
+    of place, a creation, a retraction and a move to another role."""
+    engine = curation.app.state.engine
+    loads: list[Any] = []
+
+    def log(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT commitments.id, commitments.actor"):
+            loads.append(parameters)  # the rules' load of commitments
+
+    async def written(fact_id: str) -> None:
+        """The list agrees, and the role the write touched read that fact alone (the fresh
+        process's loads are its own engine's: not seen here)."""
+        loads.clear()
+        await agrees_with_a_fresh_process(curation)
+        assert loads and all(fact_id in str(p) for p in loads), loads
+
+    air = (await curation.get("/commitments/coalition-air")).json()
+    await agrees_with_a_fresh_process(curation)
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        await correct(curation, "coalition-air", status="considering")
+        await written("coalition-air")
+        await correct(curation, "coalition-air", location="outside_ukraine")
+        await written("coalition-air")
+        evidence = [evidence_as_sent(e) for e in air["evidence"]]
+        body = commitment_body(actor="coalition", role="air", evidence=evidence)
+        body.pop("nation")
+        body["coalition_scope"] = "whole"
+        created = await curation.create("/commitments", body)
+        location = created.headers["location"]
+        await written(location.rsplit("/", 1)[1])
+        etag = (await curation.get(location)).headers["etag"]
+        assert (await curation.retract(location, "A test.", etag)).status_code == 200
+        await written(location.rsplit("/", 1)[1])
+        await correct(curation, "coalition-air", role="naval")  # out of one role, into another
+        await written("coalition-air")
     finally:
         event.remove(engine, "before_cursor_execute", log)

@@ -237,6 +237,9 @@ def load_where(
         commitments = _facts(
             connection, COMMITMENT_COLUMNS, commitment_filter, [C.id], CommitmentFact, deadline
         )
+        # By id in code point order on either backend (a collation may order ids otherwise),
+        # as a part carried past a write orders them (app.reads.disputes.finding).
+        commitments.sort(key=lambda c: c.id)
     statements: list[StatementFact] = []
     if statement_filter is not None:
         statements = _facts(
