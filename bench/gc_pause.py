@@ -18,11 +18,8 @@ import sys
 import time
 from typing import Any
 
-import httpx
-
-from app.main import create_app
 from app.reads.per_revision import forget_all
-from bench.scale import Writer, app_settings, bench_key
+from bench.scale import Writer, bench_key, in_process
 
 PAGES = [
     "/disputes", "/nations/DE", "/nations", "/commitments", "/summary", "/", "/explore/summary",
@@ -69,35 +66,28 @@ class Collections:
 
 
 async def main(url: str, pages: list[str]) -> None:
-    app = create_app(app_settings(url))
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
-        ):
-            print(f"started: {collection()}")
-            for page in pages:
-                status = (await client.get(page)).status_code
-                print(f"after {page} ({status}): {collection()}")
-            params: dict[str, str | int] = {"limit": 1, "actor": "coalition"}
-            first = (await client.get("/commitments", params=params)).json()["items"][0]["id"]
-            writer = Writer(client, bench_key(url), first, "status")
-            collections = Collections()
-            for _ in range(WRITES):
-                await writer.write()
-                collections.reset()
-                started = time.perf_counter()
-                status = (await client.get(pages[0])).status_code
-                took = (time.perf_counter() - started) * 1000
-                print(
-                    f"first {pages[0]} after a status change ({status}): {took:.1f} ms, of which "
-                    f"collections {collections.ms:.1f} ms (by generation: {collections.runs})"
-                )
-            forget_all()
-            print(f"forgotten: {collection()}")
-    finally:
-        app.state.engine.dispose()
+    async with in_process(url) as target:  # with the app's lifespan, as served
+        client = target.client
+        print(f"started: {collection()}")
+        for page in pages:
+            status = (await client.get(page)).status_code
+            print(f"after {page} ({status}): {collection()}")
+        params: dict[str, str | int] = {"limit": 1, "actor": "coalition"}
+        first = (await client.get("/commitments", params=params)).json()["items"][0]["id"]
+        writer = Writer(client, bench_key(url), first, "status")
+        collections = Collections()
+        for _ in range(WRITES):
+            await writer.write()
+            collections.reset()
+            started = time.perf_counter()
+            status = (await client.get(pages[0])).status_code
+            took = (time.perf_counter() - started) * 1000
+            print(
+                f"first {pages[0]} after a status change ({status}): {took:.1f} ms, of which "
+                f"collections {collections.ms:.1f} ms (by generation: {collections.runs})"
+            )
+        forget_all()
+        print(f"forgotten: {collection()}")
 
 
 if __name__ == "__main__":
