@@ -8,8 +8,8 @@ import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.curation.past_states import (
@@ -67,15 +67,11 @@ class History:
                 headers={"Retry-After": str(MAKING_RETRY_AFTER)},
             ) from None
 
-    def _make(self, engine: Any, last_id: int) -> PastState:
+    def _make(self, engine: Engine | Connection, last_id: int) -> PastState:
         try:
             with Session(engine) as session:
                 with self._lock:
-                    nearest = (
-                        min(self._states, key=lambda kept: abs(kept - last_id))
-                        if self._states
-                        else None
-                    )
+                    nearest = min(self._states, key=lambda kept: abs(kept - last_id), default=None)
                     base = self._states[nearest] if nearest is not None else None
                 if nearest is not None and base is not None:
                     state = derive_state(session, base, nearest, last_id)

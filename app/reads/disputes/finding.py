@@ -174,7 +174,7 @@ def _part_finder(
     split: dict[Hashable, Data],
     nothing: Data | None,
     read: dict[Hashable, Data],
-    carried: tuple[dict[Hashable, Data], set[str]] = ({}, set()),
+    carried: tuple[dict[Hashable, Data], set[str]] | None = None,
 ) -> Callable[[Hashable], list[DisputeRead]]:
     """Finds one part's disputes: in its share of everything read at once (``split``; a part
     with no share, in ``nothing``), or else in what it reads, read apart; a role of the
@@ -184,7 +184,7 @@ def _part_finder(
     deadline = request_deadline(session)
     within = time_limit(session)
     told: list[tuple[dict[str, SourceInfo], dict[str, str]]] = []  # read once, if needed
-    before, written = carried
+    before, written = carried or ({}, set())
 
     def find(key: Hashable) -> list[DisputeRead]:
         rule, commitments, statements = _part_reads(key)
