@@ -16,7 +16,9 @@ ports 18100-18199, and all running at once so that rounds can alternate between 
   of each endpoint written as canned queries in bench/datasette/metadata.yaml;
 - bench/bare_asgi.py with 1 and 2 workers, answering with the bytes pledgedb gave;
 - bench/fastapi_floor.py with 2 workers: an empty FastAPI route (`def`, and `async def`)
-  answering the same bytes, what FastAPI costs before any work.
+  answering the same bytes, what FastAPI costs before any work;
+- pledgedb's own floor with 2 workers (SQLite, cache off): `/healthz`, a route that reads
+  nothing, through pledgedb's middleware — what a pledgedb route costs before its own work.
 
 Before measuring, every target must answer every query 200 with the expected body (the same
 bytes as pledgedb on that backend; for Datasette the same rows and fields). Each figure is the
@@ -71,6 +73,7 @@ SERVER_START = 60.0  # seconds a server may take to answer (two workers, a busy 
 WRK_TIMEOUT = "10s"  # wrk's per-request timeout: slower answers count as socket timeouts
 UVICORN_OPTIONS = ["--no-access-log", "--log-level", "warning"]
 COLD_ENV = {"PLEDGEDB_RESPONSE_CACHE_ENTRIES": "0"}
+OWN_FLOOR = "pledgedb /healthz"  # the kind of target that measures pledgedb's own floor
 
 # Targets the lead set (cold: SQLite, /nations?role=naval, 2 workers).
 DATASETTE_FACTOR = 3.0
@@ -417,6 +420,12 @@ def seeded_targets(
     sqlite_url = stack.enter_context(scratch_database(None, folder))
     prepare_database(sqlite_url)
     targets = pledgedb_targets("sqlite", sqlite_url, args.workers)
+    # pledgedb's own floor: the same server, cache off, asked `/healthz` (a route that reads
+    # nothing) under every query: its middleware, FastAPI and the thread-pool hop, no work.
+    targets.append(
+        Target(OWN_FLOOR, "sqlite", "", max(args.workers), ["app.main:app"],
+               cli_env(sqlite_url, **COLD_ENV), "/readyz")
+    )  # fmt: skip
     if not args.skip_postgres:
         pg_url = stack.enter_context(scratch_database(args.pg_url, folder))
         prepare_database(pg_url)
@@ -485,6 +494,8 @@ def check_targets(
                     if found:
                         problems.append(f"{target.name} {path}: {'; '.join(found[:3])}")
                         break
+                elif target.kind == OWN_FLOOR:
+                    continue
                 elif without_base(response.content) != expected[target.backend, key]:
                     problems.append(f"{target.name} {path}: a different body")
                     break
@@ -677,6 +688,13 @@ def report(
             f"`async def` {async_:,.0f} ({ratio(async_, dsette.rps):.2f}×); the bare-ASGI "
             f"ceiling {ceiling.rps:,.0f} ({ratio(ceiling.rps, dsette.rps):.2f}×)"
         )
+    own_floor = cell(OWN_FLOOR, "sqlite", "", 2, naval)
+    if dsette and own_floor:
+        lines.append(
+            f"  - pledgedb's own floor, `/healthz` (a route that reads nothing, through "
+            f"pledgedb's middleware, cache off): {own_floor.rps:,.0f} req/s "
+            f"({ratio(own_floor.rps, dsette.rps):.2f}× Datasette's `/nations?role=naval`)"
+        )
     every = [
         (q, c, d)
         for q in queries
@@ -690,6 +708,17 @@ def report(
             f"- cold, every query ≥ {EVERY_QUERY_FACTOR:g}× Datasette (issue 13; 2 workers): "
             f"{detail}: **{'met' if met else 'not met'}**"
         )
+        asked = [
+            (q, EVERY_QUERY_FACTOR * d.rps / f.rps)
+            for q, _, d in every
+            if (f := cell(OWN_FLOOR, "sqlite", "", 2, q.key))
+        ]
+        if asked:
+            lines.append(
+                f"  - what {EVERY_QUERY_FACTOR:g}× Datasette asks of each query, as a share of "
+                "pledgedb's own floor measured in the same round: "
+                + "; ".join(f"`{q.key}` {share:.0%}" for q, share in asked)
+            )
     warm_rows = []
     for q in queries:
         warm = cell("pledgedb", "sqlite", "warm", 2, q.key)
@@ -792,6 +821,8 @@ def expected_answers(targets: Sequence[Target], queries: dict[str, Query]) -> di
     for t in targets:
         if t.kind == "datasette":
             t.paths = {k: q.datasette_path for k, q in queries.items()}
+        elif t.kind == OWN_FLOOR:
+            t.paths = dict.fromkeys(queries, "/healthz")
     if ("postgresql", "summary") in expected:
         for key in queries:
             if normalised(expected["sqlite", key]) != normalised(expected["postgresql", key]):

@@ -7,6 +7,7 @@ captured moment afterwards, every endpoint must answer with exactly the captured
 import datetime as dt
 import gc
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.curation import history as history_module
+from app.curation import past_states
 from app.curation.history import CACHE_SIZE, History
 from app.curation.past_states import build_state, copy_of_live, move_state
 from app.main import app as default_app
@@ -501,3 +504,30 @@ async def test_a_past_state_slower_than_the_limit_answers_503_and_is_made_for_th
     finally:
         app.state.history.close()
         app.state.engine.dispose()
+
+
+async def test_a_request_refused_by_validation_makes_no_past_state(
+    curation: Curation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI resolves a route's dependencies before it validates the route's own parameters:
+    the `as_of` state is found at the session's first statement, so a request refused with 422
+    (a malformed id, a bad page size) never looks one up, let alone makes one."""
+    looked_up: list[dt.datetime] = []
+    real_lookup = past_states.last_change_id
+
+    def counted(session: Session, as_of: dt.datetime) -> int:
+        looked_up.append(as_of)
+        return real_lookup(session, as_of)
+
+    monkeypatch.setattr(history_module, "last_change_id", counted)
+    at = dt.datetime.now(dt.UTC).isoformat()
+    for path in AS_OF_PATHS:
+        refused = re.sub(r"\{[^}]+\}", "x" * 300, path)
+        params = {"as_of": at} if "{" in path else {"as_of": at, "limit": "0"}
+        response = await curation.client.get(refused, params=params)
+        assert response.status_code == 422, (path, response.text)
+        assert looked_up == [], path
+    # The same requests, well formed, do look the state up: the count above can fail.
+    response = await curation.client.get("/commitments", params={"as_of": at})
+    assert response.status_code == 200, response.text
+    assert len(looked_up) == 1

@@ -42,9 +42,15 @@ class History:
     def sessionmaker_at(
         self, session: Session, as_of: dt.datetime, deadline: float | None = None
     ) -> sessionmaker[Session]:
-        """Sessions on the state at ``as_of``; ``deadline`` (time.monotonic): wait for its
-        making until then, else `QueryTimeout`. ``session`` (on the live database) is closed
-        before the wait: the making reads the live database on a connection of its own."""
+        """Sessions on the state at ``as_of`` (see `state_at`)."""
+        return self.state_at(session, as_of, deadline).sessionmaker
+
+    def state_at(
+        self, session: Session, as_of: dt.datetime, deadline: float | None = None
+    ) -> PastState:
+        """The state at ``as_of``; ``deadline`` (time.monotonic): wait for its making until
+        then, else `QueryTimeout`. ``session`` (on the live database) is closed before the
+        wait: the making reads the live database on a connection of its own."""
         if as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=dt.UTC)
         last_id = last_change_id(session, as_of)
@@ -52,14 +58,14 @@ class History:
         with self._lock:
             if last_id in self._states:
                 self._states.move_to_end(last_id)
-                return self._states[last_id].sessionmaker
+                return self._states[last_id]
             making = self._making.get(last_id)
             if making is None:
                 making = self._making[last_id] = self._maker.submit(self._make, engine, last_id)
         session.close()  # its connection back: the making (or other requests) may need it
         left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
         try:
-            return making.result(left).sessionmaker
+            return making.result(left)
         except FutureTimeout:
             raise QueryTimeout(
                 "Making the data as it stood at `as_of` takes longer than the request time "
