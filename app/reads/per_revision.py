@@ -253,6 +253,15 @@ class PerRevision(Generic[T]):
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
         return known[2] if known is not None and known[0] == revision else None
 
+    def kept_revision(self, session: Session, key: Hashable) -> int | None:
+        """The revision the value kept for ``key`` is of, whatever it is (None if none is
+        kept): whether `get` could carry it rather than compute it."""
+        if not session.info.get(KEEP_DERIVED):
+            return None
+        with self._lock:
+            known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
+        return known[0] if known is not None else None
+
     def stamp_kept(self, session: Session, key: Hashable) -> Hashable:
         """The stamp of the value kept for ``key`` (None if none is kept), whatever its
         revision: whether `get` with the same stamp would compute it again."""

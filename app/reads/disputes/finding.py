@@ -47,10 +47,11 @@ from app.reads.disputes.rules import (
     participation_disputes,
     wording_disputes,
 )
-from app.reads.per_revision import PerRevision
+from app.reads.per_revision import PerRevision, revision_of
 from app.schemas.disputes import DisputeRead
 from app.store.guards import request_deadline
 from app.store.models import Commitment
+from app.store.revisions import changes_between
 
 
 @dataclass(frozen=True)
@@ -270,14 +271,13 @@ def disputes_for_nation(
     session: Session, groups: Mapping[str, GroupIn], code: str
 ) -> list[DisputeRead]:
     """The disputes about one nation (alpha-2 code), for its page: the same as those of
-    `find_disputes` that name it, found in what concerns that nation only (`load`), or taken
-    from the whole list if it is at hand, and kept while what they are read from is unchanged
-    (a write about another nation recomputes nothing here)."""
+    `find_disputes` that name it, taken from the whole list if it is at hand (`_whole_list`),
+    else found in what concerns that nation only (`load`), and kept while what they are read
+    from is unchanged (a write about another nation recomputes nothing here)."""
     code = code.upper()
-    whole = FOUND.kept(session, "disputes")
-    every = whole.disputes if whole is not None else None
 
     def find() -> list[DisputeRead]:
+        every = _whole_list(session, groups)
         if every is not None:  # the whole list is at hand: the same answer, no rules to run
             return [d for d in every if code in d.nations and d.rule not in EXCLUSIVE_RULES]
         return _find_disputes(session, groups, code)
@@ -286,8 +286,30 @@ def disputes_for_nation(
         session, code, find, lambda: nation_stamp(session, groups, code),
         touched_by=lambda entries: touches_nation(entries, groups, code),
     )  # fmt: skip
+    whole = FOUND.kept(session, "disputes")
+    every = whole.disputes if whole is not None else None
     exclusive = [d for d in exclusive_disputes(session, groups, every) if code in d.nations]
     return sorted([*exclusive, *own], key=lambda d: d.id)
+
+
+def _whole_list(session: Session, groups: Mapping[str, GroupIn]) -> list[DisputeRead] | None:
+    """The whole list, if it is kept at this revision, or kept at an older one that the writes
+    since carry cheaply: they touch at most `PARTS_READ_APART` of its parts, found again as
+    `/disputes` would find them (at 1,000x the seed, after a nation's commitment was created:
+    about 5 ms, against 34 ms to find that nation's own disputes in its facts). Else None: the
+    whole list found anew takes seconds at that size, a nation's own a few milliseconds."""
+    whole = FOUND.kept(session, "disputes")
+    if whole is not None:
+        return whole.disputes
+    since = FOUND.kept_revision(session, "disputes")
+    revision = revision_of(session)
+    if since is None or revision is None or since >= revision:
+        return None
+    entries = changes_between(session, since, revision)
+    touched = touched_parts(entries) if entries is not None else None
+    if touched is None or len(touched) > PARTS_READ_APART:
+        return None
+    return find_disputes(session, groups)
 
 
 def time_limit(session: Session) -> Callable[[Iterator[DisputeRead]], Iterator[DisputeRead]]:
