@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.schema_head = head_revision(settings.database_url)
     app.state.history = History()
+    app.state.route_paths = {}  # app.api.listing.route_url
     # World knowledge that writes need (ISO data comes from pycountry): loaded once.
     app.state.reference = read_reference(settings.data_dir)
     app.state.data_dir = settings.data_dir  # the proposal engine reads its reference lazily

@@ -8,7 +8,7 @@ from typing import TypeVar, cast
 
 from fastapi import Request
 
-from app.api.listing import at_the_pages_moment
+from app.api.listing import at_the_pages_moment, route_url
 from app.schemas.common import EMBEDDED_LIMIT
 from app.schemas.disputes import DisputeItem, DisputeRead
 
@@ -45,7 +45,7 @@ def embedded_dispute(
         claims_naming_total=len(naming) if nation is not None else None,
         differences_total=len(found.differences),
         dispute=at_the_pages_moment(
-            request, request.url_for("get_dispute", dispute_id=found.id), []
+            request, route_url(request, "get_dispute", dispute_id=found.id), []
         ),
     )
     return cast(Item, item)  # model_construct is typed as the base class's

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from starlette.datastructures import URL
+from starlette.datastructures import URL, URLPath
 
 from app.api import flat_csv
 from app.api.answer_formats import (
@@ -174,6 +174,25 @@ async def reject_unknown_query_params(request: Request) -> None:
                 for name in unknown
             ],
         )  # fmt: skip
+
+
+# Past this many route paths kept per app, the kept ones are let go (a path per route and
+# path parameters: the lists, and one per dispute an answer links to).
+ROUTE_PATHS_KEPT = 20_000
+
+
+def route_url(request: Request, name: str, **path_params: str) -> URL:
+    """`request.url_for`, with the route's path found once per app, route and parameters:
+    Starlette finds a route by name by asking every route of the app in turn, a quarter of a
+    nation page's time for its five links."""
+    kept: dict[tuple[str, tuple[tuple[str, str], ...]], URLPath] = request.app.state.route_paths
+    key = (name, tuple(path_params.items()))
+    path = kept.get(key)
+    if path is None:
+        if len(kept) >= ROUTE_PATHS_KEPT:
+            kept.clear()
+        path = kept[key] = request.app.url_path_for(name, **path_params)
+    return path.make_absolute_url(base_url=request.base_url)
 
 
 def at_the_pages_moment(request: Request, url: URL, query: list[tuple[str, str]]) -> str:

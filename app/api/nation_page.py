@@ -13,17 +13,25 @@ from pydantic import BaseModel
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.api.listing import at_the_pages_moment
+from app.api.listing import at_the_pages_moment, route_url
 from app.reads.fact_items import fact_items
 from app.reads.inheritance import Limits, limits_of
 from app.reads.per_revision import PerRevision
-from app.reads.queries import coalition_wide, standing
+from app.reads.queries import coalition_wide, find_nation, standing
 from app.schemas.commitments import CommitmentRead
 from app.schemas.common import EMBEDDED_LIMIT, CommitmentRef
 from app.schemas.conditions import ConditionRead
 from app.schemas.nations import CoalitionCommitment
 from app.schemas.statements import StatementRead
-from app.store.models import Commitment, Condition, Fact, Membership, Statement, condition_gates
+from app.store.models import (
+    Commitment,
+    Condition,
+    Fact,
+    Membership,
+    Nation,
+    Statement,
+    condition_gates,
+)
 from app.store.revisions import changed, fact_snapshots, fact_states, reference_changed
 from app.store.visibility import leaving_retracted_out, not_retracted
 from app.vocab import ActorKind, CoalitionScope, Role, Status
@@ -34,14 +42,14 @@ def coalition_list_url(request: Request, roles: list[Role], statuses: Sequence[S
     page shows the first EMBEDDED_LIMIT), at the same `as_of`."""
     query: list[tuple[str, str]] = [("actor", ActorKind.coalition.value)]
     query += [("role", r.value) for r in roles] + [("status", s.value) for s in statuses]
-    return at_the_pages_moment(request, request.url_for("list_commitments"), query)
+    return at_the_pages_moment(request, route_url(request, "list_commitments"), query)
 
 
 def whole_force_url(request: Request) -> str:
     """/commitments of the coalition's force as a whole, every one of them (a nation's page
     shows the first EMBEDDED_LIMIT), at the same `as_of`."""
     query = [("actor", ActorKind.coalition.value), ("coalition_scope", CoalitionScope.whole.value)]
-    return at_the_pages_moment(request, request.url_for("list_commitments"), query)
+    return at_the_pages_moment(request, route_url(request, "list_commitments"), query)
 
 
 # The page's statements, built once; a request binds the nation. Each reads the first
@@ -101,6 +109,36 @@ class OwnFacts:
 
 # By nation, per data revision: a page read again runs none of these statements.
 OWN_FACTS: PerRevision[OwnFacts] = PerRevision(max_entries=512)
+
+
+@dataclass(frozen=True)
+class NamedNation:
+    """What a page's path names (`find_nation`): the alpha-2 code it resolves to (None: no
+    country), and that nation's own fields, if the data holds it."""
+
+    code: str | None
+    fields: dict[str, Any] | None
+
+
+_NATION_FIELDS = select(
+    Nation.code, Nation.alpha3, Nation.name, Nation.official_name, Nation.nato, Nation.eu,
+    Nation.region,
+).where(Nation.code == bindparam("code"))  # fmt: skip
+
+# By the path as asked, per data revision, kept past writes to no nation (or outlet): a page
+# read again runs neither the lookup of its name nor the read of its nation.
+NAMED: PerRevision[NamedNation] = PerRevision(max_entries=512)
+
+
+def named_nation(session: Session, asked: str) -> NamedNation:
+    """The nation a page's path names, at the session's revision."""
+
+    def read() -> NamedNation:
+        code = find_nation(session, asked)
+        row = session.execute(_NATION_FIELDS, {"code": code}).one_or_none() if code else None
+        return NamedNation(code, dict(row._mapping) if row is not None else None)
+
+    return NAMED.get(session, asked, read, touched_by=reference_changed)
 
 
 def own_facts(session: Session, code: str) -> OwnFacts:
@@ -179,7 +217,7 @@ def own_lists(request: Request, session: Session, listed: OwnFacts, code: str) -
         total = listed.totals[name]
         fields[name] = fact_items(session, kind, item_model, listed.ids[name])
         fields[f"{name}_total"] = total
-        url = request.url_for(f"list_{name}")
+        url = route_url(request, f"list_{name}")
         fields[f"{name}_all"] = (
             at_the_pages_moment(request, url, [("nation", code)]) if total else None
         )

@@ -22,6 +22,7 @@ from app.api.nation_page import (
     COALITION_PART,
     coalition_list_url,
     coalition_part,
+    named_nation,
     own_facts,
     own_lists,
     touches_coalition_part,
@@ -36,11 +37,7 @@ from app.errors import PROBLEM_RESPONSES, InvalidParameter, NotFound
 from app.facts.reference import GroupIn
 from app.reads.disputes.finding import disputes_for_nation
 from app.reads.fact_items import fact_items
-from app.reads.queries import (
-    find_nation,
-    like_pattern,
-    nation_suggestions,
-)
+from app.reads.queries import like_pattern, nation_suggestions
 from app.schemas.common import CommitmentRef
 from app.schemas.nations import (
     CoalitionCommitment,
@@ -212,36 +209,31 @@ def get_nation(
     ],
 ) -> Answer[NationDetail]:
     """One nation's record: membership, commitments, conditions, statements, with evidence."""
-    found = find_nation(session, code)
-    nation = session.get(Nation, found) if found else None
-    listed = own_facts(session, nation.code) if nation else None
+    named = named_nation(session, code)
+    nation = named.fields
+    listed = own_facts(session, nation["code"]) if nation else None
     shown = listed.membership if listed else []
     memberships = fact_items(session, Membership, MembershipRead, shown)
     if nation is None or listed is None or not memberships:
-        close = nation_suggestions(code) if found is None else []
+        close = nation_suggestions(code) if named.code is None else []
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise NotFound(f"No nation {code!r} in the data.{hint}")
+    nation_code: str = nation["code"]
     membership = memberships[0]
     coalition: list[CoalitionCommitment] = []
     coalition_total = 0
     if membership.status is MembershipStatus.member:
         coalition, coalition_total = COALITION_PART.get(
-            session, nation.code, lambda: coalition_part(session, nation.code),
-            touched_by=lambda entries: touches_coalition_part(entries, nation.code),
+            session, nation_code, lambda: coalition_part(session, nation_code),
+            touched_by=lambda entries: touches_coalition_part(entries, nation_code),
         )  # fmt: skip
     return respond_model(
         request,
         NationDetail.model_validate(
             {
-                "code": nation.code,
-                "alpha3": nation.alpha3,
-                "name": nation.name,
-                "official_name": nation.official_name,
-                "nato": nation.nato,
-                "eu": nation.eu,
-                "region": nation.region,
+                **nation,
                 "membership": membership,
-                **own_lists(request, session, listed, nation.code),
+                **own_lists(request, session, listed, nation_code),
                 "coalition_commitments": coalition,
                 "coalition_commitments_total": coalition_total,
                 "coalition_commitments_all": whole_force_url(request) if coalition else None,
@@ -249,11 +241,11 @@ def get_nation(
                     embedded_dispute(
                         request,
                         d,
-                        nation.code,
+                        nation_code,
                         NationDispute,
-                        with_differences=d.nations == [nation.code],
+                        with_differences=d.nations == [nation_code],
                     )
-                    for d in disputes_for_nation(session, reference.groups, nation.code)
+                    for d in disputes_for_nation(session, reference.groups, nation_code)
                 ],
             }
         ),
