@@ -27,6 +27,7 @@ from app.config import PROJECT_ROOT
 from app.facts.files import load_dataset
 from app.main import create_app
 from bench.scale import app_settings, seeded
+from tests.asgi_stream import get_scope
 
 PATHS = [
     "/healthz",
@@ -45,12 +46,7 @@ FIRST_PATHS = [
 async def call(app: Any, target: str) -> int:
     """One GET through the whole app, middleware included; its status."""
     path, _, query = target.partition("?")
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": query.encode(), "headers": [(b"host", b"bench")],
-        "client": ("127.0.0.1", 1), "server": ("bench", 80),
-    }  # fmt: skip
+    scope = get_scope(path, query, host="bench")
     sent = False
     status: list[int] = []
 

@@ -3,6 +3,7 @@ a client with no memory of its own would see, so that a test measures the server
 
 import tracemalloc
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -19,15 +20,20 @@ class Drained:
     peak: int  # bytes: tracemalloc's peak while the answer was made
 
 
+def get_scope(path: str, query: str = "", host: str = "testserver") -> dict[str, Any]:
+    """The ASGI scope of a plain GET of ``path``?``query``, as a server hands it to the app."""
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": query.encode(), "headers": [(b"host", host.encode())],
+        "client": ("127.0.0.1", 5000), "server": (host, 80),
+    }  # fmt: skip
+
+
 async def drain(app: FastAPI, path: str, query: str = "") -> Drained:
     """GET ``path`` from ``app`` (a whole-list stream, say), keeping only counts of its body,
     and the peak of the memory Python allocated meanwhile."""
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-        "query_string": query.encode(), "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
-    }  # fmt: skip
+    scope = get_scope(path, query)
     answered = anyio.Event()
     result = Drained(0, {}, 0, 0, False, 0)
     sent_request = False
