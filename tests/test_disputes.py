@@ -423,18 +423,25 @@ async def correct(curation: Curation, fact_id: str, **fields: Any) -> None:
     assert response.status_code == 200, response.text
 
 
-async def agrees_with_a_fresh_process(curation: Curation) -> list[dict[str, Any]]:
-    """The whole list, as kept (and carried past writes), and the same as another process
-    finds afresh."""
-    kept = await walk_pages(curation.client, "/disputes", 100)
+@asynccontextmanager
+async def a_fresh_process(curation: Curation) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of another app on the same database, which has kept nothing yet."""
     fresh = create_app(Settings(database_url=curation.url, response_cache_entries=0))
     try:
         transport = httpx.ASGITransport(app=fresh)
         base = str(curation.client.base_url)
         async with httpx.AsyncClient(transport=transport, base_url=base) as other:
-            assert await walk_pages(other, "/disputes", 100) == kept
+            yield other
     finally:
         fresh.state.engine.dispose()
+
+
+async def agrees_with_a_fresh_process(curation: Curation) -> list[dict[str, Any]]:
+    """The whole list, as kept (and carried past writes), and the same as another process
+    finds afresh."""
+    kept = await walk_pages(curation.client, "/disputes", 100)
+    async with a_fresh_process(curation) as other:
+        assert await walk_pages(other, "/disputes", 100) == kept
     return kept
 
 
@@ -674,13 +681,7 @@ async def test_a_nations_disputes_after_a_write_are_the_whole_list_carried_when_
     kept = [(await curation.client.get(url, params=params)).json() for url, params in urls]
     assert found_in_facts == []
     assert kept[0]["items"], "Italy is in disputes of the seed"
-    fresh = create_app(Settings(database_url=curation.url, response_cache_entries=0))
-    try:
-        transport = httpx.ASGITransport(app=fresh)
-        base = str(curation.client.base_url)
-        async with httpx.AsyncClient(transport=transport, base_url=base) as other:
-            found = [(await other.get(url, params=params)).json() for url, params in urls]
-    finally:
-        fresh.state.engine.dispose()
+    async with a_fresh_process(curation) as other:
+        found = [(await other.get(url, params=params)).json() for url, params in urls]
     assert found_in_facts == ["IT"]  # the other process had no whole list: Italy's facts
     assert found == kept

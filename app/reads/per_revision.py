@@ -253,14 +253,18 @@ class PerRevision(Generic[T]):
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
         return known[2] if known is not None and known[0] == revision else None
 
-    def kept_revision(self, session: Session, key: Hashable) -> int | None:
-        """The revision the value kept for ``key`` is of, whatever it is (None if none is
-        kept): whether `get` could carry it rather than compute it."""
+    def changes_since_kept(self, session: Session, key: Hashable) -> Sequence[Row[Any]] | None:
+        """The audit entries `get` would carry the value kept for ``key`` by: those between its
+        revision and the session's. None when none is kept at an older revision, or when the
+        entries cannot tell what changed (`changes_between`)."""
         if not session.info.get(KEEP_DERIVED):
             return None
+        revision = revision_of(session)
         with self._lock:
             known = self._kept.get(session.get_bind(), OrderedDict()).get(key)
-        return known[0] if known is not None else None
+        if revision is None or known is None or known[0] >= revision:
+            return None
+        return changes_between(session, known[0], revision)
 
     def stamp_kept(self, session: Session, key: Hashable) -> Hashable:
         """The stamp of the value kept for ``key`` (None if none is kept), whatever its

@@ -47,11 +47,10 @@ from app.reads.disputes.rules import (
     participation_disputes,
     wording_disputes,
 )
-from app.reads.per_revision import PerRevision, revision_of
+from app.reads.per_revision import PerRevision
 from app.schemas.disputes import DisputeRead
 from app.store.guards import request_deadline
 from app.store.models import Commitment
-from app.store.revisions import changes_between
 
 
 @dataclass(frozen=True)
@@ -154,13 +153,20 @@ def _carry(
     """``kept`` brought forward by the audit entries since: the parts they touch (their facts'
     snapshots say which, `touched_parts`) found again in what each reads, the others as they
     were; with more to find (a source renamed touches every part), assembled anew."""
-    touched = touched_parts(entries)
-    if touched is None or len(touched) > PARTS_READ_APART:
+    touched = _few_parts_touched(entries)
+    if touched is None:
         return _assemble(session, groups)
     read = {key: data for key, data in kept.read.items() if key not in touched}
     written = {e.entity_id for e in entries if e.entity == "fact"}
     find = _part_finder(session, groups, {}, None, read, (kept.read, written))
     return _whole({**kept.parts, **{key: find(key) for key in touched}}, read)
+
+
+def _few_parts_touched(entries: Entries) -> set[Hashable] | None:
+    """The parts the entries touch, if few enough to find again apart (`PARTS_READ_APART`);
+    None when they touch more: the whole list is then assembled anew."""
+    touched = touched_parts(entries)
+    return touched if touched is not None and len(touched) <= PARTS_READ_APART else None
 
 
 def _whole(parts: dict[Hashable, list[DisputeRead]], read: dict[Hashable, Data]) -> WholeList:
@@ -301,13 +307,8 @@ def _whole_list(session: Session, groups: Mapping[str, GroupIn]) -> list[Dispute
     whole = FOUND.kept(session, "disputes")
     if whole is not None:
         return whole.disputes
-    since = FOUND.kept_revision(session, "disputes")
-    revision = revision_of(session)
-    if since is None or revision is None or since >= revision:
-        return None
-    entries = changes_between(session, since, revision)
-    touched = touched_parts(entries) if entries is not None else None
-    if touched is None or len(touched) > PARTS_READ_APART:
+    entries = FOUND.changes_since_kept(session, "disputes")
+    if entries is None or _few_parts_touched(entries) is None:
         return None
     return find_disputes(session, groups)
 
